@@ -1,0 +1,3 @@
+from runcore.cli.main import main
+
+main()

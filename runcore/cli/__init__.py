@@ -1,0 +1,1 @@
+"""The click command line. Heavy modules (grpc, protobuf) are imported only inside commands."""
