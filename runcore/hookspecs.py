@@ -1,0 +1,210 @@
+"""Hook specifications: the whole contract between runcore and its plugins.
+
+A plugin is a module (or object) exposing functions named like the hooks below and
+marked with :data:`runcore.hookimpl`. It is found through an entry point in the group
+``runcore.plugins``; the entry point's name is the plugin's id.
+
+How runcore calls the hooks
+---------------------------
+1. Start-up: :func:`runcore_add_options` and :func:`runcore_add_commands` build the
+   command line. Nothing heavy may be imported here.
+2. After parsing: :func:`runcore_configure` lets each plugin validate its options.
+3. Spec phases, in this fixed order, each over every plugin:
+   :func:`runcore_spec_process`, :func:`runcore_spec_namespaces`,
+   :func:`runcore_spec_mounts`, :func:`runcore_spec_resources`,
+   :func:`runcore_spec_privileges`, :func:`runcore_spec_security`,
+   :func:`runcore_spec_finish`, then the check :func:`runcore_spec_validate`.
+   A feature belongs in the phase that matches what it changes, so features never need
+   ``tryfirst``/``trylast`` between each other: seccomp (security) always sees the final
+   capabilities (privileges), which always see the final devices (mounts).
+4. Container record: :func:`runcore_prepare_snapshot` (before the spec, because user
+   lookups read the snapshot), :func:`runcore_container_record`.
+5. Task (``run`` only): :func:`runcore_task_options`, :func:`runcore_task_created`,
+   then after the task is gone :func:`runcore_task_deleted`.
+
+Order inside one hook: the core's built-in plugins first, in their documented order,
+then installed plugins sorted by id. The order is the same on every machine.
+
+Every hook takes keyword arguments only; a plugin may accept any subset of them.
+Errors a user can cause are raised as :class:`runcore.errors.UsageError` (or another
+:class:`runcore.errors.RuncoreError`); runcore prints them as one line and stops,
+cleaning up whatever it created.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, List, Optional
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
+    from runcore.context import RunContext
+    from runcore.plugin.commands import CommandRegistrar
+    from runcore.plugin.options import OptionRegistrar
+    from runcore.record import ContainerRecord, SnapshotRequest, TaskInfo
+    from runcore.spec_editor import SpecEditor
+
+hookspec = pluggy.HookspecMarker("runcore")
+
+
+# --------------------------------------------------------------------- command line
+@hookspec
+def runcore_add_options(registrar: "OptionRegistrar", command: str) -> None:
+    """Declare the options this plugin adds to ``command``.
+
+    :param registrar: Call ``registrar.add("--flag", help=..., **click_kwargs)`` once per
+        option. The registrar records this plugin as the owner; a flag already owned by
+        the core or by another plugin stops start-up with an error naming both owners.
+        Third-party plugins should prefix their flags with ``--<plugin-id>-``.
+    :param command: ``"run"``, ``"create"`` or ``"spec"``. Options that only make sense
+        with a task (``--detach``, ``--null-io``) are added for ``"run"`` only.
+
+    Called once per command while the CLI is built, before any argument is parsed.
+    Must be cheap: import nothing heavy here.
+    """
+
+
+@hookspec
+def runcore_add_commands(registrar: "CommandRegistrar") -> None:
+    """Add sub-commands (``runcore <name> ...``) with ``registrar.add(click_command)``.
+
+    Called once while the CLI is built. A command name already taken stops start-up with
+    an error naming both owners. Import heavy modules inside the command body.
+    """
+
+
+@hookspec
+def runcore_configure(ctx: "RunContext") -> None:
+    """Validate this plugin's parsed options before anything is created.
+
+    :param ctx: the run context; ``ctx.options`` holds every parsed option value,
+        ``ctx.is_set(name)`` tells whether an option was given on the command line or
+        through its environment variable.
+
+    Called once per command, after parsing and before connecting to containerd, for
+    every plugin. Raise :class:`runcore.errors.UsageError` for a bad value or a
+    conflicting combination. May store computed values in ``ctx.state(<plugin id>)``.
+    """
+
+
+# --------------------------------------------------------------------- spec phases
+@hookspec
+def runcore_spec_process(spec: "SpecEditor", ctx: "RunContext") -> None:
+    """Phase 1, the process: image config, args, env, working directory, user, terminal.
+
+    :param spec: the spec editor; read with ``spec.get(path)``, write with
+        ``spec.set``/``spec.append``/``spec.remove`` so the change is attributed.
+    :param ctx: the run context (image config in ``ctx.image``, files of the container
+        root through ``ctx.rootfs``).
+    """
+
+
+@hookspec
+def runcore_spec_namespaces(spec: "SpecEditor", ctx: "RunContext") -> None:
+    """Phase 2, namespaces and identity: namespaces, user-namespace mappings, hostname.
+
+    Runs after the process phase, so environment changes (``HOSTNAME=``) apply on top
+    of the image's environment.
+    """
+
+
+@hookspec
+def runcore_spec_mounts(spec: "SpecEditor", ctx: "RunContext") -> None:
+    """Phase 3, the filesystem: mounts, devices, OCI hooks, rootfs options."""
+
+
+@hookspec
+def runcore_spec_resources(spec: "SpecEditor", ctx: "RunContext") -> None:
+    """Phase 4, cgroups: cpu, memory, block IO, RDT, cgroups path."""
+
+
+@hookspec
+def runcore_spec_privileges(spec: "SpecEditor", ctx: "RunContext") -> None:
+    """Phase 5, what the process may do: capabilities, privileged mode, no-new-privileges.
+
+    Runs after devices and mounts are final (privileged mode rewrites mount options).
+    """
+
+
+@hookspec
+def runcore_spec_security(spec: "SpecEditor", ctx: "RunContext") -> None:
+    """Phase 6, confinement computed from the final privileges: seccomp, AppArmor, SELinux.
+
+    Runs after :func:`runcore_spec_privileges`, so a profile derived from the
+    capability set sees the final one.
+    """
+
+
+@hookspec
+def runcore_spec_finish(spec: "SpecEditor", ctx: "RunContext") -> None:
+    """Phase 7, last changes derived from everything else (annotations from labels)."""
+
+
+@hookspec
+def runcore_spec_validate(spec: "SpecEditor", ctx: "RunContext") -> Optional[List[str]]:
+    """Check the finished spec; must not change it.
+
+    :return: a list of problems (one line each), or ``None``. All plugins are called and
+        all problems are reported together; any problem stops the command before
+        anything is created.
+    """
+
+
+# --------------------------------------------------------------------- container record
+@hookspec
+def runcore_prepare_snapshot(snapshot: "SnapshotRequest", ctx: "RunContext") -> None:
+    """Change how the container's snapshot is prepared, before it is prepared.
+
+    :param snapshot: ``snapshotter``, ``key`` (the container id), ``parent`` (the image's
+        chain id) and ``labels``, all writable. A plugin may create another committed
+        snapshot through ``ctx.client()`` (inside the run's lease) and set ``parent`` to
+        it, as user-namespace remapping does.
+
+    Called once, image-based containers only, before the spec phases (user lookups read
+    files from the prepared snapshot).
+    """
+
+
+@hookspec
+def runcore_container_record(record: "ContainerRecord", ctx: "RunContext") -> None:
+    """Change the container record before ``Containers/Create``.
+
+    :param record: labels, runtime name and options, snapshotter, snapshot key,
+        extensions and sandbox, all writable. The spec is not here: it was built by the
+        spec phases and is attached afterwards.
+    """
+
+
+# --------------------------------------------------------------------- task
+@hookspec
+def runcore_task_options(options: "dict[str, Any]", ctx: "RunContext") -> None:
+    """Set runtime task options for ``Tasks/Create``.
+
+    :param options: field name → value of ``containerd.runc.v1.Options``
+        (``no_pivot_root``, ``io_uid``, ``io_gid``, ...). When it ends up non-empty it is
+        sent as the task's options, which replace the record's runtime options for this
+        task (as in ctr). ``io_uid``/``io_gid`` also set the owner of the IO FIFOs.
+    """
+
+
+@hookspec
+def runcore_task_created(task: "TaskInfo", ctx: "RunContext") -> None:
+    """React after ``Tasks/Create`` and before ``Tasks/Start`` (network setup, pid files).
+
+    :param task: ``container_id`` and ``pid`` (the task's init process; its network
+        namespace is ``/proc/<pid>/ns/net``).
+
+    Raising stops the run; the task and (with ``--rm``) the container are removed, and
+    :func:`runcore_task_deleted` is still called so partial work can be undone.
+    """
+
+
+@hookspec
+def runcore_task_deleted(task: "TaskInfo", ctx: "RunContext") -> None:
+    """React after the task was deleted (foreground exit, failure cleanup or ``runcore rm``).
+
+    :param task: ``container_id``, ``pid`` (may be 0 when unknown) and ``record`` (the
+        container record as stored, so a plugin can find its extension).
+
+    Must be idempotent and must not raise for "already gone"; errors are reported as
+    warnings and do not change the exit status.
+    """
