@@ -1,0 +1,1 @@
+"""Helpers shared by runcore's test suites (image builder, containerd harness)."""
