@@ -52,3 +52,32 @@ def global_options(ctx: click.Context) -> GlobalOptions:
             namespace=os.environ.get("CONTAINERD_NAMESPACE", "default"),
         )
     return root.obj
+
+
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a Go duration string (``10s``, ``1m30s``, ``250ms``, ``0``)."""
+    import re
+
+    value = text.strip()
+    if value in ("0", "+0", "-0"):
+        return 0.0
+    pattern = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+    pos, total = 0, 0.0
+    sign = 1.0
+    if value[:1] in "+-":
+        sign = -1.0 if value[0] == "-" else 1.0
+        pos = 1
+    if pos >= len(value):
+        raise ValueError(f"invalid duration {text!r}")
+    while pos < len(value):
+        match = pattern.match(value, pos)
+        if not match:
+            raise ValueError(f"invalid duration {text!r} (use e.g. 10s, 1m30s, 500ms)")
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if sign < 0:
+        raise ValueError(f"invalid duration {text!r}: must not be negative")
+    return total

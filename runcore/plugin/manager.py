@@ -21,10 +21,11 @@ from runcore.plugin.loader import PluginRecord, Policy
 BUILTIN_ORDER: Tuple[Tuple[str, str], ...] = (
     ("core.image", "runcore.builtin.image"),
     ("core.process", "runcore.builtin.process"),
-    ("core.network", "runcore.builtin.network"),
     ("core.mounts", "runcore.builtin.mounts"),
-    ("core.resources", "runcore.builtin.resources"),
+    ("core.network", "runcore.builtin.network"),
     ("core.privileges", "runcore.builtin.privileges"),
+    ("core.devices", "runcore.builtin.devices"),
+    ("core.resources", "runcore.builtin.resources"),
     ("core.labels", "runcore.builtin.labels"),
     ("core.runtime", "runcore.builtin.runtime"),
     ("core.io", "runcore.builtin.io"),

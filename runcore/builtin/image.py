@@ -1,0 +1,76 @@
+"""Built-in plugin ``core.image``: what the root filesystem comes from.
+
+Flags: ``--snapshotter``, ``--snapshotter-label``, ``--platform``, ``--rootfs``, ``--config``.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from runcore import hookimpl
+from runcore.errors import UsageError
+
+PLUGIN = "core.image"
+
+
+@hookimpl
+def runcore_add_options(registrar: Any, command: str) -> None:
+    registrar.add("--snapshotter", envvar="CONTAINERD_SNAPSHOTTER", default="",
+                  help="Snapshotter name; empty: the namespace default, else overlayfs.")
+    registrar.add("--snapshotter-label", multiple=True, metavar="KEY=VALUE",
+                  help="Labels added to the new snapshot (repeatable).")
+    registrar.add("--platform", default="", help="Run image for a specific platform.")
+    registrar.add("--rootfs", is_flag=True,
+                  help="Use the first argument as a host directory for the root filesystem.")
+    registrar.add("--config", "-c", default=None, metavar="FILE",
+                  help="Path to the runtime-specific spec config file.")
+
+
+@hookimpl
+def runcore_configure(ctx: Any) -> None:
+    if ctx.is_set("config"):
+        path = ctx.opt("config", "")
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise UsageError(f"cannot load spec config file: open {path}: "
+                             f"{(exc.strerror or str(exc)).lower()}") from None
+        try:
+            spec = json.loads(data)
+            if not isinstance(spec, dict):
+                raise ValueError("the file does not hold a JSON object")
+        except ValueError as exc:
+            from runcore.oci.defaults import OCI_VERSION
+
+            raise UsageError(
+                "decoding spec config file failed, current supported OCI runtime-spec : "
+                f"v{OCI_VERSION}: {exc}") from None
+        ctx.state(PLUGIN)["config_spec"] = spec
+    platform = ctx.opt("platform", "")
+    if platform:
+        from runcore.platforms import parse_platform
+
+        ctx.state(PLUGIN)["platform"] = parse_platform(platform)
+
+
+@hookimpl
+def runcore_spec_process(spec: Any, ctx: Any) -> None:
+    if ctx.opt("rootfs") and not ctx.is_set("config"):
+        spec.set("root.path", os.path.abspath(ctx.image_ref))
+
+
+@hookimpl
+def runcore_prepare_snapshot(snapshot: Any, ctx: Any) -> None:
+    from runcore.oci.labels import parse_key_values
+
+    snapshot.labels.update(parse_key_values(ctx.opt("snapshotter_label", ())))
+
+
+@hookimpl
+def runcore_container_record(record: Any, ctx: Any) -> None:
+    if ctx.image is not None:
+        record.image = ctx.image.name
+        record.snapshotter = ctx.snapshotter
+        record.snapshot_key = ctx.container_id

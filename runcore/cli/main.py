@@ -1,0 +1,138 @@
+"""``runcore``: the root command, global options, and one-line error reporting."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Dict, List, Optional, Sequence
+
+import click
+
+from runcore import __version__
+from runcore.cli.common import DEFAULT_ADDRESS, GlobalOptions, parse_duration
+from runcore.errors import ExitStatus, RuncoreError
+
+#: Sub-commands of the core: name -> (module, attribute). Imported only when used.
+CORE_COMMANDS: Dict[str, tuple] = {
+    "run": ("runcore.cli.run", "run_command"),
+    "create": ("runcore.cli.run", "create_command"),
+    "spec": ("runcore.cli.run", "spec_command"),
+    "rm": ("runcore.cli.containers", "rm_command"),
+    "ls": ("runcore.cli.containers", "ls_command"),
+    "images": ("runcore.cli.images", "images"),
+    "plugins": ("runcore.cli.plugins", "plugins_command"),
+}
+
+
+class RootGroup(click.Group):
+    """Loads core commands lazily and plugin commands from the plugin set."""
+
+    def list_commands(self, ctx: click.Context) -> List[str]:
+        names = set(CORE_COMMANDS)
+        names.update(_plugin_commands(ctx).keys())
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+        if name in CORE_COMMANDS:
+            module_name, attr = CORE_COMMANDS[name]
+            import importlib
+
+            factory = getattr(importlib.import_module(module_name), attr)
+            return factory() if not isinstance(factory, click.Command) else factory
+        return _plugin_commands(ctx).get(name)
+
+
+def _plugin_commands(ctx: click.Context) -> Dict[str, click.Command]:
+    from runcore.cli.plugin_set import plugin_set
+
+    return plugin_set().commands()
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> float:
+    if value in (None, ""):
+        return 0.0
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+@click.group(
+    cls=RootGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Run containers on containerd, like 'ctr run', from a core plus plugins.",
+)
+@click.option("--address", "-a", envvar="CONTAINERD_ADDRESS", default=DEFAULT_ADDRESS,
+              show_default=True, help="Address of containerd's GRPC server.")
+@click.option("--namespace", "-n", envvar="CONTAINERD_NAMESPACE", default="default",
+              show_default=True, help="containerd namespace to use.")
+@click.option("--timeout", callback=_duration, default=None, metavar="DURATION",
+              help="Deadline for the whole command (e.g. 10s, 1m30s); 0 = none.")
+@click.option("--connect-timeout", callback=_duration, default=None, metavar="DURATION",
+              help="Deadline for connecting to containerd (default 10s).")
+@click.option("--debug", is_flag=True, help="Print debug messages and tracebacks.")
+@click.option("-p", "--plugin", "plugin_specs", multiple=True, metavar="no:NAME",
+              help="Disable plugin NAME for this command (repeatable).")
+@click.version_option(__version__, "--version", "-v", prog_name="runcore",
+                      message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, address: str, namespace: str, timeout: float,
+        connect_timeout: float, debug: bool, plugin_specs: Sequence[str]) -> None:
+    for spec in plugin_specs:
+        if not spec.startswith("no:"):
+            raise click.BadParameter(f"expected no:NAME, got {spec!r}", param_hint="-p")
+    ctx.obj = GlobalOptions(address=address, namespace=namespace, timeout=timeout,
+                            connect_timeout=connect_timeout, debug=debug)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _report(message: str) -> None:
+    click.echo(f"runcore: {message}", err=True)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Console-script entry point: run the CLI, turn every user error into one line."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    from runcore.cli.plugin_set import init_plugin_set
+
+    debug = "--debug" in args[: args.index("--") if "--" in args else len(args)]
+    try:
+        init_plugin_set(args)
+        rv = cli.main(args=args, prog_name="runcore", standalone_mode=False)
+    except ExitStatus as status:
+        sys.exit(status.code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        _report("aborted")
+        sys.exit(130)
+    except click.UsageError as exc:
+        hint = ""
+        if exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        _report(f"{exc.format_message()}{hint}")
+        sys.exit(2)
+    except click.ClickException as exc:
+        _report(exc.format_message())
+        sys.exit(exc.exit_code)
+    except RuncoreError as exc:
+        message = exc.message if not exc.hint else f"{exc.message} ({exc.hint})"
+        _report(message)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _report("interrupted")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(141)
+    except Exception as exc:  # an internal error still prints one line
+        if debug or os.environ.get("RUNCORE_DEBUG"):
+            raise
+        from runcore.plugin.loader import one_line
+
+        _report(f"internal error: {one_line(exc)} (rerun with --debug for a traceback)")
+        sys.exit(70)
+    if isinstance(rv, int) and rv:
+        sys.exit(rv)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,244 @@
+"""Compose the plugins' contributions into containerd calls: spec, create, run.
+
+The order follows ``ctr run`` (reference §4): validate every option before connecting;
+resolve and unpack the image; inside one lease prepare the snapshot, build the spec
+(user lookups read the snapshot), build the record and create the container; then, for
+``run``, hand over to :mod:`runcore.task`. Whatever fails after something was created
+undoes it, so an error leaves nothing behind in containerd.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from typing import Any, Dict, List, Optional
+
+from runcore.context import RunContext
+from runcore.errors import AlreadyExists, NotFound, RuncoreError, UsageError
+from runcore.record import ContainerRecord, SnapshotRequest
+from runcore.spec_editor import DEFAULT_OWNER, SpecEditor
+
+#: Spec phases in the order they run (see :mod:`runcore.hookspecs`).
+SPEC_PHASES = (
+    "runcore_spec_process",
+    "runcore_spec_namespaces",
+    "runcore_spec_mounts",
+    "runcore_spec_resources",
+    "runcore_spec_privileges",
+    "runcore_spec_security",
+    "runcore_spec_finish",
+)
+
+SPEC_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Spec"
+
+
+def _plugins(ctx: RunContext) -> Any:
+    assert ctx.plugins is not None
+    return ctx.plugins
+
+
+def configure(ctx: RunContext) -> None:
+    """Let every plugin validate its options (nothing is connected or created yet)."""
+    _plugins(ctx).call_each("runcore_configure", ctx=ctx)
+
+
+def uses_image(ctx: RunContext) -> bool:
+    return not ctx.is_set("config") and not ctx.opt("rootfs")
+
+
+def resolve_image(ctx: RunContext) -> None:
+    """Find the image, pick the snapshotter, unpack if needed (``ctx.image``)."""
+    from runcore import images
+
+    client = ctx.client()
+    ctx.snapshotter = ctx.opt("snapshotter") or client.default_snapshotter()
+    platform = ctx.state("core.image").get("platform")
+    ctx.image = images.resolve_image(client, ctx.image_ref or "", platform=platform)
+    images.ensure_unpacked(client, ctx.image, ctx.snapshotter)
+
+
+def build_spec(ctx: RunContext) -> SpecEditor:
+    """Run the spec phases over the default spec (or the ``--config`` file)."""
+    from runcore.oci import defaults
+
+    plugins = _plugins(ctx)
+    config_spec = ctx.state("core.image").get("config_spec")
+    if config_spec is not None:
+        editor = SpecEditor(json.loads(json.dumps(config_spec)))
+        phases = ("runcore_spec_finish",)
+    else:
+        editor = SpecEditor(defaults.default_unix_spec(ctx.namespace, ctx.container_id))
+        editor.spec["linux"]["resources"]["devices"].extend(defaults.default_unix_devices())
+        phases = SPEC_PHASES
+
+    def turn(rec: Any) -> None:
+        editor.owner = rec.id
+
+    for phase in phases:
+        plugins.call_each(phase, on_turn=turn, spec=editor, ctx=ctx)
+    editor.owner = DEFAULT_OWNER
+    problems: List[str] = []
+    for rec, result in plugins.call_each("runcore_spec_validate", spec=editor, ctx=ctx):
+        for problem in result or []:
+            problems.append(f"{rec.id}: {problem}")
+    if problems:
+        raise UsageError("invalid spec: " + "; ".join(problems))
+    return editor
+
+
+def build_record(ctx: RunContext) -> ContainerRecord:
+    """Let the plugins fill the container record."""
+    record = ContainerRecord(id=ctx.container_id)
+    _plugins(ctx).call_each("runcore_container_record", record=record, ctx=ctx)
+    return record
+
+
+def _record_message(client: Any, record: ContainerRecord, spec: Dict[str, Any]) -> Any:
+    from runcore.oci.jsonutil import to_go_json
+
+    pb = client.pb
+    container = pb.containers.Container(
+        id=record.id,
+        labels=record.labels,
+        image=record.image,
+        runtime=pb.containers.Container.Runtime(name=record.runtime_name),
+        spec=pb.any.Any(type_url=SPEC_TYPE_URL, value=to_go_json(spec)),
+        snapshotter=record.snapshotter,
+        snapshot_key=record.snapshot_key,
+        sandbox=record.sandbox,
+    )
+    if record.runtime_options is not None:
+        url, value = record.runtime_options
+        container.runtime.options.CopyFrom(pb.any.Any(type_url=url, value=value))
+    for name, (url, value) in record.extensions.items():
+        container.extensions[name].CopyFrom(pb.any.Any(type_url=url, value=value))
+    return container
+
+
+class _Snapshot:
+    """The container's snapshot while the spec is built: prepared, mounted read-only on demand."""
+
+    def __init__(self, ctx: RunContext, keep: bool) -> None:
+        self.ctx = ctx
+        self.keep = keep
+        self.request: Optional[SnapshotRequest] = None
+        self.created = False
+
+    def prepare(self) -> None:
+        ctx = self.ctx
+        client = ctx.client()
+        key = ctx.container_id if self.keep else f"runcore-spec-{uuid.uuid4().hex}"
+        request = SnapshotRequest(snapshotter=ctx.snapshotter, key=key,
+                                  parent=ctx.image.chain_id)
+        _plugins(ctx).call_each("runcore_prepare_snapshot", snapshot=request, ctx=ctx)
+        self.request = request
+        pb = client.pb
+        try:
+            if self.keep:
+                resp = client.snapshots.Prepare(pb.snapshots.PrepareSnapshotRequest(
+                    snapshotter=request.snapshotter, key=request.key, parent=request.parent,
+                    labels=request.labels))
+            else:
+                resp = client.snapshots.View(pb.snapshots.ViewSnapshotRequest(
+                    snapshotter=request.snapshotter, key=request.key, parent=request.parent,
+                    labels=request.labels))
+        except AlreadyExists:
+            raise AlreadyExists(f'snapshot "{request.key}": already exists') from None
+        self.created = True
+        from runcore.rootfs_mount import SnapshotRootFS
+
+        ctx.rootfs = SnapshotRootFS(list(resp.mounts))
+
+    def release(self, failed: bool) -> None:
+        """Unmount; remove the snapshot unless it now belongs to a created container."""
+        rootfs = self.ctx.rootfs
+        if rootfs is not None and hasattr(rootfs, "close"):
+            rootfs.close()
+        if self.created and (failed or not self.keep) and self.request is not None:
+            client = self.ctx.client()
+            try:
+                client.snapshots.Remove(client.pb.snapshots.RemoveSnapshotRequest(
+                    snapshotter=self.request.snapshotter, key=self.request.key))
+            except NotFound:
+                pass
+
+
+def build(ctx: RunContext, create: bool) -> Dict[str, Any]:
+    """Configure, resolve, build the spec and (``create``) the container; return the spec."""
+    configure(ctx)
+    if uses_image(ctx):
+        resolve_image(ctx)
+    elif ctx.opt("rootfs"):
+        from runcore.oci.user import DirectoryRootFS
+        import os
+
+        ctx.rootfs = DirectoryRootFS(os.path.abspath(ctx.image_ref or ""))
+    if not (create or uses_image(ctx)):
+        editor = build_spec(ctx)
+        ctx.state("runner")["editor"] = editor
+        return editor.spec
+    client = ctx.client()
+    with client.lease(sync_delete=True):
+        snapshot = _Snapshot(ctx, keep=create) if uses_image(ctx) else None
+        failed = True
+        try:
+            if snapshot is not None:
+                snapshot.prepare()
+            editor = build_spec(ctx)
+            ctx.state("runner")["editor"] = editor
+            if create:
+                record = build_record(ctx)
+                message = _record_message(client, record, editor.spec)
+                try:
+                    client.containers.Create(
+                        client.pb.containers.CreateContainerRequest(container=message))
+                except AlreadyExists:
+                    raise AlreadyExists(f'container "{ctx.container_id}": already exists') from None
+            failed = False
+        finally:
+            if snapshot is not None:
+                snapshot.release(failed)
+    return editor.spec
+
+
+def print_spec(ctx: RunContext, explain: bool = False) -> None:
+    """``runcore spec``: print the spec ``create`` would store."""
+    spec = build(ctx, create=False)
+    if not explain:
+        sys.stdout.write(json.dumps(spec, indent=2) + "\n")
+        return
+    editor: SpecEditor = ctx.state("runner")["editor"]
+    width = 0
+    rows = sorted(editor.explain().items())
+    for path, _owners in rows:
+        width = max(width, len(path))
+    for path, owners in rows:
+        sys.stdout.write(f"{path.ljust(width)}  {', '.join(owners)}\n")
+
+
+def create(ctx: RunContext) -> None:
+    """``runcore create``."""
+    build(ctx, create=True)
+
+
+def run(ctx: RunContext) -> None:
+    """``runcore run``: create, then run the task (see :mod:`runcore.task`)."""
+    from runcore.errors import ExitStatus
+
+    build(ctx, create=True)
+    from runcore.task import lifecycle
+
+    code = lifecycle.run_task(ctx)
+    if code:
+        raise ExitStatus(code)
+
+
+def remove_container(client: Any, container_id: str, force: bool = False,
+                     plugins: Any = None, ctx: Optional[RunContext] = None) -> None:
+    """Delete task (killing it when ``force``), record and snapshot of ``container_id``."""
+    from runcore.task import lifecycle
+
+    lifecycle.remove_container(client, container_id, force=force, plugins=plugins, ctx=ctx)
+
+
+__all__ = ["build", "create", "run", "print_spec", "remove_container", "RuncoreError"]

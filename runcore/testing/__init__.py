@@ -1,0 +1,1 @@
+"""Helpers for testing runcore plugins (opt in with ``pytest_plugins = ["runcore.testing"]``)."""
