@@ -149,6 +149,21 @@ def runcore_spec_validate(spec: "SpecEditor", ctx: "RunContext") -> Optional[Lis
     """
 
 
+@hookspec(firstresult=True)
+def runcore_resolve_device(value: str, ctx: "RunContext") -> Optional[Any]:
+    """Resolve a ``--device`` value that is not a path on this host (a CDI name, say).
+
+    :param value: the ``--device`` argument as given, e.g. ``vendor.com/gpu=0``.
+    :return: ``None`` when this plugin does not know the value; otherwise a callable
+        ``apply(spec)`` taking the :class:`~runcore.spec_editor.SpecEditor`. The core calls it
+        in the mounts phase, in command-line order, with the change attributed to this plugin.
+
+    Called during configure, once per such value; the first plugin (in call order) that
+    returns something wins. Raise :class:`runcore.errors.UsageError` for a value this
+    plugin owns but cannot resolve (unknown device, broken spec file).
+    """
+
+
 # --------------------------------------------------------------------- container record
 @hookspec
 def runcore_prepare_snapshot(snapshot: "SnapshotRequest", ctx: "RunContext") -> None:
