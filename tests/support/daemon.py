@@ -1,0 +1,714 @@
+"""Private containerd daemons for the tests, and the leak checker.
+
+Nothing here touches a system containerd: every daemon gets its own temporary
+directory (``/tmp/rc-XXXXXXXX``) holding ``root``, ``state``, the gRPC/ttrpc/debug
+sockets, ``config.toml`` and ``containerd.log``.
+
+Binaries (overridable with environment variables, each naming a *directory*):
+
+* 1.7.24 – ``/opt/runcore/containerd-1.7.24/usr/bin`` (``RUNCORE_CONTAINERD_17_BIN``),
+  unpacked from Debian trixie's package by ``scripts/bootstrap.sh``;
+* 1.6.20 – ``/usr/bin`` (``RUNCORE_CONTAINERD_16_BIN``), Debian bookworm's package.
+
+The 1.7.24 ``ctr`` is the oracle for both daemons (it talks to 1.6.20 fine for
+everything the harness uses: version, images import/ls/rm, run, containers, tasks,
+snapshots, leases incl. ``rm --sync``, namespaces – checked by the smoke tests).
+
+Sandbox notes (cgroup v1 hybrid host, no systemd, containerd started by hand):
+
+* runc works with the stock cgroupfs driver; no config change is needed for it.
+* containerd resolves ``containerd-shim-runc-v2`` through ``$PATH`` first and only
+  then next to its own binary, so the daemon's own bin directory is put first in the
+  daemon's ``PATH`` – otherwise the 1.7 daemon would start the 1.6 shim from /usr/bin.
+* shims keep running when the daemon stops (by design) and their sockets live in the
+  fixed ``/run/containerd/s/<sha256(address/ns/id)>``; runc's state lives in
+  ``/run/containerd/runc/<ns>``. Teardown cleans those for this daemon only.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+__all__ = [
+    "BINARY_DIRS",
+    "Binaries",
+    "CtrError",
+    "Daemon",
+    "DaemonError",
+    "LeakBaseline",
+    "LeakError",
+    "MountEntry",
+    "REPO_ROOT",
+    "assert_no_leaks",
+    "check_leaks",
+    "discover_binaries",
+    "read_mountinfo",
+    "start_daemon",
+    "take_baseline",
+]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+#: version id -> (env override, default bin dir, expected full version prefix)
+BINARY_DIRS: Dict[str, Tuple[str, str, str]] = {
+    "1.7": ("RUNCORE_CONTAINERD_17_BIN", "/opt/runcore/containerd-1.7.24/usr/bin", "1.7.24"),
+    "1.6": ("RUNCORE_CONTAINERD_16_BIN", "/usr/bin", "1.6.20"),
+}
+ORACLE = "1.7"
+SNAPSHOTTERS = ("overlayfs", "native")
+SHIM_SOCKET_ROOT = "/run/containerd/s"
+RUNC_ROOT = "/run/containerd/runc"
+DEFAULT_FIFO_ROOT = "/run/containerd/fifo"
+NETNS_DIRS = ("/run/netns", "/var/run/netns")
+START_TIMEOUT = float(os.environ.get("RUNCORE_CONTAINERD_START_TIMEOUT", "30"))
+LOG_LEVEL = os.environ.get("RUNCORE_CONTAINERD_LOG_LEVEL", "debug")
+
+
+class DaemonError(RuntimeError):
+    """The daemon could not be started or stopped."""
+
+
+class LeakError(AssertionError):
+    """Objects were left behind by a test."""
+
+
+class CtrError(subprocess.CalledProcessError):
+    """A ``ctr``/``runcore`` call failed; ``str()`` shows its output."""
+
+    def __str__(self) -> str:  # pragma: no cover - formatting only
+        out = self.stdout if isinstance(self.stdout, str) else (self.stdout or b"").decode(errors="replace")
+        err = self.stderr if isinstance(self.stderr, str) else (self.stderr or b"").decode(errors="replace")
+        return (
+            f"command {' '.join(map(str, self.cmd))!r} exited {self.returncode}\n"
+            f"--- stdout ---\n{out}--- stderr ---\n{err}"
+        )
+
+
+# --------------------------------------------------------------------------- binaries
+
+
+@dataclass(frozen=True)
+class Binaries:
+    version: str  # "1.7" / "1.6"
+    bin_dir: str
+    containerd: str
+    ctr: str
+    shim: str
+    full_version: str  # what `containerd --version` says, e.g. "1.7.24~ds1"
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.full_version)
+
+
+def _probe_version(containerd: str) -> str:
+    try:
+        out = subprocess.run([containerd, "--version"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    # "containerd github.com/containerd/containerd 1.7.24~ds1 1.7.24~ds1-6+deb13u1"
+    parts = out.split()
+    return parts[2] if len(parts) >= 3 else ""
+
+
+def discover_binaries() -> Dict[str, Optional[Binaries]]:
+    """version id -> :class:`Binaries` (``None`` where a binary is missing or wrong)."""
+    found: Dict[str, Optional[Binaries]] = {}
+    for version, (env, default, expected) in BINARY_DIRS.items():
+        bin_dir = os.environ.get(env) or default
+        containerd = os.path.join(bin_dir, "containerd")
+        ctr = os.path.join(bin_dir, "ctr")
+        shim = os.path.join(bin_dir, "containerd-shim-runc-v2")
+        if not all(os.access(p, os.X_OK) for p in (containerd, ctr, shim)):
+            found[version] = None
+            continue
+        full = _probe_version(containerd)
+        if not full.startswith(expected):
+            found[version] = None
+            continue
+        found[version] = Binaries(version, bin_dir, containerd, ctr, shim, full)
+    return found
+
+
+def missing_reason(binaries: Dict[str, Optional[Binaries]], version: str) -> Optional[str]:
+    """Why a daemon of *version* cannot be used for the tests (``None`` if it can)."""
+    if os.geteuid() != 0:
+        return "containerd tests need root"
+    for v in {version, ORACLE}:
+        if binaries.get(v) is None:
+            env, default, expected = BINARY_DIRS[v]
+            return (
+                f"containerd {expected} not found in {os.environ.get(env) or default} "
+                f"(containerd, ctr, containerd-shim-runc-v2; run scripts/bootstrap.sh)"
+            )
+    if shutil.which("runc") is None:
+        return "runc not found in PATH (apt-get install runc)"
+    return None
+
+
+# --------------------------------------------------------------------------- mounts
+
+
+def _unescape(s: str) -> str:
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), s)
+
+
+@dataclass(frozen=True)
+class MountEntry:
+    mount_id: int
+    mount_point: str
+    fstype: str
+    source: str
+    super_options: str
+    dev: str = ""  # "major:minor"
+    root: str = "/"  # path of the mount's root inside its filesystem (bind mounts)
+
+    def mentions(self, path: str) -> bool:
+        prefix = path.rstrip("/") + "/"
+        return (
+            self.mount_point == path.rstrip("/")
+            or self.mount_point.startswith(prefix)
+            or prefix in self.source + "/"
+            or prefix in self.super_options
+        )
+
+    def __str__(self) -> str:
+        return f"{self.fstype} {self.source} on {self.mount_point} ({self.super_options[:200]})"
+
+
+def read_mountinfo(path: str = "/proc/self/mountinfo") -> List[MountEntry]:
+    entries = []
+    with open(path) as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            lf = left.split()
+            rf = right.split()
+            if len(lf) < 5 or len(rf) < 2:
+                continue
+            entries.append(
+                MountEntry(
+                    mount_id=int(lf[0]),
+                    mount_point=_unescape(lf[4]),
+                    fstype=rf[0],
+                    source=_unescape(rf[1]),
+                    super_options=_unescape(rf[2]) if len(rf) > 2 else "",
+                    dev=lf[2],
+                    root=_unescape(lf[3]),
+                )
+            )
+    return entries
+
+
+def _fs_location(path: str, mounts: List[MountEntry]) -> Optional[Tuple[str, str]]:
+    """(dev, path inside that filesystem) of *path*, to recognise bind mounts of it."""
+    path = os.path.realpath(path)
+    best = None
+    for m in mounts:
+        mp = m.mount_point.rstrip("/") or "/"
+        if path == mp or path.startswith(mp.rstrip("/") + "/"):
+            if best is None or len(mp) >= len(best.mount_point.rstrip("/") or "/"):
+                best = m
+    if best is None:
+        return None
+    mp = best.mount_point.rstrip("/")
+    rel = path[len(mp):] if mp else path
+    return best.dev, (best.root.rstrip("/") + rel) or "/"
+
+
+def mounts_mentioning(path: str, mounts: Optional[List[MountEntry]] = None) -> List[MountEntry]:
+    """Mounts whose mount point is under *path*, whose source/options refer to it, or
+    that bind-mount something from under it (e.g. a native snapshot mounted elsewhere)."""
+    mounts = read_mountinfo() if mounts is None else mounts
+    loc = _fs_location(path, mounts)
+    found = []
+    for m in mounts:
+        if m.mentions(path):
+            found.append(m)
+        elif loc and m.dev == loc[0] and (m.root == loc[1] or m.root.startswith(loc[1].rstrip("/") + "/")):
+            found.append(m)
+    return found
+
+
+def unmount_all(path: str) -> List[str]:
+    """Unmount every mount mentioning *path*, deepest first; returns what failed."""
+    failed = []
+    for _ in range(5):  # stacked mounts need several rounds
+        mounts = mounts_mentioning(path)
+        if not mounts:
+            return []
+        mounts.sort(key=lambda m: (m.mount_point.count("/"), m.mount_id), reverse=True)
+        failed = []
+        for m in mounts:
+            r = subprocess.run(["umount", m.mount_point], capture_output=True, text=True)
+            if r.returncode != 0:
+                r = subprocess.run(["umount", "-l", m.mount_point], capture_output=True, text=True)
+                if r.returncode != 0:
+                    failed.append(f"{m}: {r.stderr.strip()}")
+    return failed
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _proc_cmdlines() -> Iterable[Tuple[int, List[str]]]:
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        if raw:
+            yield int(d), [a.decode(errors="replace") for a in raw.rstrip(b"\0").split(b"\0")]
+
+
+def _arg(argv: Sequence[str], name: str) -> Optional[str]:
+    for i, a in enumerate(argv):
+        if a in (f"-{name}", f"--{name}") and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith(f"-{name}=") or a.startswith(f"--{name}="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def find_shims(address: str) -> List[Tuple[int, List[str]]]:
+    """Shim processes serving the daemon listening on *address*."""
+    shims = []
+    for pid, argv in _proc_cmdlines():
+        if not os.path.basename(argv[0]).startswith("containerd-shim"):
+            continue
+        if _arg(argv, "address") == address or any(address in a for a in argv):
+            shims.append((pid, argv))
+    return shims
+
+
+def shim_socket_path(address: str, namespace: str, container_id: str) -> str:
+    """Where containerd 1.6/1.7 put a shim's socket (``shim.SocketAddress``)."""
+    digest = hashlib.sha256(os.path.join(address, namespace, container_id).encode()).hexdigest()
+    return os.path.join(SHIM_SOCKET_ROOT, digest)
+
+
+# --------------------------------------------------------------------------- daemon
+
+
+def _config_toml(tmp: str) -> str:
+    return f"""\
+# Private containerd for runcore's tests (written by tests/support/daemon.py).
+version = 2
+root = "{tmp}/root"
+state = "{tmp}/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+
+[grpc]
+  address = "{tmp}/c.sock"
+
+[ttrpc]
+  address = "{tmp}/c.sock.ttrpc"
+
+[debug]
+  address = "{tmp}/debug.sock"
+  level = "{LOG_LEVEL}"
+
+[plugins]
+  [plugins."io.containerd.internal.v1.opt"]
+    path = "{tmp}/opt"
+"""
+
+
+def _clean_env(extra_path: Optional[str] = None) -> Dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTAINERD_")}
+    env.pop("NOTIFY_SOCKET", None)
+    path = env.get("PATH") or "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    for p in ("/usr/sbin", "/usr/bin", "/sbin", "/bin"):
+        if p not in path.split(":"):
+            path += ":" + p
+    if extra_path:
+        path = extra_path + ":" + path
+    env["PATH"] = path
+    return env
+
+
+@dataclass
+class Daemon:
+    """A private containerd daemon (see module doc)."""
+
+    version: str  # "1.7" / "1.6"
+    full_version: str  # e.g. "1.7.24~ds1"
+    address: str  # gRPC socket path
+    root: str
+    state: str
+    ctr_path: str  # the oracle: ctr 1.7.24
+    own_ctr_path: str  # the daemon's own ctr
+    containerd_path: str
+    log: Path
+    tmpdir: str
+    config_path: str
+    ttrpc_address: str
+    debug_address: str
+    proc: Optional[subprocess.Popen] = field(default=None, repr=False)
+
+    # ----------------------------------------------------------------- commands
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self.proc.pid if self.proc else None
+
+    def _run(self, argv: List[str], *, check: bool, input, timeout: float, env=None,
+             text: bool = True) -> subprocess.CompletedProcess:
+        if input is not None and text and isinstance(input, bytes):
+            text = False
+        r = subprocess.run(
+            argv,
+            input=input,
+            capture_output=True,
+            text=text,
+            timeout=timeout,
+            env=env or _clean_env(),
+            stdin=subprocess.DEVNULL if input is None else None,
+        )
+        if check and r.returncode != 0:
+            raise CtrError(r.returncode, argv, r.stdout, r.stderr)
+        return r
+
+    def ctr_argv(self, *args: str, namespace: Optional[str] = None, own: bool = False) -> List[str]:
+        argv = [self.own_ctr_path if own else self.ctr_path, "--address", self.address]
+        if namespace is not None:
+            argv += ["--namespace", namespace]
+        return argv + [str(a) for a in args]
+
+    def ctr(self, *args: str, namespace: Optional[str] = None, check: bool = True, input=None,
+            timeout: float = 120, text: bool = True) -> subprocess.CompletedProcess:
+        """Run the oracle ``ctr`` (1.7.24) against this daemon; output is captured."""
+        return self._run(self.ctr_argv(*args, namespace=namespace), check=check, input=input,
+                         timeout=timeout, text=text)
+
+    def ctr_own(self, *args: str, namespace: Optional[str] = None, check: bool = True, input=None,
+                timeout: float = 120, text: bool = True) -> subprocess.CompletedProcess:
+        """Run this daemon's own ``ctr`` (1.6.20 for the 1.6 daemon)."""
+        return self._run(self.ctr_argv(*args, namespace=namespace, own=True), check=check, input=input,
+                         timeout=timeout, text=text)
+
+    def runcore_argv(self, *args: str, namespace: Optional[str] = None) -> List[str]:
+        argv = [sys.executable, "-m", "runcore", "--address", self.address]
+        if namespace is not None:
+            argv += ["--namespace", namespace]
+        return argv + [str(a) for a in args]
+
+    def runcore(self, *args: str, namespace: Optional[str] = None, check: bool = True, input=None,
+                timeout: float = 120, text: bool = True) -> subprocess.CompletedProcess:
+        """Run ``python -m runcore --address <this daemon> [--namespace NS] ARGS``."""
+        return self._run(self.runcore_argv(*args, namespace=namespace), check=check, input=input,
+                         timeout=timeout, text=text)
+
+    # ----------------------------------------------------------------- queries
+
+    def lines(self, *args: str, namespace: Optional[str] = None) -> List[str]:
+        return [l for l in self.ctr(*args, namespace=namespace).stdout.splitlines() if l.strip()]
+
+    def namespaces(self) -> List[str]:
+        return self.lines("namespaces", "ls", "-q")
+
+    def snapshots(self, namespace: str, snapshotter: str = "overlayfs") -> List[Tuple[str, str, str]]:
+        """(key, parent, kind) of every snapshot of *snapshotter* in *namespace*."""
+        rows = []
+        for line in self.lines("snapshots", "--snapshotter", snapshotter, "ls", namespace=namespace)[1:]:
+            parts = line.split()
+            if len(parts) == 3:
+                rows.append((parts[0], parts[1], parts[2]))
+            elif len(parts) == 2:  # no parent
+                rows.append((parts[0], "", parts[1]))
+        return rows
+
+    def force_gc(self, namespace: str) -> None:
+        """Run a synchronous garbage collection (create a lease, delete it with --sync)."""
+        lease = self.ctr("leases", "create", namespace=namespace).stdout.strip()
+        self.ctr("leases", "rm", "--sync", lease, namespace=namespace)
+
+    def log_tail(self, n: int = 60) -> str:
+        try:
+            return "".join(self.log.read_text(errors="replace").splitlines(True)[-n:])
+        except OSError:
+            return ""
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise DaemonError(
+                    f"containerd {self.version} exited with {self.proc.returncode} during start-up; "
+                    f"log {self.log}:\n{self.log_tail()}"
+                )
+            if os.path.exists(self.address):
+                r = self.ctr_own("version", check=False, timeout=10)
+                if r.returncode == 0 and "Server:" in r.stdout:
+                    return
+                last = r.stderr
+            time.sleep(0.1)
+        raise DaemonError(
+            f"containerd {self.version} did not answer on {self.address} within {timeout}s ({last.strip()}); "
+            f"log {self.log}:\n{self.log_tail()}"
+        )
+
+    def stop(self) -> List[str]:
+        """Stop the daemon and clean up everything it left; returns problems found."""
+        problems: List[str] = []
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                problems.append("containerd did not stop within 10 s of SIGTERM; killed")
+                self.proc.kill()
+                self.proc.wait(10)
+        # Containers still running (only possible if a test leaked them and the leak
+        # check was bypassed): kill them through runc, then their shims.
+        task_root = Path(self.state, "io.containerd.runtime.v2.task")
+        namespaces = set()
+        if task_root.is_dir():
+            for ns_dir in task_root.iterdir():
+                namespaces.add(ns_dir.name)
+                for c_dir in ns_dir.iterdir() if ns_dir.is_dir() else ():
+                    subprocess.run(
+                        ["runc", "--root", os.path.join(RUNC_ROOT, ns_dir.name), "delete", "--force", c_dir.name],
+                        capture_output=True,
+                        env=_clean_env(),
+                    )
+                    problems.append(f"task {ns_dir.name}/{c_dir.name} was still present at daemon stop")
+        for pid, argv in find_shims(self.address):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+            ns, cid = _arg(argv, "namespace"), _arg(argv, "id")
+            if ns and cid:
+                namespaces.add(ns)
+                try:
+                    os.unlink(shim_socket_path(self.address, ns, cid))
+                except OSError:
+                    pass
+            problems.append(f"killed leftover shim {pid}: {' '.join(argv)}")
+        for ns in namespaces:
+            if ns == "default":  # shared with a system containerd, never touch it
+                continue
+            try:
+                os.rmdir(os.path.join(RUNC_ROOT, ns))  # only if empty
+            except OSError:
+                pass
+        failed = unmount_all(self.tmpdir)
+        problems += [f"could not unmount {f}" for f in failed]
+        if not failed and not os.environ.get("RUNCORE_KEEP_DAEMON_DIR"):
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+        return problems
+
+
+def start_daemon(binaries: Binaries, oracle: Binaries, *, tmp_parent: str = "/tmp") -> Daemon:
+    """Start a private daemon from *binaries*; *oracle* supplies the ``ctr`` used by :meth:`Daemon.ctr`."""
+    tmp = tempfile.mkdtemp(prefix="rc-", dir=tmp_parent)
+    os.chmod(tmp, 0o711)
+    address = f"{tmp}/c.sock"
+    if len(address) + len(".ttrpc") >= 100:
+        raise DaemonError(f"socket path {address!r} too long")
+    cfg = Path(tmp, "config.toml")
+    cfg.write_text(_config_toml(tmp))
+    log = Path(tmp, "containerd.log")
+    d = Daemon(
+        version=binaries.version,
+        full_version=binaries.full_version,
+        address=address,
+        root=f"{tmp}/root",
+        state=f"{tmp}/state",
+        ctr_path=oracle.ctr,
+        own_ctr_path=binaries.ctr,
+        containerd_path=binaries.containerd,
+        log=log,
+        tmpdir=tmp,
+        config_path=str(cfg),
+        ttrpc_address=f"{tmp}/c.sock.ttrpc",
+        debug_address=f"{tmp}/debug.sock",
+    )
+    with open(log, "ab") as logf:
+        d.proc = subprocess.Popen(
+            [binaries.containerd, "--config", str(cfg)],
+            stdin=subprocess.DEVNULL,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            # The daemon's own directory first: containerd looks the shim up in $PATH.
+            env=_clean_env(binaries.bin_dir),
+            cwd=tmp,
+            start_new_session=True,  # ^C in the terminal must not kill it before teardown
+        )
+    try:
+        d.wait_ready()
+    except BaseException:
+        d.stop()
+        raise
+    return d
+
+
+# --------------------------------------------------------------------------- leak check
+
+
+def _netns_entries() -> Set[str]:
+    found = set()
+    for d in NETNS_DIRS:
+        try:
+            found |= {os.path.join(os.path.realpath(d), n) for n in os.listdir(d)}
+        except OSError:
+            pass
+    return found
+
+
+def _dir_entries(path: str) -> Set[str]:
+    try:
+        return set(os.listdir(path))
+    except OSError:
+        return set()
+
+
+@dataclass
+class LeakBaseline:
+    """What existed before the test (mounts, netns, default FIFO dirs)."""
+
+    mounts: Set[Tuple[int, str]]  # every mount of the host (id, mount point)
+    netns: Set[str]
+    default_fifos: Set[str]
+
+
+def take_baseline(daemon: Daemon) -> LeakBaseline:
+    return LeakBaseline(
+        mounts={(m.mount_id, m.mount_point) for m in read_mountinfo()},
+        netns=_netns_entries(),
+        default_fifos=_dir_entries(DEFAULT_FIFO_ROOT),
+    )
+
+
+def _leaks_once(daemon: Daemon, namespace: str, baseline: Optional[LeakBaseline],
+                fifo_dirs: Sequence[str], snapshotters: Sequence[str]) -> List[str]:
+    leaks: List[str] = []
+    if namespace in daemon.namespaces():
+        for cid in daemon.lines("containers", "ls", "-q", namespace=namespace):
+            leaks.append(f"container {cid!r}")
+        for tid in daemon.lines("tasks", "ls", "-q", namespace=namespace):
+            leaks.append(f"task {tid!r}")
+        for sn in snapshotters:
+            for key, parent, kind in daemon.snapshots(namespace, sn):
+                if kind.lower() == "active":
+                    leaks.append(f"active {sn} snapshot {key!r} (parent {parent or '-'})")
+        for lease in daemon.lines("leases", "ls", "-q", namespace=namespace):
+            leaks.append(f"lease {lease!r}")
+    for d in fifo_dirs:
+        left = sorted(_dir_entries(d))
+        if left:
+            leaks.append(f"FIFO dir {d} not empty: {left}")
+    if baseline is not None:
+        new = sorted(_dir_entries(DEFAULT_FIFO_ROOT) - baseline.default_fifos)
+        if new:
+            leaks.append(f"new FIFO dirs in {DEFAULT_FIFO_ROOT}: {new}")
+        # Anything mounting the daemon's files: task rootfs under state/, overlay
+        # mounts of its snapshots anywhere (client-side temp mounts for user lookups),
+        # bind mounts of native snapshots.
+        for m in mounts_mentioning(daemon.tmpdir):
+            if (m.mount_id, m.mount_point) not in baseline.mounts:
+                leaks.append(f"mount {m}")
+        new_ns = sorted(_netns_entries() - baseline.netns)
+        if new_ns:
+            leaks.append(f"network namespaces added: {new_ns}")
+    else:
+        task_dir = os.path.join(daemon.state, "io.containerd.runtime.v2.task", namespace) + "/"
+        for m in read_mountinfo():
+            if m.mount_point.startswith(task_dir):
+                leaks.append(f"mount {m}")
+    return leaks
+
+
+def check_leaks(daemon: Daemon, namespace: str, baseline: Optional[LeakBaseline] = None,
+                fifo_dirs: Sequence[str] = (), snapshotters: Sequence[str] = SNAPSHOTTERS,
+                settle: float = 5.0) -> List[str]:
+    """Describe what *namespace* on *daemon* still holds that a test should have removed.
+
+    Checks containers, tasks, active snapshots (per snapshotter), leases, the given
+    FIFO directories (must be empty) and – with a *baseline* – new entries in the
+    default FIFO root, new mounts mentioning the daemon's directory and new network
+    namespaces. Snapshots released with a lease are garbage and not leaks: when active
+    snapshots show up a synchronous GC is forced and the check repeated; transient
+    state (a shim still exiting) gets up to *settle* seconds.
+    """
+    deadline = time.monotonic() + settle
+    gc_done = False
+    while True:
+        leaks = _leaks_once(daemon, namespace, baseline, fifo_dirs, snapshotters)
+        if not leaks:
+            return []
+        if not gc_done and any("snapshot" in l for l in leaks) and namespace in daemon.namespaces():
+            daemon.force_gc(namespace)
+            gc_done = True
+            continue
+        if time.monotonic() >= deadline:
+            return leaks
+        time.sleep(0.25)
+
+
+def assert_no_leaks(daemon: Daemon, namespace: str, baseline: Optional[LeakBaseline] = None,
+                    fifo_dirs: Sequence[str] = (), **kw) -> None:
+    leaks = check_leaks(daemon, namespace, baseline, fifo_dirs, **kw)
+    if leaks:
+        raise LeakError(
+            f"leaked in namespace {namespace!r} on containerd {daemon.full_version} ({daemon.address}):\n  - "
+            + "\n  - ".join(leaks)
+        )
+
+
+def cleanup_namespace(daemon: Daemon, namespace: str) -> None:
+    """Best effort: remove everything in *namespace*, then the namespace (after a leak report)."""
+    if namespace not in daemon.namespaces():
+        return
+    for tid in daemon.lines("tasks", "ls", "-q", namespace=namespace):
+        daemon.ctr("tasks", "kill", "-s", "SIGKILL", tid, namespace=namespace, check=False)
+        for _ in range(50):
+            if daemon.ctr("tasks", "rm", "-f", tid, namespace=namespace, check=False).returncode == 0:
+                break
+            time.sleep(0.1)
+    for cid in daemon.lines("containers", "ls", "-q", namespace=namespace):
+        daemon.ctr("containers", "rm", cid, namespace=namespace, check=False)
+    for lease in daemon.lines("leases", "ls", "-q", namespace=namespace):
+        daemon.ctr("leases", "rm", lease, namespace=namespace, check=False)
+    for sn in SNAPSHOTTERS:
+        for key, _, kind in daemon.snapshots(namespace, sn):
+            if kind.lower() == "active":
+                daemon.ctr("snapshots", "--snapshotter", sn, "rm", key, namespace=namespace, check=False)
+    images = daemon.lines("images", "ls", "-q", namespace=namespace)
+    if images:
+        daemon.ctr("images", "rm", "--sync", *images, namespace=namespace, check=False)
+    daemon.force_gc(namespace)
+    daemon.ctr("namespaces", "rm", namespace, check=False)
+
+
+if __name__ == "__main__":  # pragma: no cover - manual: python -m support.daemon [1.7|1.6]
+    version = sys.argv[1] if len(sys.argv) > 1 else "1.7"
+    bins = discover_binaries()
+    why = missing_reason(bins, version)
+    if why:
+        sys.exit(why)
+    dmn = start_daemon(bins[version], bins[ORACLE])
+    print(json.dumps({"address": dmn.address, "pid": dmn.pid, "tmpdir": dmn.tmpdir, "log": str(dmn.log)}))
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\n".join(dmn.stop()))
