@@ -1,0 +1,218 @@
+"""Calling containerd: namespace/lease metadata, deadlines and error mapping.
+
+Every RPC made through a :class:`Service` carries the ``containerd-namespace``
+header, the ``containerd-lease`` header while a lease is active, and a deadline:
+the per-call default bounded by the command's overall deadline.  gRPC failures
+come out as :mod:`runcore.errors` exceptions whose message is containerd's text.
+"""
+from __future__ import annotations
+
+import contextvars
+import queue
+import threading
+import time
+from typing import Any, Callable, Iterable, Iterator, Optional
+
+import grpc
+from google.protobuf import message_factory
+
+from runcore import errors
+
+NAMESPACE_HEADER = "containerd-namespace"
+LEASE_HEADER = "containerd-lease"
+
+#: Default deadline of one call, in seconds.
+DEFAULT_CALL_TIMEOUT = 30.0
+
+#: Calls that may legitimately take long: only the overall deadline applies.
+UNBOUNDED_METHODS = frozenset(
+    {
+        "/containerd.services.tasks.v1.Tasks/Wait",
+        "/containerd.services.events.v1.Events/Subscribe",
+        "/containerd.services.content.v1.Content/Read",
+        "/containerd.services.content.v1.Content/Write",
+        "/containerd.services.diff.v1.Diff/Apply",
+        "/containerd.services.diff.v1.Diff/Diff",
+    }
+)
+
+_ERRORS = {
+    grpc.StatusCode.NOT_FOUND: errors.NotFound,
+    grpc.StatusCode.ALREADY_EXISTS: errors.AlreadyExists,
+    grpc.StatusCode.FAILED_PRECONDITION: errors.FailedPrecondition,
+    grpc.StatusCode.UNAVAILABLE: errors.Unavailable,
+}
+
+
+def map_error(err: grpc.RpcError) -> errors.ContainerdError:
+    """The runcore error for a failed call; the message is containerd's text."""
+    code = err.code() if hasattr(err, "code") else None
+    details = err.details() if hasattr(err, "details") else None
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return errors.ContainerdError("context deadline exceeded")
+    if code == grpc.StatusCode.CANCELLED and not details:
+        details = "context canceled"
+    message = details or (code.name.lower().replace("_", " ") if code else str(err))
+    return _ERRORS.get(code, errors.ContainerdError)(message)
+
+
+class CallContext:
+    """What every call of one client shares: namespace, active lease, deadlines."""
+
+    def __init__(
+        self,
+        namespace: str,
+        *,
+        deadline: Optional[float] = None,
+        call_timeout: float = DEFAULT_CALL_TIMEOUT,
+    ) -> None:
+        self.namespace = namespace
+        self.deadline = deadline  # time.monotonic() value, or None
+        self.call_timeout = call_timeout
+        self.lease: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar(
+            f"runcore-lease-{id(self)}", default=None
+        )
+
+    def metadata(self) -> list[tuple[str, str]]:
+        md = [(NAMESPACE_HEADER, self.namespace)]
+        lease = self.lease.get()
+        if lease:
+            md.append((LEASE_HEADER, lease))
+        return md
+
+    def timeout(self, method: str, override: Optional[float] = None) -> Optional[float]:
+        """Seconds left for ``method``; raises when the overall deadline has passed."""
+        if override is not None:
+            per_call: Optional[float] = override
+        elif method in UNBOUNDED_METHODS:
+            per_call = None
+        else:
+            per_call = self.call_timeout
+        if self.deadline is None:
+            return per_call
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise errors.ContainerdError("context deadline exceeded")
+        return left if per_call is None else min(per_call, left)
+
+
+class Stream:
+    """Responses of a streaming call; errors come out as runcore errors."""
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+
+    def __iter__(self) -> "Stream":
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            return next(self._call)
+        except grpc.RpcError as err:
+            raise map_error(err) from None
+
+    def cancel(self) -> None:
+        self._call.cancel()
+
+
+class Duplex:
+    """A bidirectional stream used in lock step: :meth:`exchange` sends one
+    request and waits for its answer (how containerd's Content/Write works)."""
+
+    _END = object()
+
+    def __init__(self, start: Callable[[Iterable[Any]], Any]) -> None:
+        self._requests: "queue.Queue[Any]" = queue.Queue()
+        self._responses = Stream(start(self._iter_requests()))
+        self._closed = threading.Event()
+
+    def _iter_requests(self) -> Iterator[Any]:
+        while True:
+            item = self._requests.get()
+            if item is self._END:
+                return
+            yield item
+
+    def exchange(self, request: Any) -> Any:
+        self._requests.put(request)
+        try:
+            return next(self._responses)
+        except StopIteration:
+            raise errors.ContainerdError("stream closed by containerd") from None
+
+    def close(self, cancel: bool = False) -> None:
+        if not self._closed.is_set():
+            self._closed.set()
+            self._requests.put(self._END)
+            if cancel:
+                self._responses.cancel()
+
+
+class Method:
+    """One RPC: ``method(request)`` or ``method(field=value, ...)``."""
+
+    def __init__(self, ctx: CallContext, path: str, descriptor: Any, callable_: Any) -> None:
+        self._ctx = ctx
+        self.path = path
+        self._descriptor = descriptor
+        self._callable = callable_
+        self.request_type = message_factory.GetMessageClass(descriptor.input_type)
+
+    def __repr__(self) -> str:
+        return f"<containerd method {self.path}>"
+
+    def __call__(self, request: Any = None, *, timeout: Optional[float] = None, **fields: Any) -> Any:
+        if self._descriptor.client_streaming:
+            raise TypeError(f"{self.path} is a client stream; use .open()")
+        if request is None:
+            request = self.request_type(**fields)
+        elif fields:
+            raise TypeError("pass either a request message or fields, not both")
+        kwargs = {"metadata": self._ctx.metadata(), "timeout": self._ctx.timeout(self.path, timeout)}
+        if self._descriptor.server_streaming:
+            try:
+                return Stream(self._callable(request, **kwargs))
+            except grpc.RpcError as err:
+                raise map_error(err) from None
+        try:
+            return self._callable(request, **kwargs)
+        except grpc.RpcError as err:
+            raise map_error(err) from None
+
+    def open(self, *, timeout: Optional[float] = None) -> Duplex:
+        """Start a bidirectional stream (for Content/Write)."""
+        if not (self._descriptor.client_streaming and self._descriptor.server_streaming):
+            raise TypeError(f"{self.path} is not a bidirectional stream")
+        kwargs = {"metadata": self._ctx.metadata(), "timeout": self._ctx.timeout(self.path, timeout)}
+        return Duplex(lambda requests: self._callable(requests, **kwargs))
+
+
+class Service:
+    """A generated gRPC stub wrapped so that every method goes through :class:`Method`."""
+
+    def __init__(self, ctx: CallContext, stub: Any, service_descriptor: Any) -> None:
+        self._ctx = ctx
+        self._stub = stub
+        self._descriptor = service_descriptor
+        self._methods: dict[str, Method] = {}
+
+    @property
+    def name(self) -> str:
+        return self._descriptor.full_name
+
+    def __getattr__(self, name: str) -> Method:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._methods[name]
+        except KeyError:
+            pass
+        md = self._descriptor.methods_by_name.get(name)
+        if md is None:
+            raise AttributeError(f"{self._descriptor.full_name} has no method {name}")
+        method = Method(self._ctx, f"/{self._descriptor.full_name}/{name}", md, getattr(self._stub, name))
+        self._methods[name] = method
+        return method
+
+    def __repr__(self) -> str:
+        return f"<containerd service {self._descriptor.full_name}>"

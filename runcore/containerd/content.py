@@ -1,0 +1,143 @@
+"""Reading and writing blobs through containerd's content service."""
+from __future__ import annotations
+
+import hashlib
+import io
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Optional, Union
+
+from runcore import errors
+
+if TYPE_CHECKING:  # pragma: no cover
+    from runcore.containerd.client import Client
+
+#: Bytes per Content/Write message (containerd's gRPC limit is 16 MiB).
+CHUNK = 1 << 20
+
+BlobSource = Union[bytes, bytearray, memoryview, BinaryIO, Iterable[bytes]]
+
+
+class DigestMismatch(errors.ImageError):
+    """The bytes written do not hash to the digest they were announced with."""
+
+
+class ShortBlob(errors.ImageError):
+    """The data ended before (or went past) the announced size."""
+
+
+def _chunks(data: BlobSource, size: Optional[int]) -> Iterable[bytes]:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        view = memoryview(data)
+        for start in range(0, len(view), CHUNK):
+            yield bytes(view[start:start + CHUNK])
+        return
+    read = getattr(data, "read", None)
+    if read is not None:
+        left = size
+        while left is None or left > 0:
+            block = read(CHUNK if left is None else min(CHUNK, left))
+            if not block:
+                return
+            if left is not None:
+                left -= len(block)
+            yield block
+        return
+    yield from data  # an iterable of byte strings
+
+
+def read_blob(client: "Client", digest: str, *, offset: int = 0, size: int = 0) -> bytes:
+    """The whole blob ``digest`` (or ``size`` bytes from ``offset``)."""
+    buf = io.BytesIO()
+    for resp in client.content.Read(digest=digest, offset=offset, size=size):
+        buf.write(resp.data)
+    return buf.getvalue()
+
+
+def write_blob(
+    client: "Client",
+    ref: str,
+    data: BlobSource,
+    expected_digest: Optional[str] = None,
+    size: Optional[int] = None,
+    labels: Optional[dict[str, str]] = None,
+    progress: Optional[Callable[[int], None]] = None,
+) -> str:
+    """Store ``data`` as a blob through Content/Write and return its digest.
+
+    The data is hashed while it streams; the commit names the digest, so
+    containerd verifies it too.  When ``expected_digest`` is given and differs,
+    the ingest is aborted and :class:`DigestMismatch` raised.  A blob that already
+    exists in the namespace is not sent again.  ``size`` (when given) must match.
+    """
+    pb = client.pb.content
+    if expected_digest and not expected_digest.startswith("sha256:"):
+        raise errors.ImageError(f"unsupported digest algorithm in {expected_digest!r}")
+    stream = client.content.Write.open()
+    done = False
+    try:
+        try:
+            status = stream.exchange(
+                pb.WriteContentRequest(
+                    action=pb.STAT, ref=ref, total=size or 0, expected=expected_digest or ""
+                )
+            )
+        except errors.AlreadyExists:
+            done = True
+            _drain(data, size)
+            return expected_digest or ""
+        hasher = hashlib.sha256()
+        offset = 0
+        # containerd already holds the blob (shared from another namespace): it
+        # reports the whole size as written; hash the data but do not resend it.
+        present = bool(expected_digest) and size is not None and size > 0 and status.offset == size
+        restart = status.offset > 0 and not present  # a stale ingest under this ref
+        for block in _chunks(data, size):
+            hasher.update(block)
+            if not present:
+                # Offset 0 makes containerd truncate whatever the ref held before.
+                req = pb.WriteContentRequest(
+                    action=pb.WRITE, offset=0 if restart else offset, data=block
+                )
+                restart = False
+                resp = stream.exchange(req)
+                if resp.offset != offset + len(block):
+                    raise errors.ContainerdError(
+                        f"short write to {ref}: containerd is at {resp.offset}, "
+                        f"expected {offset + len(block)}"
+                    )
+            offset += len(block)
+            if progress:
+                progress(len(block))
+        if size is not None and offset != size:
+            raise ShortBlob(f"{ref}: got {offset} bytes, expected {size} (truncated data)")
+        actual = "sha256:" + hasher.hexdigest()
+        if expected_digest and actual != expected_digest:
+            raise DigestMismatch(f"{ref}: digest mismatch: expected {expected_digest}, got {actual}")
+        try:
+            stream.exchange(
+                pb.WriteContentRequest(
+                    action=pb.COMMIT, total=offset, offset=offset, expected=actual,
+                    labels=labels or {},
+                )
+            )
+        except errors.AlreadyExists:
+            pass  # someone committed the same content meanwhile
+        done = True
+        return actual
+    finally:
+        stream.close(cancel=not done)
+        if not done:
+            _abort(client, ref)
+
+
+def _drain(data: BlobSource, size: Optional[int]) -> None:
+    """Consume a stream that was not needed (so a tar reader stays in step)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)) and hasattr(data, "read"):
+        for _ in _chunks(data, size):
+            pass
+
+
+def _abort(client: "Client", ref: str) -> None:
+    try:
+        client.content.Abort(ref=ref)
+    except errors.ContainerdError:
+        pass
