@@ -1,5 +1,6 @@
 """Fixtures for the runcore.oci unit tests: a container rootfs with the §7.4 passwd/group files."""
 import os
+import stat
 
 import pytest
 
@@ -34,3 +35,31 @@ def spec():
     s = default_unix_spec("default", "c1")
     with_default_unix_devices(s)
     return s
+
+
+def _mknod(path, kind, major, minor, mode=0o666):
+    """Create a device node, skipping the test where that is not allowed."""
+    try:
+        os.mknod(str(path), kind | mode, os.makedev(major, minor))
+    except PermissionError:
+        pytest.skip("mknod not permitted here")
+    os.chmod(str(path), mode)  # undo the umask
+
+
+@pytest.fixture
+def dev_tree(tmp_path):
+    """A fake /dev: devices, skipped dirs, console, FIFO, symlink, plain file."""
+    d = tmp_path / "dev"
+    d.mkdir()
+    _mknod(d / "null", stat.S_IFCHR, 1, 3)
+    _mknod(d / "blk", stat.S_IFBLK, 7, 0, 0o660)
+    _mknod(d / "console", stat.S_IFCHR, 5, 1)
+    (d / "sub").mkdir()
+    _mknod(d / "sub" / "zero", stat.S_IFCHR, 1, 5)
+    for skipped in ("pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev"):
+        (d / skipped).mkdir()
+        _mknod(d / skipped / "x", stat.S_IFCHR, 1, 9)
+    os.mkfifo(str(d / "fifo"))
+    os.symlink("null", d / "link")
+    (d / "file").write_text("x")
+    return d
