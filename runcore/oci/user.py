@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from . import _go
 from .errors import NoGroupsFound, NoUsersFound, SpecError, UserLookupError
 from .rootfs import DirectoryRootFS, RootFS
-from .spec import process, user as _user
+from .spec import user as _user
 
 PASSWD = "/etc/passwd"
 GROUP = "/etc/group"
