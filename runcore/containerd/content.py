@@ -19,9 +19,17 @@ BlobSource = Union[bytes, bytearray, memoryview, BinaryIO, Iterable[bytes]]
 class DigestMismatch(errors.ImageError):
     """The bytes written do not hash to the digest they were announced with."""
 
+    def __init__(self, ref: str, expected: str, actual: str) -> None:
+        super().__init__(f"{ref}: digest mismatch: expected {expected}, got {actual}")
+        self.ref, self.expected, self.actual = ref, expected, actual
+
 
 class ShortBlob(errors.ImageError):
     """The data ended before (or went past) the announced size."""
+
+    def __init__(self, ref: str, got: int, expected: int) -> None:
+        super().__init__(f"{ref}: got {got} bytes, expected {expected} (truncated data)")
+        self.ref, self.got, self.expected = ref, got, expected
 
 
 def _chunks(data: BlobSource, size: Optional[int]) -> Iterable[bytes]:
@@ -108,10 +116,10 @@ def write_blob(
             if progress:
                 progress(len(block))
         if size is not None and offset != size:
-            raise ShortBlob(f"{ref}: got {offset} bytes, expected {size} (truncated data)")
+            raise ShortBlob(ref, offset, size)
         actual = "sha256:" + hasher.hexdigest()
         if expected_digest and actual != expected_digest:
-            raise DigestMismatch(f"{ref}: digest mismatch: expected {expected_digest}, got {actual}")
+            raise DigestMismatch(ref, expected_digest, actual)
         try:
             stream.exchange(
                 pb.WriteContentRequest(
