@@ -5,6 +5,7 @@
 #     containernetworking-plugins, iproute2, python3-venv, docker-registry;
 #     the system containerd is never started (policy-rc.d during apt; systemctl
 #     disable --now where systemd runs) - the tests start private daemons only;
+#   * /opt/cni/bin -> links to Debian's CNI plugins in /usr/lib/cni (for --cni);
 #   * a trixie apt source with a low pin (priority 100), used only to
 #     `apt-get download containerd/trixie` and unpack it (no install) into
 #     /opt/runcore/containerd-1.7.24 - the ctr/containerd 1.7 oracle;
@@ -119,6 +120,15 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
     done
 else
     log "no systemd running: nothing to disable (policy-rc.d kept services from starting)"
+fi
+
+# ctr/runcore `--cni` (go-cni defaults) look for plugins in /opt/cni/bin; Debian ships
+# them in /usr/lib/cni. Link them (no network config is written to /etc/cni/net.d).
+if [ -d /usr/lib/cni ]; then
+    mkdir -p /opt/cni/bin
+    for plugin in /usr/lib/cni/*; do
+        [ -e "/opt/cni/bin/$(basename "$plugin")" ] || ln -s "$plugin" "/opt/cni/bin/$(basename "$plugin")"
+    done
 fi
 
 # --------------------------------------------------------------------------- trixie source + pin

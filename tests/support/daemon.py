@@ -327,6 +327,16 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 """
 
 
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    """PR_SET_PDEATHSIG(SIGTERM): the daemon stops if pytest is killed without teardown."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except Exception:  # pragma: no cover - best effort
+        pass
+
+
 def _clean_env(extra_path: Optional[str] = None) -> Dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTAINERD_")}
     env.pop("NOTIFY_SOCKET", None)
@@ -551,6 +561,7 @@ def start_daemon(binaries: Binaries, oracle: Binaries, *, tmp_parent: str = "/tm
             env=_clean_env(binaries.bin_dir),
             cwd=tmp,
             start_new_session=True,  # ^C in the terminal must not kill it before teardown
+            preexec_fn=_die_with_parent,
         )
     try:
         d.wait_ready()
@@ -705,7 +716,14 @@ if __name__ == "__main__":  # pragma: no cover - manual: python -m support.daemo
     if why:
         sys.exit(why)
     dmn = start_daemon(bins[version], bins[ORACLE])
-    print(json.dumps({"address": dmn.address, "pid": dmn.pid, "tmpdir": dmn.tmpdir, "log": str(dmn.log)}))
+    print(json.dumps({"address": dmn.address, "pid": dmn.pid, "tmpdir": dmn.tmpdir, "log": str(dmn.log)}),
+          flush=True)
+
+    def _interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     try:
         signal.pause()
     except KeyboardInterrupt:
