@@ -64,3 +64,47 @@ def test_image_run_in_ctr_order(tmp_path, rootfs):
     assert doc["linux"]["resources"]["cpu"] == {"shares": 1024, "quota": 50000, "period": 100000}
     assert doc["linux"]["namespaces"] == [{"type": "pid"}, {"type": "ipc", "path": "/proc/1/ns/ipc"}, {"type": "uts"}, {"type": "mount"}]
     assert [m["destination"] for m in doc["mounts"]][-3:] == ["/b", "/etc/hosts", "/etc/resolv.conf"]
+
+
+def test_rootfs_run_golden_bytes(tmp_path):
+    """Options of a `ctr run --rootfs` whose stored spec matched Debian ctr 1.7.24 byte for byte.
+
+    ctr 1.7.24 flags: --env-file F --env C=3 --mount type=bind,src=/a,dst=/b,options=rbind:ro --read-only
+    --cwd /w --annotation k=v> --cap-add CAP_SYS_ADMIN --cap-drop CAP_KILL --cpus 1.5
+    --with-ns ipc:/proc/1/ns/ipc --memory-limit 1000000 --rdt-class g --hostname hh --label a<b=c&d
+    (the compared run also had --net-host and --device /dev/null, left out here as host-dependent).
+    """
+    import os
+
+    from runcore.oci import parse_annotations as pa
+    from runcore.oci import (
+        with_hostname,
+        with_memory_limit,
+        with_process_cwd,
+        with_rdt,
+        with_rootfs_path,
+        with_rootfs_readonly,
+    )
+
+    env_file = tmp_path / "envf"
+    env_file.write_bytes(b"A=1\r\nB=2\r\r\nE=<&>\bx\fy\x01\x7f\xff\xe2\x80\xa8\n# c=3\nNOEQ\n\n")
+    s = default_unix_spec("r1", "r1")
+    with_default_unix_devices(s)
+    with_env_file(s, str(env_file))
+    with_env(s, ["C=3"])
+    with_mount_flags(s, ["type=bind,src=/a,dst=/b,options=rbind:ro"])
+    with_rootfs_path(s, "/tmp/rootfs")
+    with_rootfs_readonly(s)
+    with_process_args(s, ["/bin/true", "x"])
+    with_process_cwd(s, "/w")
+    with_annotations(s, pa(["k=v>"]))
+    add_caps(s, ["CAP_SYS_ADMIN"])
+    drop_caps(s, ["CAP_KILL"])
+    apply_cpu_flags(s, cpus=1.5)
+    with_ns(s, "ipc:/proc/1/ns/ipc")
+    with_memory_limit(s, 1000000)
+    with_rdt(s, "g")
+    with_hostname(s, "hh")
+    with_annotations(s, parse_labels(["a<b=c&d"]))
+    with open(os.path.join(os.path.dirname(__file__), "data", "run_rootfs_r1.json"), "rb") as fh:
+        assert to_go_json(s) == fh.read()
