@@ -3,6 +3,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 import pytest
@@ -132,6 +133,7 @@ def test_leak_check_catches_task_mount_lease_fifo(containerd, scratch_namespace,
     assert check_leaks(containerd, ns, baseline, fifo_dirs=[str(fifo)], settle=0) == []
 
 
+@pytest.mark.containerd
 def test_leak_is_a_test_error(tmp_path):
     """A leaking test using the `namespace` fixture really ends in an ERROR."""
     (tmp_path / "conftest.py").write_text(textwrap.dedent(f"""
@@ -184,4 +186,24 @@ def test_leak_check_catches_client_mount(containerd, scratch_namespace, busybox_
     finally:
         subprocess.run(["umount", str(target)], check=True)
     containerd.ctr(*sn, "rm", "clientmount", namespace=ns)
+    assert check_leaks(containerd, ns, baseline, settle=0) == []
+
+
+def test_leak_check_default_fifo_root(containerd, scratch_namespace, busybox_archive):
+    """FIFO dirs left in /run/containerd/fifo count, unless a process still has them open."""
+    ns = scratch_namespace
+    baseline = take_baseline(containerd)
+    os.makedirs("/run/containerd/fifo", exist_ok=True)
+    left = tempfile.mkdtemp(dir="/run/containerd/fifo")
+    busy = tempfile.mkdtemp(dir="/run/containerd/fifo")
+    os.mkfifo(os.path.join(busy, "x-stdout"))
+    holder = os.open(os.path.join(busy, "x-stdout"), os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        text = "\n".join(check_leaks(containerd, ns, baseline, settle=0))
+        assert os.path.basename(left) in text
+        assert os.path.basename(busy) not in text
+    finally:
+        os.close(holder)
+        shutil.rmtree(left)
+        shutil.rmtree(busy)
     assert check_leaks(containerd, ns, baseline, settle=0) == []
