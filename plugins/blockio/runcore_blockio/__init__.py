@@ -1,0 +1,64 @@
+"""runcore plugin ``blockio``: ``--blockio-config-file`` and ``--blockio-class`` as ctr 1.7.
+
+ctr 1.7 (1.7.0 – 1.7.26) loads the goresctrl v0.3.0 blockio configuration while it
+builds the spec options and turns the class into ``linux.resources.blockIO``. Here the
+file is loaded and the class resolved in :func:`runcore_configure`, before anything
+exists in containerd, and the result is written in the resources phase.
+
+Errors, as ctr prints them after ``ctr: ``::
+
+    blockio-config-file error: failed to read config file "<path>": open <path>: ...
+    blockio-config-file error: failed to set configuration from file "<path>": N error(s) occurred: ...
+    blockio-class error: no OCI BlockIO parameters for class "<name>"
+
+Warnings about devices go to stderr prefixed ``[ blockio ] WARN: `` (goresctrl's logger).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from runcore import hookimpl
+
+PLUGIN = "blockio"
+
+
+@hookimpl
+def runcore_add_options(registrar: Any, command: str) -> None:
+    registrar.add("--blockio-config-file", default="", metavar="FILE",
+                  help="File path to blockio class definitions. By default class "
+                       "definitions are not loaded.")
+    registrar.add("--blockio-class", default="", metavar="NAME",
+                  help="Name of the blockio class to associate the container with.")
+
+
+@hookimpl
+def runcore_configure(ctx: Any) -> None:
+    """Load the configuration and resolve the class now: errors stop before any RPC."""
+    from runcore.errors import UsageError
+
+    from . import classes
+
+    state = ctx.state(PLUGIN)
+    state.clear()
+    if ctx.is_set("config"):
+        return  # ctr ignores every spec flag with --config
+    params: dict = {}
+    path = ctx.opt("blockio_config_file", "")
+    if path:
+        try:
+            params = classes.set_config_from_file(path)
+        except classes.LoadError as exc:
+            raise UsageError(f"blockio-config-file error: {str(exc).rstrip()}") from None
+    name = ctx.opt("blockio_class", "")
+    if name:
+        try:
+            state["blockIO"] = classes.oci_block_io(params, name)
+        except KeyError as exc:
+            raise UsageError(f"blockio-class error: {exc.args[0]}") from None
+
+
+@hookimpl
+def runcore_spec_resources(spec: Any, ctx: Any) -> None:
+    block_io = ctx.state(PLUGIN).get("blockIO")
+    if block_io is not None:
+        spec.set("linux.resources.blockIO", block_io, replace=True)
