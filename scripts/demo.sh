@@ -53,7 +53,7 @@ cleanup() {
     fi
     # shims of this daemon (their command line names its socket)
     for p in /proc/[0-9]*; do
-        cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+        cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
         case "$cmd" in
             *containerd-shim*"$SOCK"*) echo "killing shim ${p#/proc/}" >&2; kill -KILL "${p#/proc/}" 2>/dev/null || true ;;
         esac
