@@ -178,7 +178,7 @@ def build(ctx: RunContext, create: bool) -> Dict[str, Any]:
         ctx.state("runner")["editor"] = editor
         return editor.spec
     client = ctx.client()
-    with client.lease(sync_delete=True):
+    with client.lease():
         snapshot = _Snapshot(ctx, keep=create) if uses_image(ctx) else None
         failed = True
         try:

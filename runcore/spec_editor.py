@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from runcore.errors import SpecConflict
 
@@ -106,6 +106,31 @@ class SpecEditor:
         if parent is not None and keys[-1] in parent:
             del parent[keys[-1]]
             self._record(keys, "remove")
+
+    def apply(self, option: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run a spec option ``option(spec_dict, *args, **kwargs)`` with provenance.
+
+        ``option`` is any function that mutates a spec dict, such as those in
+        :mod:`runcore.oci`. It runs on a copy; every field it changed is then written
+        through :meth:`set`/:meth:`remove`, so conflicts and attribution work as usual.
+        """
+        work = copy.deepcopy(self._spec)
+        option(work, *args, **kwargs)
+        self._merge((), self._spec, work)
+
+    def _merge(self, keys: Tuple[str, ...], old: Any, new: Any) -> None:
+        for key in [k for k in old if k not in new]:
+            self.remove((*keys, key))
+        for key, value in new.items():
+            if key not in old:
+                if isinstance(value, dict) and value:
+                    self._merge((*keys, key), {}, value)  # attribute leaves, not the subtree
+                else:
+                    self.set((*keys, key), value)
+            elif isinstance(value, dict) and isinstance(old[key], dict):
+                self._merge((*keys, key), old[key], value)
+            elif value != old[key] or type(value) is not type(old[key]):
+                self.set((*keys, key), value)
 
     def replace_spec(self, spec: Dict[str, Any]) -> None:
         """Replace the whole spec (``--config FILE``); recorded against the root."""

@@ -5,7 +5,6 @@ import os
 from typing import Any, Optional, Tuple
 
 from runcore import hookimpl
-from runcore.errors import UsageError
 
 PLUGIN = "core.devices"
 
@@ -19,7 +18,7 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 @hookimpl
 def runcore_configure(ctx: Any) -> None:
     """Resolve every ``--device`` now: host paths here, other names through plugins."""
-    from runcore.oci.devices import DeviceError, devices_for
+    from runcore.oci import devices_for
 
     resolved = []
     for value in ctx.opt("device", ()):
@@ -27,10 +26,8 @@ def runcore_configure(ctx: Any) -> None:
         if by_plugin is not None:
             resolved.append(by_plugin)
             continue
-        try:
-            resolved.append((PLUGIN, devices_for(value)))
-        except DeviceError as exc:
-            raise UsageError(str(exc)) from None
+        devices_for(value)  # fails now, before anything is created, like ctr's stat
+        resolved.append((PLUGIN, value))
     ctx.state(PLUGIN)["devices"] = resolved
 
 
@@ -46,16 +43,14 @@ def _resolve_by_plugin(value: str, ctx: Any) -> Optional[Tuple[str, Any]]:
 
 @hookimpl
 def runcore_spec_mounts(spec: Any, ctx: Any) -> None:
-    from runcore.oci.devices import cgroup_rule
+    from runcore import oci
 
     for owner, item in ctx.state(PLUGIN).get("devices", []):
-        if owner != PLUGIN:
-            previous, spec.owner = spec.owner, owner
-            try:
-                item(spec)
-            finally:
-                spec.owner = previous
+        if owner == PLUGIN:
+            spec.apply(oci.with_devices, item)
             continue
-        for device in item:
-            spec.append("linux.devices", device)
-            spec.append("linux.resources.devices", cgroup_rule(device))
+        previous, spec.owner = spec.owner, owner
+        try:
+            item(spec)
+        finally:
+            spec.owner = previous

@@ -50,20 +50,22 @@ def runcore_configure(ctx: Any) -> None:
         ctx.state(PLUGIN)["config_spec"] = spec
     platform = ctx.opt("platform", "")
     if platform:
-        from runcore.platforms import parse_platform
+        from runcore.images.platforms import parse
 
-        ctx.state(PLUGIN)["platform"] = parse_platform(platform)
+        ctx.state(PLUGIN)["platform"] = parse(platform)
 
 
 @hookimpl
 def runcore_spec_process(spec: Any, ctx: Any) -> None:
     if ctx.opt("rootfs") and not ctx.is_set("config"):
-        spec.set("root.path", os.path.abspath(ctx.image_ref))
+        from runcore import oci
+
+        spec.apply(oci.with_rootfs_path, os.path.abspath(ctx.image_ref))
 
 
 @hookimpl
 def runcore_prepare_snapshot(snapshot: Any, ctx: Any) -> None:
-    from runcore.oci.labels import parse_key_values
+    from runcore.oci import parse_key_values
 
     snapshot.labels.update(parse_key_values(ctx.opt("snapshotter_label", ())))
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from runcore import hookimpl
-from runcore.errors import UsageError
 
 PLUGIN = "core.labels"
 STOP_SIGNAL_LABEL = "io.containerd.image.config.stop-signal"
@@ -26,13 +25,10 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 @hookimpl
 def runcore_configure(ctx: Any) -> None:
-    from runcore.oci.labels import LabelError, parse_annotations, parse_key_values
+    from runcore.oci import parse_annotations, parse_labels
 
-    try:
-        ctx.state(PLUGIN)["annotations"] = parse_annotations(ctx.opt("annotation", ()))
-    except LabelError as exc:
-        raise UsageError(str(exc)) from None
-    ctx.state(PLUGIN)["labels"] = parse_key_values(ctx.opt("label", ()))
+    ctx.state(PLUGIN)["annotations"] = parse_annotations(ctx.opt("annotation", ()))
+    ctx.state(PLUGIN)["labels"] = parse_labels(ctx.opt("label", ()))
 
 
 @hookimpl

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from runcore import hookimpl
-from runcore.errors import UsageError
 
 PLUGIN = "core.mounts"
 
@@ -23,23 +22,19 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 @hookimpl
 def runcore_configure(ctx: Any) -> None:
-    from runcore.oci.mounts import MountSpecError, parse_mount_flag
+    from runcore.oci import parse_mount_flag
 
-    mounts = []
-    for value in ctx.opt("mount", ()):
-        try:
-            mounts.append(parse_mount_flag(value))
-        except MountSpecError as exc:
-            raise UsageError(f"--mount {value!r}: {exc}") from None
-    ctx.state(PLUGIN)["mounts"] = mounts
+    ctx.state(PLUGIN)["mounts"] = [parse_mount_flag(v) for v in ctx.opt("mount", ())]
 
 
 @hookimpl
 def runcore_spec_mounts(spec: Any, ctx: Any) -> None:
+    from runcore import oci
+
     mounts = ctx.state(PLUGIN).get("mounts", [])
     if mounts:
-        spec.append("mounts", *mounts)
+        spec.apply(oci.with_mounts, mounts)
     if ctx.opt("read_only"):
-        spec.set("root.readonly", True)
+        spec.apply(oci.with_rootfs_readonly)
     if ctx.opt("rootfs_propagation"):
-        spec.set("linux.rootfsPropagation", ctx.opt("rootfs_propagation"))
+        spec.apply(oci.with_rootfs_propagation, ctx.opt("rootfs_propagation"))

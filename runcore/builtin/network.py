@@ -5,11 +5,9 @@ Flags: ``--net-host``, ``--with-ns``, ``--hostname``. ``--cni`` belongs to the
 """
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 from runcore import hookimpl
-from runcore.errors import UsageError
 
 PLUGIN = "core.network"
 
@@ -24,49 +22,30 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 @hookimpl
 def runcore_configure(ctx: Any) -> None:
-    from runcore.oci.namespaces import NamespaceError, parse_with_ns
+    from runcore.oci import parse_with_ns
 
     for value in ctx.opt("with_ns", ()):
-        try:
-            parse_with_ns(value)
-        except NamespaceError as exc:
-            raise UsageError(str(exc)) from None
+        parse_with_ns(value)
 
 
 @hookimpl
 def runcore_spec_namespaces(spec: Any, ctx: Any) -> None:
-    from runcore.oci.env import replace_or_append
-    from runcore.oci.namespaces import parse_with_ns
+    from runcore import oci
 
-    namespaces = spec.get("linux.namespaces") or []
-    changed = False
     if ctx.opt("net_host"):
-        namespaces = [ns for ns in namespaces if ns.get("type") != "network"]
-        changed = True
+        spec.apply(oci.with_host_namespace, "network")
         env = spec.get("process.env") or []
-        spec.set("process.env", replace_or_append(env, [f"HOSTNAME={socket.gethostname()}"]))
+        spec.set("process.env", oci.replace_or_append(env, [f"HOSTNAME={oci.host_hostname()}"]))
     for value in ctx.opt("with_ns", ()):
-        ns_type, path = parse_with_ns(value)
-        for entry in namespaces:
-            if entry.get("type") == ns_type:
-                entry["path"] = path
-                break
-        else:
-            namespaces.append({"type": ns_type, "path": path})
-        changed = True
-    if changed:
-        spec.set("linux.namespaces", namespaces)
+        spec.apply(oci.with_ns, value)
     if ctx.opt("hostname"):
-        spec.set("hostname", ctx.opt("hostname"))
+        spec.apply(oci.with_hostname, ctx.opt("hostname"))
 
 
 @hookimpl
 def runcore_spec_mounts(spec: Any, ctx: Any) -> None:
     if ctx.opt("net_host"):
-        spec.append(
-            "mounts",
-            {"destination": "/etc/hosts", "type": "bind", "source": "/etc/hosts",
-             "options": ["rbind", "ro"]},
-            {"destination": "/etc/resolv.conf", "type": "bind", "source": "/etc/resolv.conf",
-             "options": ["rbind", "ro"]},
-        )
+        from runcore import oci
+
+        spec.apply(oci.with_host_hosts_file)
+        spec.apply(oci.with_host_resolvconf)

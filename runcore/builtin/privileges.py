@@ -28,57 +28,33 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 @hookimpl
 def runcore_configure(ctx: Any) -> None:
-    from runcore.oci.caps import CapabilityError, check_cap_names
+    from runcore.oci import validate_caps
 
     if ctx.opt("privileged_without_host_devices") and not ctx.opt("privileged"):
         raise UsageError("can't use 'privileged-without-host-devices' without 'privileged' specified")
-    for name in ("cap_add", "cap_drop"):
-        try:
-            check_cap_names(ctx.opt(name, ()))
-        except CapabilityError as exc:
-            raise UsageError(str(exc)) from None
+    validate_caps(ctx.opt("cap_add", ()))
+    validate_caps(ctx.opt("cap_drop", ()))
 
 
 @hookimpl
 def runcore_spec_mounts(spec: Any, ctx: Any) -> None:
     """Privileged containers get every device cgroup rule and the host's devices."""
-    if not ctx.opt("privileged") or ctx.opt("privileged_without_host_devices"):
-        return
-    from runcore.oci.privileged import host_devices
+    if ctx.opt("privileged") and not ctx.opt("privileged_without_host_devices"):
+        from runcore import oci
 
-    spec.set("linux.resources.devices", [{"allow": True, "access": "rwm"}])
-    devices = host_devices()
-    if devices:
-        spec.append("linux.devices", *devices)
+        spec.apply(oci.with_all_devices_allowed)
+        spec.apply(oci.with_host_devices)
 
 
 @hookimpl
 def runcore_spec_privileges(spec: Any, ctx: Any) -> None:
-    from runcore.oci import caps as capsmod
+    from runcore import oci
 
     if ctx.opt("privileged"):
-        from runcore.oci.privileged import with_privileged
-
-        current = {
-            "process": spec.get("process") or {},
-            "linux": spec.get("linux") or {},
-            "mounts": spec.get("mounts") or [],
-        }
-        with_privileged(current, capsmod.current_process_caps())
-        spec.set("process.capabilities", current["process"].get("capabilities", {}))
-        for key in ("apparmorProfile", "selinuxLabel"):
-            if key not in current["process"]:
-                spec.remove(f"process.{key}")
-        for key in ("maskedPaths", "readonlyPaths", "seccomp"):
-            if key not in current["linux"]:
-                spec.remove(f"linux.{key}")
-        spec.set("mounts", current["mounts"])
-    if ctx.opt("cap_add") or ctx.opt("cap_drop"):
-        current = {"process": {"capabilities": spec.get("process.capabilities") or {}}}
-        if ctx.opt("cap_add"):
-            capsmod.add_caps(current, list(ctx.opt("cap_add")))
-        if ctx.opt("cap_drop"):
-            capsmod.drop_caps(current, list(ctx.opt("cap_drop")))
-        spec.set("process.capabilities", current["process"]["capabilities"])
+        spec.apply(oci.with_privileged)
+    if ctx.opt("cap_add"):
+        spec.apply(oci.add_caps, list(ctx.opt("cap_add")))
+    if ctx.opt("cap_drop"):
+        spec.apply(oci.drop_caps, list(ctx.opt("cap_drop")))
     if ctx.is_set("allow_new_privs"):
-        spec.remove("process.noNewPrivileges")
+        spec.apply(oci.with_new_privileges)

@@ -31,12 +31,7 @@ def runcore_configure(ctx: Any) -> None:
     if env_file:
         from runcore.oci.env import parse_env_file
 
-        try:
-            ctx.state(PLUGIN)["env_file"] = parse_env_file(env_file)
-        except OSError as exc:
-            raise UsageError(f"open {env_file}: {(exc.strerror or str(exc)).lower()}") from None
-        except ValueError as exc:
-            raise UsageError(f"{env_file}: {exc}") from None
+        ctx.state(PLUGIN)["env_file"] = parse_env_file(env_file)
     user = ctx.opt("user", "")
     if user and user.count(":") > 1:
         raise UsageError(f"invalid USER value {user}")
@@ -44,53 +39,23 @@ def runcore_configure(ctx: Any) -> None:
         raise UsageError("tty and null-io cannot be used together")
 
 
-def _collected_env(ctx: Any) -> List[str]:
-    from runcore.oci.env import replace_or_append
-
-    env = replace_or_append([], ctx.state(PLUGIN).get("env_file", []))
-    return replace_or_append(env, list(ctx.opt("env", ())))
-
-
 @hookimpl
 def runcore_spec_process(spec: Any, ctx: Any) -> None:
-    from runcore.oci import env as envmod
+    from runcore import oci
 
-    env = _collected_env(ctx)
-    if ctx.image is not None:
-        config = ctx.image.config.get("config") or {}
-        defaults = config.get("Env") or [envmod.DEFAULT_PATH_ENV]
-        spec.set("process.env", envmod.replace_or_append(list(defaults), env))
-        spec.set("process.args", list(config.get("Entrypoint") or []) + list(config.get("Cmd") or []))
-        spec.set("process.cwd", config.get("WorkingDir") or "/")
-        _apply_user(spec, ctx, config.get("User") or "", image=True)
-    elif env:
+    env = oci.replace_or_append([], ctx.state(PLUGIN).get("env_file", []))
+    env = oci.replace_or_append(env, list(ctx.opt("env", ())))
+    if env:
         spec.set("process.env", env)
+    if ctx.image is not None:
+        spec.apply(oci.apply_image_config, oci.image.image_config_section(ctx.image.config),
+                   ctx.rootfs)
     if ctx.args:
-        spec.set("process.args", list(ctx.args))
-        spec.remove("process.commandLine")
+        spec.apply(oci.with_process_args, list(ctx.args))
     if ctx.opt("cwd"):
-        spec.set("process.cwd", ctx.opt("cwd"))
+        spec.apply(oci.with_process_cwd, ctx.opt("cwd"))
     if ctx.opt("user"):
-        _apply_user(spec, ctx, ctx.opt("user"), image=False)
+        spec.apply(oci.with_user, ctx.opt("user"), ctx.rootfs)
+        spec.apply(oci.with_additional_gids, ctx.opt("user"), ctx.rootfs)
     if ctx.opt("tty"):
-        spec.set("process.terminal", True)
-        spec.append("process.env", "TERM=xterm")
-
-
-def _apply_user(spec: Any, ctx: Any, value: str, image: bool) -> None:
-    """``WithUser`` then ``WithAdditionalGIDs`` as ctr applies them."""
-    from runcore.oci import user as usermod
-
-    process = {"user": spec.get("process.user") or {"uid": 0, "gid": 0}}
-    work = {"process": process, "root": spec.get("root") or {}}
-    rootfs = ctx.rootfs
-    try:
-        if image and not value:
-            usermod.with_additional_gids(work, "root", rootfs)
-        else:
-            usermod.with_user(work, value, rootfs)
-            gid_source = str(work["process"]["user"]["uid"]) if image else value
-            usermod.with_additional_gids(work, gid_source, rootfs)
-    except usermod.UserLookupError as exc:
-        raise UsageError(str(exc)) from None
-    spec.set("process.user", work["process"]["user"])
+        spec.apply(oci.with_tty)

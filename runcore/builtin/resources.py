@@ -10,7 +10,6 @@ from typing import Any
 import click
 
 from runcore import hookimpl
-from runcore.errors import UsageError
 
 PLUGIN = "core.resources"
 
@@ -33,30 +32,20 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 @hookimpl
 def runcore_configure(ctx: Any) -> None:
-    if ctx.opt("cpus", 0) > 0 and (ctx.opt("cpu_quota", -1) != -1 or ctx.opt("cpu_period", 0) != 0):
-        raise UsageError("cpus and quota/period should be used separately")
+    from runcore.oci import check_cpu_flags
+
+    check_cpu_flags(ctx.opt("cpus", 0.0), ctx.opt("cpu_quota", -1), ctx.opt("cpu_period", 0))
 
 
 @hookimpl
 def runcore_spec_resources(spec: Any, ctx: Any) -> None:
-    cpus = ctx.opt("cpus", 0.0)
-    if cpus > 0:
-        spec.set("linux.resources.cpu.quota", int(cpus * 100000))
-        spec.set("linux.resources.cpu.period", 100000)
-    shares = ctx.opt("cpu_shares", 0)
-    if shares > 0:
-        spec.set("linux.resources.cpu.shares", shares)
-    quota, period = ctx.opt("cpu_quota", -1), ctx.opt("cpu_period", 0)
-    if quota != -1 or period != 0:
-        spec.set("linux.resources.cpu.quota", quota)
-        spec.set("linux.resources.cpu.period", period)
+    from runcore import oci
+
+    spec.apply(oci.apply_cpu_flags, ctx.opt("cpus", 0.0), ctx.opt("cpu_shares", 0),
+               ctx.opt("cpu_quota", -1), ctx.opt("cpu_period", 0))
     if ctx.is_set("cgroup"):
-        value = ctx.options.get("cgroup") or ""
-        if value:
-            spec.set("linux.cgroupsPath", value)
-        else:
-            spec.remove("linux.cgroupsPath")
+        spec.apply(oci.with_cgroup, ctx.options.get("cgroup") or "")
     if ctx.opt("memory_limit", 0):
-        spec.set("linux.resources.memory.limit", ctx.opt("memory_limit"))
+        spec.apply(oci.with_memory_limit, ctx.opt("memory_limit"))
     if ctx.opt("rdt_class"):
-        spec.set("linux.intelRdt.closID", ctx.opt("rdt_class"))
+        spec.apply(oci.with_rdt, ctx.opt("rdt_class"))

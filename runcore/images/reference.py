@@ -59,14 +59,16 @@ def normalize_docker_ref(ref: str) -> str:
     digest = ""
     if "@" in tail:
         tail, digest = tail.split("@", 1)
-    tag = ""
+    tag = None
     colon = tail.rfind(":")
     if colon > tail.rfind("/"):
         tail, tag = tail[:colon], tail[colon + 1:]
+    if tag == "" or ("@" in remainder and not digest):
+        raise bad("invalid reference format")
     if tail.lower() != tail:
         raise bad("repository name must be lowercase")
     full = f"{domain}/{tail}"
-    text = full + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+    text = full + (f":{tag}" if tag is not None else "") + (f"@{digest}" if digest else "")
     if not _REFERENCE.match(text):
         raise bad("invalid reference format")
     if digest:

@@ -1,0 +1,120 @@
+"""``runcore rm`` and ``runcore ls``: remove and list containers.
+
+grpc is imported only when a command runs (through the client).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List
+
+import click
+
+from runcore.errors import ExitStatus, RuncoreError
+
+
+def _run_context(click_ctx: click.Context, command: str) -> Any:
+    from runcore.cli.common import global_options
+    from runcore.context import RunContext
+
+    return RunContext(command=command, options={}, globals=global_options(click_ctx))
+
+
+def _plugins() -> Any:
+    try:
+        from runcore.cli.plugin_set import plugin_set
+
+        return plugin_set().plugins
+    except Exception:  # plugins unavailable: removing still works, without hooks
+        return None
+
+
+def rm_command() -> click.Command:
+    @click.command("rm", context_settings={"help_option_names": ["-h", "--help"]})
+    @click.option("--force", "-f", is_flag=True,
+                  help="Kill a running task (SIGKILL) before removing it.")
+    @click.argument("ids", nargs=-1, required=True, metavar="ID...")
+    def rm(force: bool, ids: List[str]) -> None:
+        """Remove containers: task (stopped, or killed with -f), FIFOs, snapshot, record."""
+        from runcore.task import lifecycle
+
+        click_ctx = click.get_current_context()
+        run_ctx = _run_context(click_ctx, "rm")
+        client = run_ctx.client()
+        plugins = _plugins()
+        run_ctx.plugins = plugins
+        failed = 0
+        for container_id in ids:
+            run_ctx.container_id = container_id
+            try:
+                lifecycle.remove_container(client, container_id, force=force,
+                                           plugins=plugins, ctx=run_ctx)
+            except RuncoreError as exc:
+                failed += 1
+                message = exc.message if not exc.hint else f"{exc.message} ({exc.hint})"
+                click.echo(f"runcore: {message}", err=True)
+        if failed:
+            raise ExitStatus(1)
+
+    return rm
+
+
+def _rows(client: Any) -> List[Dict[str, Any]]:
+    from runcore.task import lifecycle
+
+    tasks = lifecycle.task_status(client)
+    rows = []
+    for container in sorted(client.containers.List().containers, key=lambda c: c.id):
+        task = tasks.get(container.id)
+        row: Dict[str, Any] = {
+            "id": container.id,
+            "image": container.image,
+            "runtime": container.runtime.name,
+            "snapshotter": container.snapshotter,
+            "labels": dict(sorted(container.labels.items())),
+            "status": None,
+            "pid": None,
+            "exit_status": None,
+        }
+        if task is not None:
+            row["status"] = lifecycle.STATUS_NAMES.get(task.status, "unknown")
+            row["pid"] = task.pid
+            if task.status == lifecycle.STOPPED:
+                row["exit_status"] = task.exit_status
+        rows.append(row)
+    return rows
+
+
+def _table(rows: List[Dict[str, Any]]) -> str:
+    header = ["CONTAINER", "IMAGE", "RUNTIME", "STATUS"]
+    lines = [header]
+    for row in rows:
+        status = row["status"] or "-"
+        if row["status"] == "stopped" and row["exit_status"] is not None:
+            status = f"stopped ({row['exit_status']})"
+        lines.append([row["id"], row["image"] or "-", row["runtime"], status])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    out = []
+    for line in lines:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(line[:-1])]
+        out.append("    ".join(cells + [line[-1]]).rstrip())
+    return "\n".join(out) + "\n"
+
+
+def ls_command() -> click.Command:
+    @click.command("ls", context_settings={"help_option_names": ["-h", "--help"]})
+    @click.option("--quiet", "-q", is_flag=True, help="Print only the container IDs.")
+    @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+    def ls(quiet: bool, as_json: bool) -> None:
+        """List the namespace's containers with image, runtime and task status."""
+        click_ctx = click.get_current_context()
+        client = _run_context(click_ctx, "ls").client()
+        rows = _rows(client)
+        if as_json:
+            click.echo(json.dumps(rows, indent=2))
+        elif quiet:
+            for row in rows:
+                click.echo(row["id"])
+        else:
+            click.echo(_table(rows), nl=False)
+
+    return ls

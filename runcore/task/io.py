@@ -1,0 +1,775 @@
+"""The task's IO: ``--log-uri`` parsing, FIFO sets and the copy threads.
+
+What ``Tasks/Create`` gets (reference §9):
+
+* default – a FIFO set ``<fifo root>/<random>/<id>-stdin|stdout|stderr``; runcore copies
+  its stdin into the stdin FIFO and the stdout/stderr FIFOs to its stdout/stderr;
+* ``--tty`` – stdin and stdout FIFOs only, ``terminal=true``;
+* ``--null-io`` – all three paths empty (the shim uses /dev/null);
+* ``--log-uri U`` – ``stdin=""``, ``stdout=stderr=`` U as Go's ``url.Parse(U).String()``
+  prints it (the shim interprets the scheme).
+
+The copy is lossless: the readers of the stdout/stderr FIFOs are opened before
+``Tasks/Create`` together with a "keeper" write end, so a read never sees a premature
+end of file; the keeper is closed once the task exists (the shim then holds its own
+write end), and end of file means the shim closed its end after the last byte.
+
+Stdin, unlike ctr (containerd/containerd#4489), always reaches end of file: when
+runcore's stdin ends – before or after the task was created – our write end is closed
+and ``Tasks/CloseIO{stdin: true}`` is sent as soon as the task exists.
+"""
+from __future__ import annotations
+
+import os
+import random
+import select
+import stat
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional, Tuple
+
+from runcore.errors import UsageError
+
+DEFAULT_FIFO_ROOT = "/run/containerd/fifo"
+#: Bytes per read from a FIFO (the shim writes in 32 KiB chunks).
+CHUNK = 1 << 16
+
+# --------------------------------------------------------------------------- Go url.Parse
+
+
+class URLParseError(ValueError):
+    """An error of :func:`parse_url`; ``str()`` is Go's ``*url.Error`` text."""
+
+    def __init__(self, op: str, url: str, err: str) -> None:
+        super().__init__(f"{op} {go_quote(url)}: {err}")
+        self.op, self.url, self.err = op, url, err
+
+
+def go_quote(text: str) -> str:
+    """``text`` quoted like Go's ``strconv.Quote`` (``surrogateescape`` bytes as ``\\xNN``)."""
+    out = ['"']
+    simple = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+              "\t": "\\t", "\v": "\\v", '"': '\\"', "\\": "\\\\"}
+    for ch in text:
+        code = ord(ch)
+        if ch in simple:
+            out.append(simple[ch])
+        elif 0xDC80 <= code <= 0xDCFF:  # an undecodable byte from argv
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        elif ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+# encoding modes of Go's net/url
+_PATH, _PATH_SEGMENT, _HOST, _ZONE, _USERPASS, _QUERY, _FRAGMENT = range(7)
+_HEX = "0123456789ABCDEF"
+
+
+def _should_escape(c: str, mode: int) -> bool:
+    if c.isascii() and c.isalnum():
+        return False
+    if mode in (_HOST, _ZONE) and c in "!$&'()*+,;=:[]<>\"":
+        return False
+    if c in "-_.~":
+        return False
+    if c in "$&+,/:;=?@":
+        if mode == _USERPASS:
+            return c in "@/?:"
+        if mode == _PATH:
+            return c == "?"
+        if mode == _PATH_SEGMENT:
+            return c in "/;,?"
+        if mode == _QUERY:
+            return True
+        if mode == _FRAGMENT:
+            return False
+    if mode == _FRAGMENT and c in "!()*":
+        return False
+    return True
+
+
+def _bytes_of(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _escape(text: str, mode: int) -> str:
+    out = []
+    for b in _bytes_of(text):
+        c = chr(b)
+        if b < 0x80 and not _should_escape(c, mode):
+            out.append(c)
+        elif c == " " and mode == _QUERY:
+            out.append("+")
+        else:
+            out.append("%" + _HEX[b >> 4] + _HEX[b & 15])
+    return "".join(out)
+
+
+def _is_hex(c: str) -> bool:
+    return c in "0123456789abcdefABCDEF"
+
+
+def _unescape(text: str, mode: int) -> str:
+    """Percent-decode ``text`` (Go's ``unescape``); raises ``ValueError(go message)``."""
+    raw = _bytes_of(text)
+    i, n = 0, len(raw)
+    while i < n:
+        c = chr(raw[i])
+        if c == "%":
+            if i + 2 >= n or not _is_hex(chr(raw[i + 1])) or not _is_hex(chr(raw[i + 2])):
+                bad = raw[i:i + 3].decode("utf-8", "surrogateescape")
+                raise ValueError(f"invalid URL escape {go_quote(bad)}")
+            if mode == _HOST and int(chr(raw[i + 1]), 16) < 8 and raw[i:i + 3] != b"%25":
+                raise ValueError(f"invalid URL escape {go_quote(raw[i:i + 3].decode())}")
+            if mode == _ZONE:
+                value = int(raw[i + 1:i + 3], 16)
+                if raw[i:i + 3] != b"%25" and value != 0x20 and _should_escape(chr(value), _HOST):
+                    raise ValueError(f"invalid URL escape {go_quote(raw[i:i + 3].decode())}")
+            i += 3
+        elif mode in (_HOST, _ZONE) and raw[i] < 0x80 and _should_escape(c, mode):
+            raise ValueError(f"invalid character {go_quote(c)} in host name")
+        else:
+            i += 1
+    out = bytearray()
+    i = 0
+    while i < n:
+        if raw[i] == 0x25:  # '%'
+            out.append(int(raw[i + 1:i + 3], 16))
+            i += 3
+        elif raw[i] == 0x2B and mode == _QUERY:  # '+'
+            out.append(0x20)
+            i += 1
+        else:
+            out.append(raw[i])
+            i += 1
+    return bytes(out).decode("utf-8", "surrogateescape")
+
+
+def _valid_encoded(text: str, mode: int) -> bool:
+    for c in text:
+        if c in "!$&'()*+,;=:@[]%":
+            continue
+        if ord(c) >= 0x80 or _should_escape(c, mode):
+            return False
+    return True
+
+
+def _valid_optional_port(port: str) -> bool:
+    if port == "":
+        return True
+    if port[0] != ":":
+        return False
+    return all("0" <= c <= "9" for c in port[1:])
+
+
+def _valid_userinfo(text: str) -> bool:
+    for c in text:
+        if c.isascii() and c.isalnum():
+            continue
+        if c in "-._:~!$&'()*+,;=%@":
+            continue
+        return False
+    return True
+
+
+@dataclass
+class GoURL:
+    """The fields of Go's ``url.URL`` that ``String()`` uses."""
+
+    scheme: str = ""
+    opaque: str = ""
+    user: Optional[Tuple[str, Optional[str]]] = None  # (username, password or None)
+    host: str = ""
+    path: str = ""
+    raw_path: str = ""
+    omit_host: bool = False
+    force_query: bool = False
+    raw_query: str = ""
+    fragment: str = ""
+    raw_fragment: str = ""
+
+    def escaped_path(self) -> str:
+        if self.raw_path and _valid_encoded(self.raw_path, _PATH):
+            try:
+                if _unescape(self.raw_path, _PATH) == self.path:
+                    return self.raw_path
+            except ValueError:
+                pass
+        if self.path == "*":
+            return "*"
+        return _escape(self.path, _PATH)
+
+    def escaped_fragment(self) -> str:
+        if self.raw_fragment and _valid_encoded(self.raw_fragment, _FRAGMENT):
+            try:
+                if _unescape(self.raw_fragment, _FRAGMENT) == self.fragment:
+                    return self.raw_fragment
+            except ValueError:
+                pass
+        return _escape(self.fragment, _FRAGMENT)
+
+    def __str__(self) -> str:  # Go's URL.String()
+        buf: List[str] = []
+        if self.scheme:
+            buf.append(self.scheme + ":")
+        if self.opaque:
+            buf.append(self.opaque)
+        else:
+            if self.scheme or self.host or self.user is not None:
+                if not (self.omit_host and not self.host and self.user is None):
+                    if self.host or self.path or self.user is not None:
+                        buf.append("//")
+                    if self.user is not None:
+                        name, password = self.user
+                        text = _escape(name, _USERPASS)
+                        if password is not None:
+                            text += ":" + _escape(password, _USERPASS)
+                        buf.append(text + "@")
+                    if self.host:
+                        buf.append(_escape(self.host, _HOST))
+            path = self.escaped_path()
+            if path and path[0] != "/" and self.host:
+                buf.append("/")
+            if not "".join(buf):
+                segment = path.split("/", 1)[0]
+                if ":" in segment:
+                    buf.append("./")
+            buf.append(path)
+        if self.force_query or self.raw_query:
+            buf.append("?" + self.raw_query)
+        if self.fragment:
+            buf.append("#" + self.escaped_fragment())
+        return "".join(buf)
+
+
+def _get_scheme(raw: str) -> Tuple[str, str]:
+    for i, c in enumerate(raw):
+        if c.isascii() and c.isalpha():
+            continue
+        if c.isascii() and (c.isdigit() or c in "+-."):
+            if i == 0:
+                return "", raw
+            continue
+        if c == ":":
+            if i == 0:
+                raise ValueError("missing protocol scheme")
+            return raw[:i], raw[i + 1:]
+        return "", raw
+    return "", raw
+
+
+def _parse_host(host: str) -> str:
+    if host.startswith("["):
+        i = host.rfind("]")
+        if i < 0:
+            raise ValueError("missing ']' in host")
+        colon_port = host[i + 1:]
+        if not _valid_optional_port(colon_port):
+            raise ValueError(f"invalid port {go_quote(colon_port)} after host")
+        zone = host[:i].find("%25")
+        if zone >= 0:
+            return (_unescape(host[:zone], _HOST) + _unescape(host[zone:i], _ZONE)
+                    + _unescape(host[i:], _HOST))
+    else:
+        i = host.rfind(":")
+        if i != -1:
+            colon_port = host[i:]
+            if not _valid_optional_port(colon_port):
+                raise ValueError(f"invalid port {go_quote(colon_port)} after host")
+    return _unescape(host, _HOST)
+
+
+def _parse_authority(authority: str) -> Tuple[Optional[Tuple[str, Optional[str]]], str]:
+    i = authority.rfind("@")
+    host = _parse_host(authority[i + 1:] if i >= 0 else authority)
+    if i < 0:
+        return None, host
+    userinfo = authority[:i]
+    if not _valid_userinfo(userinfo):
+        raise ValueError("net/url: invalid userinfo")
+    if ":" not in userinfo:
+        return (_unescape(userinfo, _USERPASS), None), host
+    name, password = userinfo.split(":", 1)
+    return (_unescape(name, _USERPASS), _unescape(password, _USERPASS)), host
+
+
+def _parse(raw: str) -> GoURL:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw):
+        raise ValueError("net/url: invalid control character in URL")
+    url = GoURL()
+    if raw == "*":
+        url.path = "*"
+        return url
+    scheme, rest = _get_scheme(raw)
+    url.scheme = scheme.lower()
+    if rest.endswith("?") and rest.count("?") == 1:
+        url.force_query = True
+        rest = rest[:-1]
+    elif "?" in rest:
+        rest, url.raw_query = rest.split("?", 1)
+    if not rest.startswith("/"):
+        if url.scheme:
+            url.opaque = rest
+            return url
+        if ":" in rest.split("/", 1)[0]:
+            raise ValueError("first path segment in URL cannot contain colon")
+    if (url.scheme or not rest.startswith("///")) and rest.startswith("//"):
+        authority, rest = rest[2:], ""
+        if "/" in authority:
+            i = authority.index("/")
+            authority, rest = authority[:i], authority[i:]
+        url.user, url.host = _parse_authority(authority)
+    elif url.scheme and rest.startswith("/"):
+        url.omit_host = True
+    url.path = _unescape(rest, _PATH)
+    url.raw_path = "" if _escape(url.path, _PATH) == rest else rest
+    return url
+
+
+def parse_url(raw: str) -> GoURL:
+    """Parse ``raw`` like Go's ``url.Parse``; raises :class:`URLParseError`."""
+    base, sep, frag = raw.partition("#")
+    try:
+        url = _parse(base)
+    except ValueError as exc:
+        raise URLParseError("parse", base, str(exc)) from None
+    if not sep or frag == "":
+        return url
+    try:
+        url.fragment = _unescape(frag, _FRAGMENT)
+    except ValueError as exc:
+        raise URLParseError("parse", raw, str(exc)) from None
+    url.raw_fragment = "" if _escape(url.fragment, _FRAGMENT) == frag else frag
+    return url
+
+
+def parse_log_uri(value: str) -> GoURL:
+    """The ``--log-uri`` value parsed as ctr does; :class:`UsageError` with Go's text."""
+    try:
+        return parse_url(value)
+    except URLParseError as exc:
+        raise UsageError(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- IO plan
+
+
+@dataclass
+class IOPlan:
+    """What ``Tasks/Create`` gets, and how runcore connects to it."""
+
+    stdin: str = ""
+    stdout: str = ""
+    stderr: str = ""
+    terminal: bool = False
+    fifos: Optional["FifoSet"] = None  # the FIFO set runcore copies through, if any
+
+
+def plan_io(container_id: str, *, tty: bool = False, null_io: bool = False,
+            log_uri: str = "", fifo_root: str = "", uid: Optional[int] = None,
+            gid: Optional[int] = None) -> IOPlan:
+    """Choose the task IO like ctr (tty, then null-io, then log-uri, then FIFOs).
+
+    Creates the FIFO set when one is needed (the caller removes it with
+    ``plan.fifos.remove()``).
+    """
+    if tty:
+        fifos = FifoSet.create(fifo_root or DEFAULT_FIFO_ROOT, container_id,
+                               stdin=True, stdout=True, stderr=False, uid=uid, gid=gid)
+        return IOPlan(fifos.stdin, fifos.stdout, "", True, fifos)
+    if null_io:
+        return IOPlan()
+    if log_uri:
+        uri = str(parse_log_uri(log_uri))
+        return IOPlan("", uri, uri, False)
+    fifos = FifoSet.create(fifo_root or DEFAULT_FIFO_ROOT, container_id, uid=uid, gid=gid)
+    return IOPlan(fifos.stdin, fifos.stdout, fifos.stderr, False, fifos)
+
+
+# --------------------------------------------------------------------------- FIFO sets
+
+STREAMS = ("stdin", "stdout", "stderr")
+
+
+def fifo_paths(directory: str, container_id: str) -> List[str]:
+    return [os.path.join(directory, f"{container_id}-{name}") for name in STREAMS]
+
+
+@dataclass
+class FifoSet:
+    """``<root>/<random decimal>/<id>-stdin|stdout|stderr`` (absent streams are "")."""
+
+    directory: str
+    container_id: str
+    stdin: str = ""
+    stdout: str = ""
+    stderr: str = ""
+
+    @classmethod
+    def create(cls, root: str, container_id: str, *, stdin: bool = True, stdout: bool = True,
+               stderr: bool = True, uid: Optional[int] = None,
+               gid: Optional[int] = None) -> "FifoSet":
+        """``MkdirAll(root, 0700)``, a fresh random directory in it, and the FIFOs (0700)."""
+        root = os.path.abspath(root)
+        try:
+            os.makedirs(root, mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create FIFO directory {root}: {exc.strerror}") from None
+        rng = random.SystemRandom()
+        for _ in range(10000):
+            directory = os.path.join(root, str(rng.getrandbits(32)))
+            try:
+                os.mkdir(directory, 0o700)
+                break
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot create FIFO directory in {root}: {exc.strerror}") from None
+        else:  # pragma: no cover - astronomically unlikely
+            raise UsageError(f"cannot create FIFO directory in {root}: too many collisions")
+        fifos = cls(directory, container_id)
+        try:
+            wanted = {"stdin": stdin, "stdout": stdout, "stderr": stderr}
+            for name, path in zip(STREAMS, fifo_paths(directory, container_id)):
+                if not wanted[name]:
+                    continue
+                os.mkfifo(path, 0o700)
+                os.chmod(path, 0o700)
+                setattr(fifos, name, path)
+            if uid is not None or gid is not None:
+                owner = (-1 if uid is None else uid, -1 if gid is None else gid)
+                os.chown(directory, *owner)
+                for path in fifos.paths():
+                    os.chown(path, *owner)
+        except OSError as exc:
+            fifos.remove()
+            raise UsageError(f"cannot create FIFOs in {directory}: {exc.strerror}") from None
+        return fifos
+
+    def paths(self) -> List[str]:
+        return [p for p in (self.stdin, self.stdout, self.stderr) if p]
+
+    def remove(self) -> None:
+        """Remove the FIFOs and the directory (missing ones are fine)."""
+        remove_fifo_dir(self.directory, self.container_id)
+
+
+def remove_fifo_dir(directory: str, container_id: str) -> bool:
+    """Remove ``<directory>/<id>-std*`` FIFOs and then the directory if it is empty.
+
+    Only FIFOs with those names are removed, so a wrong directory is never emptied.
+    Returns whether the directory is gone.
+    """
+    for path in fifo_paths(directory, container_id):
+        try:
+            if stat.S_ISFIFO(os.lstat(path).st_mode):
+                os.unlink(path)
+        except OSError:
+            pass
+    try:
+        os.rmdir(directory)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def fifo_dir_of(paths: List[str], container_id: str) -> Optional[str]:
+    """The FIFO directory a task's stdio paths point to, when they look like a FIFO set."""
+    for path in paths:
+        if not path or not os.path.isabs(path):
+            continue
+        base = os.path.basename(path)
+        if base in (f"{container_id}-{name}" for name in STREAMS):
+            return os.path.dirname(path)
+    return None
+
+
+# --------------------------------------------------------------------------- copying
+
+
+class _Wake:
+    """A pipe that becomes readable (forever) once :meth:`fire` is called."""
+
+    def __init__(self) -> None:
+        self.r, self.w = os.pipe()
+        os.set_blocking(self.r, False)
+        self.fired = threading.Event()
+
+    def fire(self) -> None:
+        if not self.fired.is_set():
+            self.fired.set()
+            try:
+                os.write(self.w, b"x")
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        for fd in (self.r, self.w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _wait_fd(fd: int, events: int, wake: _Wake) -> bool:
+    """Block until ``fd`` has ``events`` (True) or ``wake`` fired (False)."""
+    poller = select.poll()
+    poller.register(fd, events | select.POLLHUP | select.POLLERR)
+    poller.register(wake.r, select.POLLIN)
+    while True:
+        try:
+            ready = poller.poll()
+        except InterruptedError:  # pragma: no cover - PEP 475 retries already
+            continue
+        fds = {f for f, _ in ready}
+        if wake.r in fds:
+            return False
+        if fd in fds:
+            return True
+
+
+def _write_all(fd: int, data: bytes, wake: _Wake) -> bool:
+    """Write all of ``data``; False when ``fd`` is broken or ``wake`` fired."""
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.write(fd, view)
+        except BlockingIOError:
+            if not _wait_fd(fd, select.POLLOUT, wake):
+                return False
+            continue
+        except InterruptedError:  # pragma: no cover
+            continue
+        except OSError:
+            return False
+        view = view[n:]
+    return True
+
+
+def _stdin_usable(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+@dataclass
+class Copier:
+    """Copies runcore's stdio to and from a FIFO set, in daemon threads.
+
+    Life cycle: :meth:`open` (before ``Tasks/Create``: opens our ends) →
+    :meth:`start` → :meth:`task_created` (after a successful ``Tasks/Create``) →
+    :meth:`wait_output` (drain after the task exited) → :meth:`close`.
+    ``close_stdin`` is called once (from the stdin thread) after our stdin write end was
+    closed because runcore's stdin ended; it should send ``Tasks/CloseIO``.
+    """
+
+    fifos: FifoSet
+    stdin_fd: int = 0
+    stdout_fd: int = 1
+    stderr_fd: int = 2
+    close_stdin: Optional[Callable[[], None]] = None
+    _fds: List[int] = field(default_factory=list)
+    _keepers: List[int] = field(default_factory=list)
+    _threads: List[threading.Thread] = field(default_factory=list)
+    _outputs: List[threading.Thread] = field(default_factory=list)
+    _stdin_thread: Optional[threading.Thread] = None
+    _stdin_w: Optional[int] = None
+    _wake: Optional[_Wake] = None
+    _created: threading.Event = field(default_factory=threading.Event)
+    _cancel: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _activity: float = 0.0
+    _writing: int = 0
+    stdin_eof: threading.Event = field(default_factory=threading.Event)
+    stdin_closed: threading.Event = field(default_factory=threading.Event)
+
+    def open(self) -> None:
+        """Open our FIFO ends (never blocks: readers get a keeper writer, stdin is O_RDWR)."""
+        self._wake = _Wake()
+        try:
+            if self.fifos.stdin:
+                # O_RDWR: opening never blocks, writes are buffered until the shim reads,
+                # and we never get EPIPE; closing it is our "end of input".
+                fd = os.open(self.fifos.stdin, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+                self._fds.append(fd)
+                self._stdin_w = fd
+            for path, dest in ((self.fifos.stdout, self.stdout_fd),
+                               (self.fifos.stderr, self.stderr_fd)):
+                if not path:
+                    continue
+                rfd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                self._fds.append(rfd)
+                keeper = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                self._keepers.append(keeper)
+                self._outputs.append(threading.Thread(
+                    target=self._copy_out, args=(rfd, dest), daemon=True,
+                    name=f"runcore-io-{os.path.basename(path)}"))
+        except OSError as exc:
+            self.close()
+            raise UsageError(f"cannot open FIFOs in {self.fifos.directory}: {exc.strerror}") from None
+        if self._stdin_w is not None:
+            self._stdin_thread = threading.Thread(target=self._copy_in, daemon=True,
+                                                  name="runcore-io-stdin")
+
+    def start(self) -> None:
+        self._activity = time.monotonic()
+        for thread in self._outputs:
+            thread.start()
+            self._threads.append(thread)
+        if self._stdin_thread is not None:
+            self._stdin_thread.start()
+            self._threads.append(self._stdin_thread)
+
+    def task_created(self) -> None:
+        """The shim holds its ends now: drop the keepers; stdin may be closed from now on."""
+        self._close_keepers()
+        self._created.set()
+
+    def _close_keepers(self) -> None:
+        with self._lock:
+            keepers, self._keepers = self._keepers, []
+        for fd in keepers:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    # -- threads ------------------------------------------------------------------
+
+    def _copy_out(self, rfd: int, dest: int) -> None:
+        assert self._wake is not None
+        broken = False
+        while True:
+            try:
+                data = os.read(rfd, CHUNK)
+            except BlockingIOError:
+                if not _wait_fd(rfd, select.POLLIN, self._wake):
+                    return
+                continue
+            except InterruptedError:  # pragma: no cover
+                continue
+            except OSError:
+                return
+            if not data:
+                return  # every writer (the shim) closed: all output arrived
+            self._activity = time.monotonic()
+            if not broken:
+                with self._lock:
+                    self._writing += 1
+                try:
+                    broken = not _write_all(dest, data, self._wake)
+                finally:
+                    with self._lock:
+                        self._writing -= 1
+                    self._activity = time.monotonic()
+                if broken and self._wake.fired.is_set():
+                    return
+
+    def _copy_in(self) -> None:
+        assert self._wake is not None and self._stdin_w is not None
+        src = self.stdin_fd
+        if _stdin_usable(src):
+            while True:
+                if not _wait_fd(src, select.POLLIN, self._wake):
+                    return
+                try:
+                    data = os.read(src, CHUNK)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError:  # EIO (terminal hung up), EBADF: end of input
+                    data = b""
+                if not data:
+                    break
+                if not _write_all(self._stdin_w, data, self._wake):
+                    return
+        self.stdin_eof.set()
+        # Close our end only once the task exists: before that nobody else holds the
+        # FIFO and the buffered input would be lost with it.
+        while not self._created.wait(0.05):
+            if self._cancel.is_set():
+                return
+        if self._cancel.is_set():
+            return
+        self._close_stdin_fd()
+        self.stdin_closed.set()
+        if self.close_stdin is not None:
+            try:
+                self.close_stdin()
+            except Exception:  # the task may be gone already; nothing to do
+                pass
+
+    def _close_stdin_fd(self) -> None:
+        with self._lock:
+            fd, self._stdin_w = self._stdin_w, None
+            if fd is not None and fd in self._fds:
+                self._fds.remove(fd)
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    # -- ending -------------------------------------------------------------------
+
+    def wait_output(self, idle: Optional[float] = None) -> bool:
+        """Wait until stdout/stderr reached end of file; True when they did.
+
+        With ``idle``, give up (False) once no byte arrived for ``idle`` seconds while
+        no copy is blocked writing to runcore's own stdout/stderr (a slow reader of
+        runcore's output never makes it give up).
+        """
+        began = time.monotonic()
+        pending = [t for t in self._outputs if t.ident is not None]
+        while pending:
+            pending[0].join(0.1)
+            pending = [t for t in pending if t.is_alive()]
+            if not pending or idle is None:
+                continue
+            if self._writing == 0 and time.monotonic() - max(began, self._activity) > idle:
+                return False
+        return True
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop the threads and close our ends (a stuck thread keeps its fds)."""
+        self._cancel.set()
+        if self._wake is not None:
+            self._wake.fire()
+        self._close_keepers()
+        stuck = False
+        for thread in self._threads:
+            thread.join(timeout)
+            stuck = stuck or thread.is_alive()
+        if stuck:
+            return
+        with self._lock:
+            fds, self._fds = self._fds, []
+            self._stdin_w = None
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if self._wake is not None:
+            self._wake.close()
+            self._wake = None
+
+
+__all__ = [
+    "CHUNK", "DEFAULT_FIFO_ROOT", "Copier", "FifoSet", "GoURL", "IOPlan", "URLParseError",
+    "fifo_dir_of", "fifo_paths", "go_quote", "parse_log_uri", "parse_url", "plan_io",
+    "remove_fifo_dir",
+]
