@@ -110,7 +110,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         if exc.ctx is not None:
             hint = f" (see '{exc.ctx.command_path} --help')"
         _report(f"{exc.format_message()}{hint}")
-        sys.exit(2)
+        sys.exit(1)  # ctr exits 1 for usage errors too
     except click.ClickException as exc:
         _report(exc.format_message())
         sys.exit(exc.exit_code)

@@ -1,0 +1,29 @@
+pytest_plugins = ["runcore.testing"]
+import types
+from runcore import hookimpl
+from runcore.testing import build_spec, run_cli
+
+mod = types.ModuleType("hello_plugin")
+exec('''
+from runcore import hookimpl
+@hookimpl
+def runcore_add_options(registrar, command):
+    registrar.add("--hello-name", default="")
+@hookimpl
+def runcore_spec_finish(spec, ctx):
+    if ctx.opt("hello_name"):
+        spec.set(("annotations", "hello"), ctx.opt("hello_name"))
+''', mod.__dict__)
+
+def test_it():
+    res, spec = build_spec(["--hello-name", "bob"], {"hello": mod})
+    assert res.exit_code == 0, res.stderr
+    assert spec.spec["annotations"] == {"hello": "bob"}
+    assert spec.owners("annotations.hello") == ["hello"], spec.provenance
+    r = run_cli(["plugins", "--json"], {"hello": mod})
+    assert '"hello"' in r.stdout
+    r = run_cli(["spec", "--rootfs", "--cap-add", "X", "/", "id"], {"hello": mod})
+    assert r.exit_code == 1 and "CAP_" in r.error, (r.exit_code, r.stderr)
+
+def test_fixture(runcore_cli):
+    assert runcore_cli.run(["--version"]).stdout.startswith("runcore ")
