@@ -1,0 +1,125 @@
+"""Distro configuration through the real CLI: required, disabled, defaults, locked, --explain."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runcore.testing.dists import write_dist
+
+HELLO = """
+from runcore import hookimpl
+
+@hookimpl
+def runcore_add_options(registrar, command):
+    registrar.add("--hello-greeting", default="")
+
+@hookimpl
+def runcore_spec_finish(spec, ctx):
+    if ctx.opt("hello_greeting"):
+        spec.set(("annotations", "greeting"), ctx.opt("hello_greeting"))
+"""
+
+
+@pytest.fixture
+def env(tmp_path):
+    site = tmp_path / "site"
+    write_dist(site, "runcore-hello", "1.4", {"hello": "rc_hello"}, {"rc_hello": HELLO})
+    write_dist(site, "runcore-old", "0.9", {"old": "rc_old"}, {"rc_old": ""}, requires=["runcore>=5"])
+    conf = tmp_path / "etc" / "config.toml"
+    conf.parent.mkdir()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("RUNCORE_")}
+    environ["PYTHONPATH"] = f"{site}{os.pathsep}{environ.get('PYTHONPATH', '')}"
+    environ["RUNCORE_CONFIG"] = str(conf)
+    return {"environ": environ, "conf": conf, "root": tmp_path}
+
+
+def rc(env, *args):
+    return subprocess.run([sys.executable, "-m", "runcore", *args], capture_output=True, text=True,
+                          env=env["environ"], timeout=60)
+
+
+def spec_of(env, *flags):
+    root = env["root"] / "rootfs"
+    root.mkdir(exist_ok=True)
+    r = rc(env, "spec", "--rootfs", *flags, str(root), "id", "true")
+    return r, (json.loads(r.stdout) if r.returncode == 0 else None)
+
+
+def test_required_plugin_present_and_compatible(env):
+    env["conf"].write_text('[plugins]\nrequired = ["hello>=1.0"]\n')
+    assert rc(env, "plugins").returncode == 0
+
+
+@pytest.mark.parametrize("requirement,expected", [
+    ("nosuch", "required plugin 'nosuch' (from {conf}) is not installed"),
+    ("hello>=2", "required plugin 'hello' (from {conf}) must be >=2, installed is 1.4"),
+    ("old", "required plugin 'old' (from {conf}) is incompatible: needs runcore>=5"),
+])
+def test_required_plugin_unusable_stops_every_command(env, requirement, expected):
+    env["conf"].write_text(f'[plugins]\nrequired = ["{requirement}"]\n')
+    for args in (["plugins"], ["run", "--help"], ["ls"]):
+        r = rc(env, *args)
+        assert r.returncode == 1, (args, r.stdout)
+        assert r.stderr.count("\n") == 1
+        assert expected.format(conf=env["conf"]) in r.stderr
+
+
+def test_required_plugin_disabled_on_command_line(env):
+    env["conf"].write_text('[plugins]\nrequired = ["hello"]\n')
+    r = rc(env, "-p", "no:hello", "plugins")
+    assert r.returncode == 1
+    assert "is disabled: disabled by -p no:hello" in r.stderr
+
+
+def test_disabled_by_config_and_explain(env):
+    env["conf"].write_text('[plugins]\ndisable = ["hello"]\n')
+    r = rc(env, "plugins", "--explain")
+    assert r.returncode == 0, r.stderr
+    assert f"hello: disabled by {env['conf']}" in r.stdout
+    assert "old: needs runcore>=5" in r.stdout
+
+
+def test_dropin_reenables_in_name_order(env):
+    env["conf"].write_text('[plugins]\ndisable = ["hello"]\n')
+    d = env["conf"].parent / "config.d"
+    d.mkdir()
+    (d / "10-off.toml").write_text('[plugins]\ndisable = ["hello"]\n')
+    (d / "20-on.toml").write_text('[plugins]\nenable = ["hello"]\n')
+    rows = {r["id"]: r for r in json.loads(rc(env, "plugins", "--json").stdout)}
+    assert rows["hello"]["status"] == "active"
+    assert rows["hello"]["reason"] == f"enabled by {d / '20-on.toml'}"
+
+
+def test_default_applies_and_command_line_overrides(env):
+    env["conf"].write_text('[defaults]\nhello-greeting = "from-config"\nhostname = "distro"\n')
+    _, spec = spec_of(env)
+    assert spec["annotations"]["greeting"] == "from-config"
+    assert spec["hostname"] == "distro"
+    _, spec = spec_of(env, "--hello-greeting", "cli", "--hostname", "mine")
+    assert spec["annotations"]["greeting"] == "cli"
+    assert spec["hostname"] == "mine"
+    explain = rc(env, "plugins", "--explain").stdout
+    assert f"default hello_greeting = 'from-config' (from {env['conf']})" in explain
+
+
+def test_locked_default_cannot_be_changed(env):
+    env["conf"].write_text('locked = ["hostname"]\n[defaults]\nhostname = "distro"\n')
+    r, _ = spec_of(env, "--hostname", "mine")
+    assert r.returncode == 1
+    assert r.stderr.strip() == f"runcore: option 'hostname' is locked by {env['conf']}"
+    r, spec = spec_of(env, "--hostname", "distro")
+    assert r.returncode == 0 and spec["hostname"] == "distro"
+    assert f"locked by {env['conf']}" in rc(env, "plugins", "--explain").stdout
+
+
+def test_broken_config_is_one_line(env):
+    env["conf"].write_text("[plugins\n")
+    r = rc(env, "plugins")
+    assert r.returncode == 1
+    assert r.stderr.startswith(f"runcore: invalid configuration {env['conf']}")
+    assert r.stderr.count("\n") == 1
