@@ -85,7 +85,7 @@ def test_field_names_are_case_insensitive():
     (b'{"cdiVersion": "0.3.0", "kind": "v.com/c", "devices": [{"name": "d", "containerEdits": '
      b'{"deviceNodes": [{"path": "/x", "major": "5"}]}}]}', "cannot use string as an integer"),
     (b"[1, 2]", "cannot use array as a CDI spec"),
-    (b"a: [", "line 2"),
+    (b"a: [", "line 1: "),
 ])
 def test_parse_errors(text, message):
     with pytest.raises(SpecError) as exc:
