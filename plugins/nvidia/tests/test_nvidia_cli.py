@@ -91,7 +91,7 @@ def test_gpus_cdi_mode_from_the_configuration(cdi, rootfs, tmp_path):
 def test_devices_command(cdi):
     r = runcore("devices", "--spec-dirs", cdi)
     assert r.returncode == 0
-    assert r.stdout.splitlines() == ["DEVICE" + " " * 16 + "  SPEC FILE",
+    assert r.stdout.splitlines() == ["DEVICE".ljust(20) + "  SPEC FILE",
                                      f"vendor.com/class=one  {cdi}/a.yaml",
                                      f"vendor.com/class=two  {cdi}/a.yaml"]
     assert f"CDI spec {cdi}/bad.json: cannot parse" in r.stderr
