@@ -132,8 +132,7 @@ def _key_string(value: Any) -> str:
     if isinstance(value, float):
         text = format_float_g(value, 32)
         return {"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"}.get(text, text)
-    raise YAMLError(f"error converting YAML to JSON: Unsupported map key of type: "
-                    f"{type(value).__name__}, key: {value!r}")
+    raise YAMLError(f"Unsupported map key of type: {type(value).__name__}, key: {value!r}")
 
 
 def _loader_class():

@@ -150,3 +150,10 @@ def test_yaml_errors_are_wrapped():
     with pytest.raises(config.ConfigError) as exc:
         config.parse(b"Classes: [\n")
     assert str(exc.value).startswith("error converting YAML to JSON: yaml: line ")
+
+
+@pytest.mark.parametrize("text", [b"? [a]\n: 1\n", b"~: 1\n"])
+def test_unsupported_map_keys(text):
+    with pytest.raises(config.ConfigError) as exc:
+        config.parse(text)
+    assert str(exc.value).startswith("error converting YAML to JSON: Unsupported map key of type: ")
