@@ -9,12 +9,13 @@ undoes it, so an error leaves nothing behind in containerd.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import uuid
 from typing import Any, Dict, List, Optional
 
 from runcore.context import RunContext
-from runcore.errors import AlreadyExists, NotFound, RuncoreError, UsageError
+from runcore.errors import AlreadyExists, NotFound, UsageError
 from runcore.record import ContainerRecord, SnapshotRequest
 from runcore.spec_editor import DEFAULT_OWNER, SpecEditor
 
@@ -169,10 +170,9 @@ def build(ctx: RunContext, create: bool) -> Dict[str, Any]:
     if uses_image(ctx):
         resolve_image(ctx)
     elif ctx.opt("rootfs"):
-        from runcore.oci.user import DirectoryRootFS
-        import os
+        from runcore.oci import rootfs_for_path
 
-        ctx.rootfs = DirectoryRootFS(os.path.abspath(ctx.image_ref or ""))
+        ctx.rootfs = rootfs_for_path(os.path.abspath(ctx.image_ref or ""))
     if not (create or uses_image(ctx)):
         editor = build_spec(ctx)
         ctx.state("runner")["editor"] = editor
@@ -232,13 +232,3 @@ def run(ctx: RunContext) -> None:
     if code:
         raise ExitStatus(code)
 
-
-def remove_container(client: Any, container_id: str, force: bool = False,
-                     plugins: Any = None, ctx: Optional[RunContext] = None) -> None:
-    """Delete task (killing it when ``force``), record and snapshot of ``container_id``."""
-    from runcore.task import lifecycle
-
-    lifecycle.remove_container(client, container_id, force=force, plugins=plugins, ctx=ctx)
-
-
-__all__ = ["build", "create", "run", "print_spec", "remove_container", "RuncoreError"]
