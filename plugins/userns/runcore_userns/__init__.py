@@ -1,0 +1,166 @@
+"""runcore plugin ``userns``: ctr's ``--uidmap``, ``--gidmap`` and ``--remap-labels``.
+
+As in ctr 1.7 the mappings count only when **both** are given and only for containers
+made from an image (they are ignored with ``--rootfs`` and ``--config``; runcore says so
+on stderr). Then:
+
+* ``runcore_configure`` – both values parsed as ctr parses them
+  (``container-id:host-id:size``, each ``strconv.ParseUint(x, 0, 32)``), with ctr's error
+  texts, before anything is created;
+* ``runcore_spec_namespaces`` – a ``user`` namespace (unless one is there) and the two
+  mappings (``oci.WithUserNamespace``);
+* ``runcore_prepare_snapshot`` – the container's snapshot gets a remapped parent: the
+  committed snapshot ``<chainID>-<uidHost>-<gidHost>`` whose files are owned by the
+  mapped ids (made once, then reused; :mod:`runcore_userns.remap`). With
+  ``--remap-labels`` the snapshot gets containerd's remapping labels instead, and the
+  remapped parent is made only when the snapshotter lacks the ``remap-ids`` capability.
+  As ctr, ``--snapshotter-label`` does not reach this snapshot;
+* ``runcore_task_options`` – ``io_uid``/``io_gid`` = the host ids of the first uid/gid
+  mapping of the container's stored spec (as ctr 1.7 derives them, so a ``--config``
+  spec with mappings gets them too): the task's IO belongs to the container's root.
+
+``runcore spec`` only builds the spec: it makes no remapped snapshot.
+Importing this module is cheap: nothing heavy is imported before a hook runs.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Dict, Optional, Tuple
+
+from runcore import hookimpl
+
+__version__ = "0.1.0"
+
+PLUGIN = "userns"
+
+#: Snapshot labels through which a snapshotter with ``remap-ids`` learns the mappings.
+UID_MAPPING_LABEL = "containerd.io/snapshot/uidmapping"
+GID_MAPPING_LABEL = "containerd.io/snapshot/gidmapping"
+
+
+@hookimpl
+def runcore_add_options(registrar: Any, command: str) -> None:
+    registrar.add("--uidmap", default="", metavar="CONTAINER-UID:HOST-UID:LENGTH",
+                  help="Run inside a user namespace with the specified UID mapping range; "
+                  "specified with the format `container-uid:host-uid:length`")
+    registrar.add("--gidmap", default="", metavar="CONTAINER-GID:HOST-GID:LENGTH",
+                  help="Run inside a user namespace with the specified GID mapping range; "
+                  "specified with the format `container-gid:host-gid:length`")
+    registrar.add("--remap-labels", is_flag=True,
+                  help="Provide the user namespace ID remapping to the snapshotter via label "
+                  "options; requires snapshotter support")
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"runcore: warning: {message}\n")
+
+
+def _uses_image(ctx: Any) -> bool:
+    return not ctx.is_set("config") and not ctx.opt("rootfs")
+
+
+def mappings(ctx: Any) -> Optional[Tuple[Dict[str, int], Dict[str, int]]]:
+    """The parsed (uid mapping, gid mapping) when they apply to this container, else None."""
+    return ctx.state(PLUGIN).get("mappings")
+
+
+@hookimpl
+def runcore_configure(ctx: Any) -> None:
+    uidmap, gidmap = ctx.opt("uidmap", ""), ctx.opt("gidmap", "")
+    if not (uidmap or gidmap):
+        if ctx.opt("remap_labels"):
+            _warn("--remap-labels is ignored without --uidmap and --gidmap")
+        return
+    if not _uses_image(ctx):
+        why = "--config" if ctx.is_set("config") else "--rootfs"
+        _warn(f"--uidmap/--gidmap are ignored with {why}: user namespace mappings apply to "
+              "image-based containers only (as in ctr)")
+        return
+    if not (uidmap and gidmap):
+        given, missing = ("--uidmap", "--gidmap") if uidmap else ("--gidmap", "--uidmap")
+        _warn(f"{given} is ignored without {missing}: both are needed for a user namespace "
+              "(as in ctr)")
+        return
+    from runcore.oci import parse_id_mapping
+
+    uid = parse_id_mapping(uidmap)  # ValidationError (a UsageError) with ctr's text
+    gid = parse_id_mapping(gidmap)
+    ctx.state(PLUGIN)["mappings"] = (uid, gid)
+    if ctx.opt("snapshotter_label"):
+        _warn("--snapshotter-label is ignored with --uidmap/--gidmap (as in ctr)")
+
+
+@hookimpl
+def runcore_spec_namespaces(spec: Any, ctx: Any) -> None:
+    maps = mappings(ctx)
+    if maps is None:
+        return
+    from runcore import oci
+
+    uid, gid = maps
+    spec.apply(oci.with_user_namespace, [uid], [gid])
+
+
+def _without_cli_labels(labels: Dict[str, str], ctx: Any) -> None:
+    """Drop the ``--snapshotter-label`` labels: ctr does not pass them with mappings."""
+    from runcore.oci import parse_key_values
+
+    for key, value in parse_key_values(ctx.opt("snapshotter_label", ())).items():
+        if labels.get(key) == value:
+            del labels[key]
+
+
+def _host_platform_chain_id(ctx: Any, client: Any) -> str:
+    """The image's chain id for the client's default platform (ctr names the remapped
+    snapshot after it even when ``--platform`` chose another manifest)."""
+    if not ctx.opt("platform"):
+        return ctx.image.chain_id
+    from runcore.images import resolve_image
+
+    return resolve_image(client, ctx.image.name).chain_id
+
+
+@hookimpl
+def runcore_prepare_snapshot(snapshot: Any, ctx: Any) -> None:
+    maps = mappings(ctx)
+    if maps is None or ctx.command == "spec":
+        return
+    from runcore_userns import remap
+
+    uid, gid = maps
+    client = ctx.client()
+    _without_cli_labels(snapshot.labels, ctx)
+    if ctx.opt("remap_labels"):
+        # WithRemapperLabels(0, uidHost, 0, gidHost, uidSize): container ids are always 0
+        # and both labels carry the uid mapping's size.
+        snapshot.labels[UID_MAPPING_LABEL] = f"0:{uid['hostID']}:{uid['size']}"
+        snapshot.labels[GID_MAPPING_LABEL] = f"0:{gid['hostID']}:{uid['size']}"
+        if remap.REMAP_IDS in remap.snapshotter_capabilities(client, snapshot.snapshotter):
+            return
+        parent = snapshot.parent
+    else:
+        parent = _host_platform_chain_id(ctx, client)
+    snapshot.parent = remap.ensure_remapped(client, snapshot.snapshotter, parent,
+                                            uid["hostID"], gid["hostID"])
+
+
+@hookimpl
+def runcore_task_options(options: Dict[str, Any], ctx: Any) -> None:
+    """IO owner = host ids of the first mappings of the stored spec (ctr 1.7's NewTask)."""
+    import json
+
+    client = ctx.client()
+    record = client.containers.Get(id=ctx.container_id).container
+    if not record.spec.value:
+        return
+    try:
+        spec = json.loads(record.spec.value)
+    except ValueError:
+        return
+    linux = spec.get("linux") if isinstance(spec, dict) else None
+    if not isinstance(linux, dict):
+        return
+    for field, key in (("io_uid", "uidMappings"), ("io_gid", "gidMappings")):
+        maps = linux.get(key)
+        if isinstance(maps, list) and maps and isinstance(maps[0], dict):
+            options[field] = int(maps[0].get("hostID") or 0)
