@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
+import time
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Optional, Union
 
 from runcore import errors
@@ -12,6 +14,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Bytes per Content/Write message (containerd's gRPC limit is 16 MiB).
 CHUNK = 1 << 20
+#: How long a ref locked by another writer is waited for.
+LOCK_WAIT = 30.0
 
 BlobSource = Union[bytes, bytearray, memoryview, BinaryIO, Iterable[bytes]]
 
@@ -79,19 +83,15 @@ def write_blob(
     pb = client.pb.content
     if expected_digest and not expected_digest.startswith("sha256:"):
         raise errors.ImageError(f"unsupported digest algorithm in {expected_digest!r}")
-    stream = client.content.Write.open()
+    try:
+        stream, status = _open(client, ref, size, expected_digest)
+    except errors.AlreadyExists:
+        # Present in the namespace already (labels are left as they are, as
+        # containerd's WriteBlob does); consume the data so a stream stays in step.
+        _drain(data, size, progress)
+        return expected_digest or ""
     done = False
     try:
-        try:
-            status = stream.exchange(
-                pb.WriteContentRequest(
-                    action=pb.STAT, ref=ref, total=size or 0, expected=expected_digest or ""
-                )
-            )
-        except errors.AlreadyExists:
-            done = True
-            _drain(data, size)
-            return expected_digest or ""
         hasher = hashlib.sha256()
         offset = 0
         # containerd already holds the blob (shared from another namespace): it
@@ -137,11 +137,39 @@ def write_blob(
             _abort(client, ref)
 
 
-def _drain(data: BlobSource, size: Optional[int]) -> None:
+def _open(client: "Client", ref: str, size: Optional[int], expected: Optional[str]):
+    """Start a Content/Write stream and send the STAT that opens ``ref``.
+
+    A ref locked by another writer is retried with backoff for up to
+    :data:`LOCK_WAIT` seconds, as containerd's ``content.OpenWriter`` does.
+    """
+    pb = client.pb.content
+    deadline = time.monotonic() + LOCK_WAIT
+    delay = 0.016
+    while True:
+        stream = client.content.Write.open()
+        try:
+            status = stream.exchange(
+                pb.WriteContentRequest(action=pb.STAT, ref=ref, total=size or 0, expected=expected or "")
+            )
+            return stream, status
+        except errors.Unavailable as exc:
+            stream.close(cancel=True)
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+        except BaseException:
+            stream.close(cancel=True)
+            raise
+        time.sleep(random.uniform(0, delay))
+        delay = min(delay * 2, 2.0)
+
+
+def _drain(data: BlobSource, size: Optional[int], progress: Optional[Callable[[int], None]] = None) -> None:
     """Consume a stream that was not needed (so a tar reader stays in step)."""
     if not isinstance(data, (bytes, bytearray, memoryview)) and hasattr(data, "read"):
-        for _ in _chunks(data, size):
-            pass
+        for block in _chunks(data, size):
+            if progress:
+                progress(len(block))
 
 
 def _abort(client: "Client", ref: str) -> None:

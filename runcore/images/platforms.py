@@ -6,6 +6,7 @@ platform can run, e.g. 386 on amd64), ``only_strict(p)`` (``ctr images import
 """
 from __future__ import annotations
 
+import json
 import platform as _host
 import re
 from dataclasses import dataclass, field
@@ -117,20 +118,25 @@ def default_platform() -> Platform:
     return Platform("linux", arch, _host_variant(arch))
 
 
+def _quote(text: str) -> str:
+    """Go's %q for the plain strings seen here."""
+    return json.dumps(text, ensure_ascii=False)
+
+
 def parse(specifier: str) -> Platform:
     """Parse ``os[(version)]``, ``arch`` or ``os/arch[/variant]`` as containerd does."""
     def bad(why: str) -> errors.UsageError:
-        return errors.UsageError(f"{specifier!r}: {why}: invalid argument")
+        return errors.UsageError(f"{_quote(specifier)}: {why}: invalid argument")
 
     if "*" in specifier:
         raise bad("wildcards not yet supported")
     parts = specifier.split("/", 3)
     match = _OS_AND_VERSION.match(parts[0])
     if not match:
-        raise bad(f"{parts[0]!r} is an invalid OS component")
+        raise bad(f"{_quote(parts[0])} is an invalid OS component")
     for part in parts[1:]:
         if not _SPECIFIER.match(part):
-            raise bad(f"{part!r} is an invalid component")
+            raise bad(f"{_quote(part)} is an invalid component")
     os_name, os_version = normalize_os(match.group(1)), match.group(2) or ""
     if len(parts) == 1:
         if os_name in _KNOWN_OS:
