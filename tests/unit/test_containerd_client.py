@@ -19,7 +19,7 @@ from runcore import errors  # noqa: E402
 from runcore.containerd import leases as leases_mod  # noqa: E402
 from runcore.containerd.client import Client  # noqa: E402
 from runcore._pb.containerd.services.content.v1 import content_pb2, content_pb2_grpc  # noqa: E402
-from runcore._pb.containerd.services.images.v1 import images_pb2, images_pb2_grpc  # noqa: E402
+from runcore._pb.containerd.services.images.v1 import images_pb2_grpc  # noqa: E402
 from runcore._pb.containerd.services.leases.v1 import leases_pb2, leases_pb2_grpc  # noqa: E402
 from runcore._pb.containerd.services.namespaces.v1 import namespace_pb2, namespace_pb2_grpc  # noqa: E402
 from runcore._pb.containerd.services.tasks.v1 import tasks_pb2, tasks_pb2_grpc  # noqa: E402
