@@ -385,15 +385,22 @@ class TaskRun:
             self.exited.set()
 
     def _check_interrupted(self) -> None:
-        """Before the task started: a terminating signal aborts the run (others drop)."""
-        while True:
-            try:
-                item = self.events.get_nowait()
-            except Empty:
-                return
-            if item[0] == "signal" and sigs.is_fatal(item[1]):
-                if not (self.tty and item[1] == signal.SIGINT):
+        """Before the task started: a terminating signal aborts the run, other signals
+        are dropped, and the wait thread's reports are kept for the main loop."""
+        keep = []
+        try:
+            while True:
+                try:
+                    item = self.events.get_nowait()
+                except Empty:
+                    return
+                if item[0] != "signal":
+                    keep.append(item)
+                elif sigs.is_fatal(item[1]) and not (self.tty and item[1] == signal.SIGINT):
                     raise Interrupted(item[1])
+        finally:
+            for item in keep:
+                self.events.put(item)
 
     def _resize(self) -> None:
         size = ttymod.window_size(0)
