@@ -85,6 +85,18 @@ def cli(ctx: click.Context, address: str, namespace: str, timeout: float,
     ctx.call_on_close(ctx.obj.close)
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived outside a task: unwind so every cleanup block runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, _frame: Any) -> None:
+    raise Terminated(signum)
+
+
 def _report(message: str) -> None:
     click.echo(f"runcore: {message}", err=True)
 
@@ -95,6 +107,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     from runcore.cli.plugin_set import init_plugin_set
 
     debug = "--debug" in args[: args.index("--") if "--" in args else len(args)]
+    import signal
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_terminated)
     try:
         init_plugin_set(args)
         rv = cli.main(args=args, prog_name="runcore", standalone_mode=False)
@@ -121,6 +137,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     except KeyboardInterrupt:
         _report("interrupted")
         sys.exit(130)
+    except Terminated as exc:
+        import signal
+
+        _report(f"terminated by {signal.Signals(exc.signum).name}")
+        sys.exit(128 + exc.signum)
     except BrokenPipeError:
         sys.exit(141)
     except Exception as exc:  # an internal error still prints one line
