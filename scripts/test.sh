@@ -25,4 +25,6 @@ paths=()
 for p in tests plugins; do
     [ -e "$p" ] && paths+=("$p")
 done
-exec .venv/bin/python -m pytest -ra "${paths[@]}" "$@"
+# A hung test dumps every thread's traceback after RUNCORE_TEST_HANG_DUMP seconds
+# (pytest's faulthandler; 0 disables it) so a CI log shows where it hangs.
+exec .venv/bin/python -m pytest -ra -o "faulthandler_timeout=${RUNCORE_TEST_HANG_DUMP:-300}" "${paths[@]}" "$@"

@@ -20,4 +20,5 @@ from support.fixtures import (  # noqa: E402,F401
     pytest_collection_modifyitems,
     pytest_configure,
     pytest_runtest_setup,
+    pytest_sessionfinish,
 )

@@ -207,3 +207,34 @@ def test_leak_check_default_fifo_root(containerd, scratch_namespace, busybox_arc
         shutil.rmtree(left)
         shutil.rmtree(busy)
     assert check_leaks(containerd, ns, baseline, settle=0) == []
+
+
+@pytest.mark.containerd
+def test_conftests_share_daemons(tmp_path):
+    """Every conftest re-exporting support.fixtures (tests/, plugins/*/tests/) uses the
+    same daemon per version, and the daemons are gone when the session ends."""
+    for sub in ("a", "b"):
+        d = tmp_path / sub
+        d.mkdir()
+        (d / "conftest.py").write_text(textwrap.dedent(f"""
+            import sys
+            sys.path.insert(0, {TESTS_DIR!r})
+            from support.fixtures import *  # noqa
+        """))
+        (d / f"test_{sub}.py").write_text(textwrap.dedent(f"""
+            import pytest
+
+            @pytest.mark.parametrize("containerd", ["1.7"], indirect=True)
+            def test_{sub}(containerd):
+                with open({str(tmp_path / 'addresses')!r}, "a") as f:
+                    f.write(containerd.tmpdir + "\\n")
+        """))
+    env = dict(os.environ, RUNCORE_REQUIRE_CONTAINERD="1")
+    r = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "a", "b"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    dirs = (tmp_path / "addresses").read_text().split()
+    assert len(dirs) == 2 and dirs[0] == dirs[1]
+    assert not os.path.exists(dirs[0])  # stopped and removed at session end

@@ -513,12 +513,7 @@ class Daemon:
                     pass
             problems.append(f"killed leftover shim {pid}: {' '.join(argv)}")
         for ns in namespaces:
-            if ns == "default":  # shared with a system containerd, never touch it
-                continue
-            try:
-                os.rmdir(os.path.join(RUNC_ROOT, ns))  # only if empty
-            except OSError:
-                pass
+            remove_runc_root(ns)
         failed = unmount_all(self.tmpdir)
         problems += [f"could not unmount {f}" for f in failed]
         if not failed and not os.environ.get("RUNCORE_KEEP_DAEMON_DIR"):
@@ -734,6 +729,17 @@ def cleanup_namespace(daemon: Daemon, namespace: str) -> None:
         daemon.ctr("images", "rm", "--sync", *images, namespace=namespace, check=False)
     daemon.force_gc(namespace)
     daemon.ctr("namespaces", "rm", namespace, check=False)
+    remove_runc_root(namespace)
+
+
+def remove_runc_root(namespace: str) -> None:
+    """runc keeps an (empty) state root per namespace forever; drop ours once unused."""
+    if namespace == "default":  # shared with a system containerd, never touch it
+        return
+    try:
+        os.rmdir(os.path.join(RUNC_ROOT, namespace))  # only succeeds when empty
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover - manual: python -m support.daemon [1.7|1.6]

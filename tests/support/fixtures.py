@@ -2,7 +2,8 @@
 
 Re-exported by ``tests/conftest.py`` (daemon, namespace, leak check) and
 ``tests/integration/conftest.py`` (images); any other conftest (e.g. a plugin's) can
-do the same::
+do the same – the daemons themselves live in this module, so all conftests share one
+daemon per version for the whole session::
 
     import sys, pathlib
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[N] / "tests"))
@@ -13,7 +14,8 @@ Fixtures
 ``containerd_versions`` (session)
     ``{"1.7": Binaries | None, "1.6": Binaries | None}`` – what was found.
 ``containerd`` (session, params ``"1.7"``, ``"1.6"``)
-    a started private :class:`~support.daemon.Daemon`. Restrict one test with
+    a started private :class:`~support.daemon.Daemon` (stopped, its shims killed, its
+    mounts and directory removed at the end of the session). Restrict one test with
     ``@pytest.mark.parametrize("containerd", ["1.7"], indirect=True)``, the whole run
     with ``RUNCORE_CONTAINERD_VERSIONS=1.7``.
 ``fifo_dir`` (function)
@@ -65,6 +67,7 @@ CORE = [
     "pytest_configure",
     "pytest_collection_modifyitems",
     "pytest_runtest_setup",
+    "pytest_sessionfinish",
     # daemon fixtures
     "containerd_versions",
     "containerd",
@@ -122,16 +125,63 @@ def _binaries() -> Dict[str, Optional[Binaries]]:
     return _BINARIES
 
 
+# --------------------------------------------------------------------------- daemons
+#
+# One daemon per version for the whole session, kept in this module: every conftest
+# that re-exports these fixtures (tests/, plugins/*/tests/) gets its own copy of the
+# fixture *definitions*, but they all share the daemons started here. They are
+# stopped at the end of the session (pytest_sessionfinish, atexit as a fallback).
+
+_DAEMONS: Dict[str, Daemon] = {}
+_ATEXIT = False
+
+
+def _daemon(version: str, binaries: Dict[str, Optional[Binaries]]) -> Daemon:
+    global _ATEXIT
+    daemon = _DAEMONS.get(version)
+    if daemon is not None and daemon.proc is not None and daemon.proc.poll() is not None:
+        sys.stderr.write(
+            f"\nrunning containerd {version} died (exit {daemon.proc.returncode}); starting a new one. "
+            f"Log {daemon.log}:\n{daemon.log_tail(20)}\n"
+        )
+        warnings.warn(f"containerd {version} died during the session (see {daemon.log})", RuntimeWarning)
+        os.environ["RUNCORE_KEEP_DAEMON_DIR"] = "1"  # keep its log for a post-mortem
+        daemon.stop()
+        daemon = None
+    if daemon is None:
+        daemon = start_daemon(binaries[version], binaries[ORACLE])
+        _DAEMONS[version] = daemon
+        if not _ATEXIT:
+            atexit.register(stop_daemons)  # in case pytest dies before pytest_sessionfinish
+            _ATEXIT = True
+    return daemon
+
+
+def stop_daemons() -> None:
+    """Stop every daemon started by the fixtures (idempotent)."""
+    while _DAEMONS:
+        version, daemon = _DAEMONS.popitem()
+        problems = daemon.stop()
+        if problems:
+            sys.stderr.write(f"\ncontainerd {version} teardown: " + "; ".join(problems) + "\n")
+
+
 # --------------------------------------------------------------------------- hooks
+# (conftests re-exporting this module register them once each: they are idempotent)
+
+_MARKER = "containerd: needs a real containerd (started privately by the tests)"
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "containerd: needs a real containerd (started privately by the tests)")
+    if _MARKER not in config.getini("markers"):
+        config.addinivalue_line("markers", _MARKER)
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "containerd" in getattr(item, "fixturenames", ()):
+        if "containerd" in getattr(item, "fixturenames", ()) and not any(
+            m.name == "containerd" for m in item.own_markers
+        ):
             item.add_marker(pytest.mark.containerd)
 
 
@@ -143,7 +193,11 @@ def pytest_runtest_setup(item):
             _unavailable(why)
 
 
-# --------------------------------------------------------------------------- daemon
+def pytest_sessionfinish(session, exitstatus):
+    stop_daemons()
+
+
+# --------------------------------------------------------------------------- fixtures
 
 
 @pytest.fixture(scope="session")
@@ -154,26 +208,13 @@ def containerd_versions() -> Dict[str, Optional[Binaries]]:
 
 @pytest.fixture(scope="session", params=_selected_versions(), ids=_selected_versions())
 def containerd(request, containerd_versions) -> Daemon:
-    """A private containerd (``request.param`` = "1.7" or "1.6"), stopped and removed at the end."""
+    """A private containerd (``request.param`` = "1.7" or "1.6"), shared by the whole
+    session and stopped (its directory removed) at the end of it."""
     version = request.param
     why = missing_reason(containerd_versions, version)
     if why:
         _unavailable(why)
-    daemon = start_daemon(containerd_versions[version], containerd_versions[ORACLE])
-
-    def _stop():
-        problems = daemon.stop()
-        if problems:
-            warnings.warn(
-                f"containerd {daemon.version} teardown: " + "; ".join(problems), RuntimeWarning, stacklevel=1
-            )
-
-    atexit.register(_stop)  # in case pytest dies before the finalizer runs
-    try:
-        yield daemon
-    finally:
-        atexit.unregister(_stop)
-        _stop()
+    return _daemon(version, containerd_versions)
 
 
 @pytest.fixture
