@@ -566,7 +566,8 @@ def remove_container(client: Any, container_id: str, force: bool = False,
 
 def task_status(client: Any) -> Dict[str, Any]:
     """container id → task ``Process`` for every task of the namespace."""
-    return {p.container_id: p for p in client.tasks.List().tasks if not p.id}
+    # containerd fills ``id`` (the task id = container id) and leaves container_id empty
+    return {p.container_id or p.id: p for p in client.tasks.List().tasks}
 
 
 __all__ = [
