@@ -419,3 +419,50 @@ def test_log_uri_invalid(rc, image) -> None:
     assert r.returncode == 1
     assert _err(r) == 'runcore: parse "%zz": invalid URL escape "%zz"\n'
     assert rc.containers() == []
+
+
+def test_global_timeout_during_wait_cleans_up(rc, image) -> None:
+    r = rc("--timeout", "2s", "run", "--rm", "--fifo-dir", rc.fifo_dir, image, "to1",
+           "sleep", "30")
+    assert r.returncode == 1
+    assert _err(r) == "runcore: context deadline exceeded\n"
+    assert rc.containers() == [] and rc.tasks() == []
+
+
+def test_ls_without_task(rc, image) -> None:
+    r = rc("create", image, "ls1", "true")
+    assert r.returncode == 0, _err(r)
+    lines = rc("ls").stdout.decode().splitlines()
+    assert lines[1].split() == ["ls1", image, "io.containerd.runc.v2", "-"]
+    assert json.loads(rc("ls", "--json").stdout)[0]["status"] is None
+    assert rc("rm", "ls1").returncode == 0
+
+
+def test_tty_resize_on_sigwinch(rc, image) -> None:
+    import fcntl
+    import struct
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 20, 70, 0, 0))
+    p = subprocess.Popen(rc.argv("run", "--rm", "-t", "--fifo-dir", rc.fifo_dir, image, "tty4",
+                                 "sh", "-c", "echo READY; sleep 2; stty size"),
+                         stdin=slave, stdout=slave, stderr=slave, env=_env(),
+                         start_new_session=True)
+    out = b""
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while b"READY" not in out and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                out += os.read(master, 4096)
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 120, 0, 0))
+        p.send_signal(signal.SIGWINCH)
+        assert p.wait(TIMEOUT) == 0
+        while select.select([master], [], [], 0.3)[0]:
+            out += os.read(master, 4096)
+        assert b"50 120" in out
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+        os.close(slave)
