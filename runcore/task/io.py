@@ -558,6 +558,17 @@ def _write_all(fd: int, data: bytes, wake: _Wake) -> bool:
     return True
 
 
+def standard_fds() -> Tuple[Optional[int], Optional[int], Optional[int]]:
+    """runcore's stdin, stdout, stderr descriptors; None for one that was closed when
+    runcore started (its number may since belong to a socket or file of runcore's own,
+    so it must be neither read nor written)."""
+    import sys
+
+    return tuple(  # type: ignore[return-value]
+        None if stream is None else fd
+        for fd, stream in enumerate((sys.__stdin__, sys.__stdout__, sys.__stderr__)))
+
+
 def _stdin_usable(fd: int) -> bool:
     try:
         os.fstat(fd)
@@ -578,9 +589,9 @@ class Copier:
     """
 
     fifos: FifoSet
-    stdin_fd: int = 0
-    stdout_fd: int = 1
-    stderr_fd: int = 2
+    stdin_fd: Optional[int] = 0
+    stdout_fd: Optional[int] = 1
+    stderr_fd: Optional[int] = 2
     close_stdin: Optional[Callable[[], None]] = None
     _fds: List[int] = field(default_factory=list)
     _keepers: List[int] = field(default_factory=list)
@@ -650,9 +661,9 @@ class Copier:
 
     # -- threads ------------------------------------------------------------------
 
-    def _copy_out(self, rfd: int, dest: int) -> None:
+    def _copy_out(self, rfd: int, dest: Optional[int]) -> None:
         assert self._wake is not None
-        broken = False
+        broken = dest is None  # nowhere to write: drain and discard
         while True:
             try:
                 data = os.read(rfd, CHUNK)
@@ -671,7 +682,7 @@ class Copier:
                 with self._lock:
                     self._writing += 1
                 try:
-                    broken = not _write_all(dest, data, self._wake)
+                    broken = not _write_all(dest, data, self._wake)  # type: ignore[arg-type]
                 finally:
                     with self._lock:
                         self._writing -= 1
@@ -682,7 +693,7 @@ class Copier:
     def _copy_in(self) -> None:
         assert self._wake is not None and self._stdin_w is not None
         src = self.stdin_fd
-        if _stdin_usable(src):
+        if src is not None and _stdin_usable(src):
             while True:
                 if not _wait_fd(src, select.POLLIN, self._wake):
                     return
@@ -771,5 +782,5 @@ class Copier:
 __all__ = [
     "CHUNK", "DEFAULT_FIFO_ROOT", "Copier", "FifoSet", "GoURL", "IOPlan", "URLParseError",
     "fifo_dir_of", "fifo_paths", "go_quote", "parse_log_uri", "parse_url", "plan_io",
-    "remove_fifo_dir",
+    "remove_fifo_dir", "standard_fds",
 ]

@@ -326,7 +326,9 @@ class TaskRun:
             log_uri=self.ctx.opt("log_uri") or "", fifo_root=self.ctx.opt("fifo_dir") or "",
             uid=options.get("io_uid"), gid=options.get("io_gid"))
         if self.plan.fifos is not None:
-            self.copier = taskio.Copier(self.plan.fifos, close_stdin=self._close_stdin)
+            stdin_fd, stdout_fd, stderr_fd = taskio.standard_fds()
+            self.copier = taskio.Copier(self.plan.fifos, stdin_fd=stdin_fd, stdout_fd=stdout_fd,
+                                        stderr_fd=stderr_fd, close_stdin=self._close_stdin)
             self.copier.open()
             self.copier.start()
         if self.tty:

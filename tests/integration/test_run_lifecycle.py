@@ -466,3 +466,18 @@ def test_tty_resize_on_sigwinch(rc, image) -> None:
             p.wait()
         os.close(master)
         os.close(slave)
+
+
+def test_closed_stdin_and_stdout(rc, image) -> None:
+    """runcore started with fd 0 (and fd 1) closed: empty input, output discarded."""
+    def close_fds(*fds: int):
+        return lambda: [os.close(fd) for fd in fds]
+
+    argv = rc.argv("run", "--rm", "--fifo-dir", rc.fifo_dir, image, "closed1", "sh", "-c",
+                   "cat; echo done; echo err >&2; exit 2")
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT,
+                       env=_env(), preexec_fn=close_fds(0))
+    assert (r.returncode, r.stdout, r.stderr) == (2, b"done\n", b"err\n")
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=TIMEOUT,
+                       env=_env(), preexec_fn=close_fds(0, 1))
+    assert (r.returncode, r.stderr) == (2, b"err\n")

@@ -247,3 +247,18 @@ def test_close_stops_threads_blocked_on_input(tmp_path) -> None:
     fifos.remove()
     os.close(in_r)
     os.close(in_w)
+
+
+def test_output_without_destination_is_drained(tmp_path) -> None:
+    fifos = FifoSet.create(str(tmp_path), "c", stdin=False)
+    copier = Copier(fifos, stdin_fd=None, stdout_fd=None, stderr_fd=None)
+    copier.open()
+    copier.start()
+    shim = Shim(fifos)
+    copier.task_created()
+    os.write(shim.out_w, b"x" * 60000)
+    os.write(shim.err_w, b"y")
+    shim.close()
+    assert copier.wait_output(idle=5)
+    copier.close()
+    fifos.remove()
