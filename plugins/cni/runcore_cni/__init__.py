@@ -218,12 +218,14 @@ def remove_stored(namespace: str, task: Any) -> None:
     conf_dir = os.environ.get(config.CONF_DIR_ENV) or config.DEFAULT_CONF_DIR
     bin_dirs = config.split_dirs(os.environ.get(config.BIN_DIR_ENV, "")) or \
         [config.DEFAULT_BIN_DIR]
+    task_existed = bool(task.pid) or task.exit_status is not None
     try:
         network = config.load_default(conf_dir)
     except config.ConfigError as exc:
+        if not task_existed:
+            return  # created with --cni, never run: nothing to remove
         raise CNIError(f"cannot remove the network of {task.container_id}: {exc}") from None
     ctr_entry = cache.libcni_entry(network.name, identifier, IFNAME)
-    task_existed = bool(task.pid) or task.exit_status is not None
     if ctr_entry is None and not task_existed:
         return  # created with --cni but never run: nothing was added
     if ctr_entry is not None and isinstance(ctr_entry.get("networkConfig"), dict):
