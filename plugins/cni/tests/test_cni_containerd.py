@@ -212,3 +212,61 @@ def test_net_host_refused(containerd, namespace, image, cni_net):
     assert r.returncode == 1
     assert "--cni cannot be used with --net-host" in r.stderr
     assert containerd.lines("containers", "ls", "-q", namespace=namespace) == []
+
+
+def test_exited_detached_container_removed_by_rm(containerd, namespace, image, cni_net):
+    """A detached task that ended keeps its address until the container is removed."""
+    import json
+
+    cni_net.write_list([cni_net.bridge_plugin()])
+    r = runcore(containerd, namespace, cni_net, "run", "-d", "--null-io", "--cni", image, "e1",
+                "true")
+    assert r.returncode == 0, r.stderr
+
+    def stopped():
+        rows = json.loads(runcore(containerd, namespace, cni_net, "ls", "--json").stdout)
+        return rows and rows[0]["status"] == "stopped"
+
+    assert wait_for(stopped, timeout=30)
+    assert len(cni_net.allocations()) == 1
+    r = runcore(containerd, namespace, cni_net, "rm", "e1")
+    assert r.returncode == 0 and not r.stderr, r.stderr
+    assert_all_gone(cni_net)
+
+
+def test_interrupted_after_add_is_undone(containerd, namespace, image, cni_net, tmp_path):
+    """SIGTERM while the plugins run: ADD finishes, the task never starts, and the
+    network (added in full) is removed with the task."""
+    import signal
+    import sys
+
+    marker = tmp_path / "adding"
+    script = cni_net.fake_bin / "rcslow"
+    script.write_text(f"""#!{sys.executable}
+import json, os, sys, time
+conf = json.load(sys.stdin)
+if os.environ["CNI_COMMAND"] == "ADD":
+    open({str(marker)!r}, "w").close()
+    time.sleep(2)
+    print(json.dumps(conf["prevResult"]))
+""")
+    script.chmod(0o755)
+    cni_net.write_list([cni_net.bridge_plugin(), {"type": "rcslow"}])
+    proc = subprocess.Popen(
+        containerd.runcore_argv("run", "--rm", "--cni", image, "i1", "true",
+                                namespace=namespace),
+        env=cni_net.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(marker.exists, timeout=60), "ADD never reached the slow plugin"
+        assert len(cni_net.allocations()) == 1
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "interrupted by SIGTERM before the task started" in err
+    assert "warning" not in err, err
+    assert_all_gone(cni_net)
