@@ -224,9 +224,9 @@ def create(ctx: RunContext) -> None:
 def run(ctx: RunContext) -> None:
     """``runcore run``: create, then run the task (see :mod:`runcore.task`)."""
     from runcore.errors import ExitStatus
+    from runcore.task import lifecycle  # imported first: no gap between create and the task
 
     build(ctx, create=True)
-    from runcore.task import lifecycle
 
     code = lifecycle.run_task(ctx)
     if code:

@@ -37,6 +37,10 @@ def runcore_configure(ctx: Any) -> None:
         raise UsageError(f"invalid USER value {user}")
     if ctx.opt("tty") and ctx.opt("null_io"):
         raise UsageError("tty and null-io cannot be used together")
+    if ctx.command == "run" and ctx.opt("tty"):
+        from runcore.task.tty import require_terminal
+
+        require_terminal(ctx)
 
 
 @hookimpl

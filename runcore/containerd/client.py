@@ -185,6 +185,16 @@ class Client:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    @contextlib.contextmanager
+    def without_deadline(self) -> Iterator[None]:
+        """Calls inside the block ignore the command's overall ``--timeout`` (cleanup after
+        the deadline passed must still run); per-call deadlines still apply."""
+        saved, self._ctx.deadline = self._ctx.deadline, None
+        try:
+            yield
+        finally:
+            self._ctx.deadline = saved
+
     # -- leases ---------------------------------------------------------------
 
     @property

@@ -171,15 +171,8 @@ def _warn(message: str) -> None:
 @contextmanager
 def no_deadline(client: Any) -> Iterator[None]:
     """Cleanup calls run even when the command's ``--timeout`` has expired."""
-    call_ctx = getattr(client, "_ctx", None)
-    saved = getattr(call_ctx, "deadline", None)
-    if call_ctx is not None and saved is not None:
-        call_ctx.deadline = None
-    try:
+    with client.without_deadline():
         yield
-    finally:
-        if call_ctx is not None and saved is not None:
-            call_ctx.deadline = saved
 
 
 def call_deleted_hooks(plugins: Any, task: TaskInfo, ctx: Any) -> None:

@@ -1,6 +1,7 @@
 """run_task / remove_container against a scripted fake containerd (no daemon needed)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -70,9 +71,14 @@ class Svc:
 class FakeClient:
     pb = pb
 
+    @contextlib.contextmanager
+    def without_deadline(self):
+        self.deadline_cleared += 1
+        yield
+
     def __init__(self, world: World) -> None:
         self.world = w = world
-        self._ctx = SimpleNamespace(deadline=None)
+        self.deadline_cleared = 0
 
         def c_get(id: str, timeout: Any = None) -> Any:
             if w.container is None or w.container.id != id:
@@ -413,7 +419,11 @@ def test_tty_without_terminal_leaves_nothing(world: World, monkeypatch) -> None:
 
 
 def test_no_deadline_lifts_and_restores() -> None:
-    client = SimpleNamespace(_ctx=SimpleNamespace(deadline=12.0))
+    from runcore.containerd._rpc import CallContext
+    from runcore.containerd.client import Client
+
+    client = Client.__new__(Client)  # no connection needed for the deadline switch
+    client._ctx = CallContext("ns", deadline=12.0)
     with lifecycle.no_deadline(client):
         assert client._ctx.deadline is None
     assert client._ctx.deadline == 12.0
