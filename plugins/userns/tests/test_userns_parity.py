@@ -31,6 +31,8 @@ CASES = [
     ("native-remap-labels", [*MAPS, "--snapshotter", "native", "--remap-labels"]),
     ("net-host", [*MAPS, "--net-host"]),
     ("with-ns", [*MAPS, "--with-ns", "ipc:/proc/1/ns/ipc"]),
+    ("with-ns-user", [*MAPS, "--with-ns", "user:/proc/1/ns/user"]),
+    ("privileged", [*MAPS, "--privileged"]),
     ("user", [*MAPS, "--user", "1000"]),
     ("read-only", [*MAPS, "--read-only"]),
     ("cap-add", [*MAPS, "--cap-add", "CAP_SYS_ADMIN"]),
