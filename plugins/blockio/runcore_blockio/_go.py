@@ -84,6 +84,13 @@ def multierror(errors: Iterable[str]) -> str:
     return f"{len(errs)} errors occurred:\n\t{points}\n\n"
 
 
+def multierror_line(errors: Iterable[str]) -> str:
+    """The same list on one line (runcore prints every error as one line)."""
+    errs = list(errors)
+    noun = "error" if len(errs) == 1 else "errors"
+    return f"{len(errs)} {noun} occurred: " + "; ".join(errs)
+
+
 # ------------------------------------------------------------------ float formatting
 def _float32(value: float) -> float:
     """``float32(value)`` as a Python float (round to nearest even; overflow → inf)."""

@@ -148,7 +148,7 @@ def set_config(classes: Optional[config.Classes], log: Logger,
     for name, items in classes:
         params, errors = class_parameters(items, schedulers, log, resolve)
         if errors:
-            raise LoadError(_go.multierror(errors))
+            raise LoadError(_go.multierror_line(errors))
         out[name] = params
     return out
 

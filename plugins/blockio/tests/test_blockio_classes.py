@@ -211,10 +211,8 @@ def test_validation_errors_fail_the_file(tmp_path, item, errors):
     with pytest.raises(classes.LoadError) as exc:
         load(tmp_path, text)
     path = tmp_path / "blockio.yaml"
-    if len(errors) == 1:
-        listed = f"1 error occurred:\n\t* {errors[0]}\n\n"
-    else:
-        listed = f"{len(errors)} errors occurred:\n\t" + "\n\t".join(f"* {e}" for e in errors) + "\n\n"
+    noun = "error" if len(errors) == 1 else "errors"
+    listed = f"{len(errors)} {noun} occurred: " + "; ".join(errors)  # one line, unlike ctr
     assert str(exc.value) == f'failed to set configuration from file "{path}": {listed}'
 
 

@@ -74,7 +74,7 @@ def test_bad_file_message(tmp_path):
     with pytest.raises(UsageError) as exc:
         run_hooks(make_ctx(blockio_config_file=path, blockio_class="c"))
     assert str(exc.value) == (f'blockio-config-file error: failed to set configuration from file "{path}": '
-                              '1 error occurred:\n\t* value of "Weight" (5) smaller than minimum (10)')
+                              '1 error occurred: value of "Weight" (5) smaller than minimum (10)')
 
 
 def test_config_spec_ignores_the_flags(tmp_path):
