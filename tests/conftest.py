@@ -12,6 +12,7 @@ if _TESTS not in sys.path:  # `import support...` works with any --import-mode
 
 from support.fixtures import (  # noqa: E402,F401
     containerd,
+    containerd_hygiene,
     containerd_versions,
     fifo_dir,
     namespace,

@@ -238,3 +238,18 @@ def test_conftests_share_daemons(tmp_path):
     dirs = (tmp_path / "addresses").read_text().split()
     assert len(dirs) == 2 and dirs[0] == dirs[1]
     assert not os.path.exists(dirs[0])  # stopped and removed at session end
+
+
+@pytest.mark.parametrize("containerd", ["1.7"], indirect=True)
+def test_deprecation_taints_daemon(containerd, namespace, image):
+    """Uses the deprecated runc.v1 runtime; the harness restarts the daemon afterwards
+    (see test_deprecations_cleared_after_restart, which runs next)."""
+    containerd.ctr("run", "--rm", "--runtime", "io.containerd.runc.v1", image, "v1", "true", namespace=namespace)
+    assert containerd.deprecations() == ["io.containerd.deprecation/runtime-runc-v1"]
+    assert "DEPRECATION" in containerd.ctr("version").stderr
+
+
+@pytest.mark.parametrize("containerd", ["1.7"], indirect=True)
+def test_deprecations_cleared_after_restart(containerd):
+    assert containerd.deprecations() == []
+    assert containerd.ctr("version").stderr == ""

@@ -474,6 +474,52 @@ class Daemon:
             f"log {self.log}:\n{self.log_tail()}"
         )
 
+    def spawn(self) -> None:
+        """Start the daemon process (dirs and config exist) and wait until it answers."""
+        with open(self.log, "ab") as logf:
+            self.proc = subprocess.Popen(
+                [self.containerd_path, "--config", self.config_path],
+                stdin=subprocess.DEVNULL,
+                stdout=logf,
+                stderr=subprocess.STDOUT,
+                # The daemon's own directory first: containerd looks the shim up in $PATH.
+                env=_clean_env(os.path.dirname(self.containerd_path)),
+                cwd=self.tmpdir,
+                start_new_session=True,  # ^C in the terminal must not kill it before teardown
+                preexec_fn=_die_with_parent,
+            )
+        self.wait_ready()
+
+    def restart(self) -> None:
+        """Restart the process in place (same address, root and state): clears the
+        daemon's in-memory state such as deprecation warnings; objects persist."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        with open(self.log, "a") as f:
+            f.write("\n=== runcore test harness: restarting containerd ===\n")
+        self.spawn()
+
+    def deprecations(self) -> List[str]:
+        """IDs of the deprecation warnings the daemon reports (1.7.14+; [] for 1.6).
+
+        They are daemon-global and sticky (e.g. once any client used the
+        ``io.containerd.runc.v1`` runtime) and make every later ctr 1.7 command print
+        ``DEPRECATION: ...`` on stderr.
+        """
+        r = self.ctr("deprecations", "list", "--format", "json", check=False, timeout=30)
+        if r.returncode != 0:
+            return []
+        try:
+            data = json.loads(r.stdout or "[]")
+        except ValueError:
+            return []
+        return [str(w.get("id") or w.get("ID") or w) for w in data or []] if isinstance(data, list) else []
+
     def stop(self) -> List[str]:
         """Stop the daemon and clean up everything it left; returns problems found."""
         problems: List[str] = []
@@ -546,20 +592,8 @@ def start_daemon(binaries: Binaries, oracle: Binaries, *, tmp_parent: str = "/tm
         ttrpc_address=f"{tmp}/c.sock.ttrpc",
         debug_address=f"{tmp}/debug.sock",
     )
-    with open(log, "ab") as logf:
-        d.proc = subprocess.Popen(
-            [binaries.containerd, "--config", str(cfg)],
-            stdin=subprocess.DEVNULL,
-            stdout=logf,
-            stderr=subprocess.STDOUT,
-            # The daemon's own directory first: containerd looks the shim up in $PATH.
-            env=_clean_env(binaries.bin_dir),
-            cwd=tmp,
-            start_new_session=True,  # ^C in the terminal must not kill it before teardown
-            preexec_fn=_die_with_parent,
-        )
     try:
-        d.wait_ready()
+        d.spawn()
     except BaseException:
         d.stop()
         raise

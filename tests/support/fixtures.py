@@ -71,6 +71,7 @@ CORE = [
     # daemon fixtures
     "containerd_versions",
     "containerd",
+    "containerd_hygiene",
     "fifo_dir",
     "namespace_name",
     "no_leaks",
@@ -215,6 +216,27 @@ def containerd(request, containerd_versions) -> Daemon:
     if why:
         _unavailable(why)
     return _daemon(version, containerd_versions)
+
+
+@pytest.fixture(autouse=True)
+def containerd_hygiene(request):
+    """After every test that used a daemon: if the test left daemon-global state behind
+    that namespaces cannot isolate - today: deprecation warnings (e.g. from using the
+    ``io.containerd.runc.v1`` runtime), which make every later ctr 1.7 command print
+    ``DEPRECATION: ...`` on stderr - restart the shared daemon in place."""
+    yield
+    if "containerd" not in request.fixturenames:
+        return
+    daemon = _DAEMONS.get(getattr(getattr(request.node, "callspec", None), "params", {}).get("containerd", ""))
+    if daemon is None or daemon.proc is None or daemon.proc.poll() is not None:
+        return
+    deprecations = daemon.deprecations()
+    if deprecations:
+        sys.stderr.write(
+            f"runcore harness: restarting containerd {daemon.version} after {request.node.nodeid} "
+            f"to clear daemon-global deprecation warnings {deprecations}\n"
+        )
+        daemon.restart()
 
 
 @pytest.fixture
