@@ -83,10 +83,12 @@ updated=0
 apt_update() {
     if [ "$updated" = 0 ]; then
         log "apt-get update"
-        quiet "${APT[@]}" update
+        quiet "${APT[@]}" --error-on=any update
         updated=1
     fi
 }
+
+[ "$FORCE" = 1 ] && apt_update
 
 if [ "${#missing[@]}" -gt 0 ]; then
     # Keep the system containerd (and docker-registry) from being started by the
