@@ -232,9 +232,7 @@ def destroy_task(client: Any, container_id: str, exited: Optional[threading.Even
                 client.tasks.Resume(container_id=container_id)
             except ContainerdError:
                 pass
-        if exited is not None:
-            exited.wait(KILL_WAIT)
-        else:
+        if exited is None or not exited.wait(KILL_WAIT):
             try:
                 client.tasks.Wait(container_id=container_id, timeout=KILL_WAIT)
             except NotFound:
@@ -375,9 +373,13 @@ class TaskRun:
             self.events.put(("wait-error", exc))
         else:
             self.exit_status = response.exit_status
+            self.exited.set()  # only a real exit: a failed Wait says nothing about the task
             self.events.put(("exit", response.exit_status))
-        finally:
-            self.exited.set()
+
+    def _exit_waiter(self) -> Optional[threading.Event]:
+        """The event that will report the task's exit, if a ``Tasks/Wait`` is still on it."""
+        alive = self.wait_thread is not None and self.wait_thread.is_alive()
+        return self.exited if alive or self.exited.is_set() else None
 
     def _check_interrupted(self) -> None:
         """Before the task started: a terminating signal aborts the run, other signals
@@ -489,7 +491,7 @@ class TaskRun:
                 had_task = self.task_exists
                 if self.task_exists:
                     try:
-                        destroy_task(client, self.cid, self.exited if self.wait_thread else None)
+                        destroy_task(client, self.cid, self._exit_waiter())
                         self.task_exists = False
                     except ContainerdError as err:
                         _warn(f"cannot delete task {self.cid}: {err}")
