@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
-from . import _go
+from runcore import gocompat as _go
 from .errors import SpecError, ValidationError
 from .spec import capabilities
 

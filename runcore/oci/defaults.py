@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from . import _go
+from runcore import gocompat as _go
 from .spec import resources
 
 #: ``specs.Version`` as linked into Debian's containerd 1.7.24 (runtime-spec 1.2.0).

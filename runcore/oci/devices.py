@@ -6,7 +6,7 @@ import os
 import stat
 from typing import Any, Dict, List, Optional
 
-from . import _go
+from runcore import gocompat as _go
 from .errors import DeviceError, NotADeviceError
 from .spec import linux, resources
 

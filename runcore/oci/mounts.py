@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Sequence, Tuple
 
-from . import _go
+from runcore import gocompat as _go
 from .env import with_env
 from .errors import MountSpecError
 from .namespaces import with_host_namespace

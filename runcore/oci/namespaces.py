@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence
 
-from . import _go
+from runcore import gocompat as _go
 from .errors import ValidationError
 from .spec import linux
 

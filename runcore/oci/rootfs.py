@@ -8,7 +8,7 @@ from typing import Optional
 
 from typing import Protocol, runtime_checkable
 
-from . import _go
+from runcore import gocompat as _go
 from .errors import RootFSReadError
 
 MAX_LINKS = 255

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import _go
+from runcore import gocompat as _go
 from .errors import NoGroupsFound, NoUsersFound, SpecError, UserLookupError
 from .rootfs import DirectoryRootFS, RootFS
 from .spec import user as _user

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Tuple
 
 from runcore.errors import UsageError
+from runcore.gocompat import go_quote
 
 DEFAULT_FIFO_ROOT = "/run/containerd/fifo"
 #: Bytes per read from a FIFO (the shim writes in 32 KiB chunks).
@@ -44,29 +45,6 @@ class URLParseError(ValueError):
     def __init__(self, op: str, url: str, err: str) -> None:
         super().__init__(f"{op} {go_quote(url)}: {err}")
         self.op, self.url, self.err = op, url, err
-
-
-def go_quote(text: str) -> str:
-    """``text`` quoted like Go's ``strconv.Quote`` (``surrogateescape`` bytes as ``\\xNN``)."""
-    out = ['"']
-    simple = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
-              "\t": "\\t", "\v": "\\v", '"': '\\"', "\\": "\\\\"}
-    for ch in text:
-        code = ord(ch)
-        if ch in simple:
-            out.append(simple[ch])
-        elif 0xDC80 <= code <= 0xDCFF:  # an undecodable byte from argv
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\x{code:02x}")
-        elif ch.isprintable() or ch == " ":
-            out.append(ch)
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
 
 
 # encoding modes of Go's net/url

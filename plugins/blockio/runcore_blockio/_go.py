@@ -5,74 +5,18 @@ string slices and hashicorp/go-multierror lists; the helpers here produce the sa
 """
 from __future__ import annotations
 
-import errno as _errno
 import math
-import os
 import struct
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, Sequence
 
-_SIMPLE_ESCAPES = {
-    "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n",
-    "\r": "\\r", "\t": "\\t", "\v": "\\v", "\\": "\\\\", '"': '\\"',
-}
-
-
-def quote(s: str) -> str:
-    """``strconv.Quote(s)`` (what ``%#v``/``%q`` print for a string).
-
-    Undecodable bytes (surrogate escapes from ``os.fsdecode``) print as ``\\xNN``.
-    """
-    out: List[str] = ['"']
-    for ch in s:
-        code = ord(ch)
-        if ch in _SIMPLE_ESCAPES:
-            out.append(_SIMPLE_ESCAPES[ch])
-        elif 0xDC80 <= code <= 0xDCFF:  # a raw byte smuggled through surrogateescape
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\x{code:02x}")
-        elif ch.isprintable():
-            out.append(ch)
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
+# re-exported: goresctrl's messages use the same Go quoting and errno texts as ctr's
+from runcore.gocompat import errno_text, path_error  # noqa: F401
+from runcore.gocompat import go_quote as quote  # noqa: F401
 
 
 def slice_v(items: Sequence[str]) -> str:
     """``fmt.Sprintf("%v", []string{...})``: ``[a b c]``."""
     return "[" + " ".join(items) + "]"
-
-
-_ERRNO_TEXT = {
-    _errno.ENOENT: "no such file or directory",
-    _errno.EACCES: "permission denied",
-    _errno.EPERM: "operation not permitted",
-    _errno.ENOTDIR: "not a directory",
-    _errno.EISDIR: "is a directory",
-    _errno.ELOOP: "too many levels of symbolic links",
-    _errno.ENAMETOOLONG: "file name too long",
-    _errno.EIO: "input/output error",
-    _errno.ENXIO: "no such device or address",
-    _errno.ENODEV: "no such device",
-}
-
-
-def errno_text(err: Optional[int]) -> str:
-    """The text Go's ``syscall.Errno.Error()`` gives for ``err``."""
-    if err is None:
-        return "unknown error"
-    if err in _ERRNO_TEXT:
-        return _ERRNO_TEXT[err]
-    text = os.strerror(err)
-    return text[:1].lower() + text[1:]
-
-
-def path_error(op: str, path: str, exc: OSError) -> str:
-    """``*fs.PathError`` text: ``<op> <path>: <errno text>``."""
-    return f"{op} {path}: {errno_text(exc.errno)}"
 
 
 def multierror(errors: Iterable[str]) -> str:

@@ -13,6 +13,8 @@ import stat
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
+from runcore.gocompat import clean
+
 from . import _go
 
 
@@ -163,30 +165,8 @@ def _glob_dir(directory: str, pattern: str, matches: List[str]) -> List[str]:
 
 def _go_join(a: str, b: str) -> str:
     if a == "":
-        return _go_clean(b)
-    return _go_clean(a + "/" + b)
-
-
-def _go_clean(path: str) -> str:
-    """filepath.Clean (Unix)."""
-    if path == "":
-        return "."
-    rooted = path.startswith("/")
-    out: List[str] = []
-    for part in path.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if out and out[-1] != "..":
-                out.pop()
-            elif not rooted:
-                out.append("..")
-            continue
-        out.append(part)
-    cleaned = "/".join(out)
-    if rooted:
-        return "/" + cleaned
-    return cleaned or "."
+        return clean(b)
+    return clean(a + "/" + b)
 
 
 def glob(pattern: str) -> List[str]:

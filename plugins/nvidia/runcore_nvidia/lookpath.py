@@ -11,28 +11,11 @@ import os
 import stat
 from typing import Mapping, Optional
 
+from runcore.gocompat import clean
+
 
 class LookPathError(Exception):
     """The Go error text is ``str(exc)``."""
-
-
-def _clean(path: str) -> str:
-    if path == "":
-        return "."
-    rooted = path.startswith("/")
-    out = []
-    for part in path.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if out and out[-1] != "..":
-                out.pop()
-            elif not rooted:
-                out.append("..")
-            continue
-        out.append(part)
-    joined = "/".join(out)
-    return ("/" + joined) if rooted else (joined or ".")
 
 
 def _is_executable(path: str) -> bool:
@@ -63,7 +46,7 @@ def look_path(name: str, environ: Optional[Mapping[str, str]] = None) -> str:
     path_var = env.get("PATH", "")
     dirs = path_var.split(":") if path_var else []
     for directory in dirs:
-        candidate = _clean((directory or ".") + "/" + name)
+        candidate = clean((directory or ".") + "/" + name)
         if _is_executable(candidate):
             if not candidate.startswith("/"):
                 raise LookPathError(f"{name} resolves to executable in current directory "

@@ -1,4 +1,10 @@
-"""Small re-statements of Go standard-library behaviour that ctr's messages and parsing depend on."""
+"""Go-compatible text: render values and errors the way Go's fmt/strconv/os/filepath do.
+
+ctr is written in Go, so its messages carry Go's quoting, errno texts and path rules.
+runcore and its plugins use these helpers wherever a message or value must read exactly
+like ctr's (``strconv.Quote``, ``*fs.PathError``, ``filepath.Clean``/``Join``,
+``strconv.ParseUint``, ``bufio.Scanner`` lines, ...).
+"""
 from __future__ import annotations
 
 import errno as _errno
@@ -200,6 +206,10 @@ def errno_text(err: Optional[int], fallback: str = "") -> str:
         _errno.EISDIR: "is a directory",
         _errno.ELOOP: "too many levels of symbolic links",
         _errno.EPERM: "operation not permitted",
+        _errno.ENAMETOOLONG: "file name too long",
+        _errno.EIO: "input/output error",
+        _errno.ENXIO: "no such device or address",
+        _errno.ENODEV: "no such device",
     }
     if err in special:
         return special[err]
