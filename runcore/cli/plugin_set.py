@@ -49,6 +49,13 @@ class PluginSet:
             self._options[command] = registrar
         return self._options[command]
 
+    def unknown_defaults(self) -> Dict[str, str]:
+        """``[defaults]`` keys that name no option of run, create or spec: key -> file."""
+        known = set()
+        for command in ("run", "create", "spec"):
+            known.update(o.option.name for o in self.options(command).options)
+        return {k: src for k, src in self.config.default_sources.items() if k not in known}
+
     def commands(self) -> Dict[str, click.Command]:
         """Sub-commands added by plugins."""
         if self._commands is None:

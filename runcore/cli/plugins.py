@@ -66,8 +66,10 @@ def plugins_command(as_json: bool, explain: bool, builtin: bool) -> None:
         for r in rows:
             click.echo(f"{r['id']}: {r['decided_by']}")
         defaults = _defaults_explained()
+        unknown = plugin_set().unknown_defaults()
         if defaults:
             click.echo("")
             for d in defaults:
                 lock = f", locked by {d['locked_by']}" if d["locked_by"] else ""
-                click.echo(f"default {d['option']} = {d['value']!r} (from {d['source']}{lock})")
+                note = "; no such option, ignored" if d["option"] in unknown else ""
+                click.echo(f"default {d['option']} = {d['value']!r} (from {d['source']}{lock}{note})")

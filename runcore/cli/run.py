@@ -48,6 +48,9 @@ def _make(command: str) -> click.Command:
     pset = plugin_set()
     registrar = pset.options(command)
     cfg = pset.config
+    for key, source in sorted(pset.unknown_defaults().items()):
+        click.echo(f"runcore: warning: {source}: [defaults] {key.replace('_', '-')} is not an "
+                   "option of any active plugin; ignored", err=True)
     params: List[click.Parameter] = []
     owners: Dict[str, str] = {}
     for reg in registrar.options:

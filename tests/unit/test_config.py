@@ -123,3 +123,12 @@ def test_broken_config_is_one_line(env):
     assert r.returncode == 1
     assert r.stderr.startswith(f"runcore: invalid configuration {env['conf']}")
     assert r.stderr.count("\n") == 1
+
+
+def test_unknown_default_is_reported_not_fatal(env):
+    env["conf"].write_text('[defaults]\nhostnmae = "typo"\n')
+    r, spec = spec_of(env)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == (f"runcore: warning: {env['conf']}: [defaults] hostnmae is not an option "
+                        "of any active plugin; ignored\n")
+    assert "no such option, ignored" in rc(env, "plugins", "--explain").stdout
