@@ -17,25 +17,13 @@ from __future__ import annotations
 
 import copy
 import os
-import stat
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Tuple
+
+from runcore.oci import DeviceError, device_from_path
 
 from .registry import CDIError, Device
 from .spec import Spec
-
-
-def _major(rdev: int) -> int:
-    return ((rdev >> 8) & 0xFFF) | ((rdev >> 32) & 0xFFFFF000)
-
-
-def _minor(rdev: int) -> int:
-    return (rdev & 0xFF) | ((rdev >> 12) & 0xFFFFFF00)
-
-
-def _errno_text(exc: OSError) -> str:
-    text = os.strerror(exc.errno) if exc.errno else str(exc)
-    return text[:1].lower() + text[1:]
 
 
 def fill_device_node(node: Dict[str, Any]) -> Dict[str, Any]:
@@ -46,26 +34,14 @@ def fill_device_node(node: Dict[str, Any]) -> Dict[str, Any]:
         node["hostPath"] = node["path"]
     host = node["hostPath"]
     try:
-        st = os.lstat(host)
-        mode = st.st_mode
-        if stat.S_ISBLK(mode):
-            host_type = "b"
-        elif stat.S_ISCHR(mode):
-            host_type = "c"
-        elif stat.S_ISFIFO(mode):
-            host_type = "p"
-        else:
-            raise CDIError(f'failed to stat CDI host device "{host}": not a device node')
-    except OSError as exc:
+        host_node = device_from_path(host)  # lstat: a symlink is not a device node
+    except DeviceError as exc:
         if minimal:
             return node
-        raise CDIError(f'failed to stat CDI host device "{host}": lstat {host}: {_errno_text(exc)}') from None
-    except CDIError:
-        if minimal:
-            return node
-        raise
+        raise CDIError(f'failed to stat CDI host device "{host}": {exc}') from None
+    host_type = host_node["type"]
     if node["fileMode"] is None:
-        node["fileMode"] = mode & ~0o170000
+        node["fileMode"] = host_node["fileMode"]
     if minimal:
         return node
     if node["type"] == "":
@@ -76,7 +52,7 @@ def fill_device_node(node: Dict[str, Any]) -> Dict[str, Any]:
     if node["type"] == "p":
         return node
     if node["major"] == 0:
-        node["major"], node["minor"] = _major(st.st_rdev), _minor(st.st_rdev)
+        node["major"], node["minor"] = host_node["major"], host_node["minor"]
     return node
 
 
