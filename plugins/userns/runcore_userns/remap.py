@@ -146,6 +146,14 @@ def _remove_quietly(client: Any, snapshotter: str, key: str) -> None:
         pass  # the caller's lease releases it
 
 
+def _hold(client: Any, snapshotter: str, name: str) -> None:
+    """Add snapshot ``name`` to the current lease so garbage collection keeps it."""
+    lease = client.current_lease
+    if lease:
+        resource = client.pb.leases.Resource(id=name, type=f"snapshots/{snapshotter}")
+        client.leases.AddResource(id=lease, resource=resource)
+
+
 def ensure_remapped(client: Any, snapshotter: str, parent: str, uid_host: int,
                     gid_host: int) -> str:
     """The committed snapshot ``<parent>-<uidHost>-<gidHost>``, made now if it is missing.
@@ -156,7 +164,11 @@ def ensure_remapped(client: Any, snapshotter: str, parent: str, uid_host: int,
     """
     name = remapped_name(parent, uid_host, gid_host)
     if _exists(client, snapshotter, name):
-        return name
+        # It may be unreferenced (its last container just removed) and collected at any
+        # moment: put it in this run's lease first, then make sure it is still there.
+        _hold(client, snapshotter, name)
+        if _exists(client, snapshotter, name):
+            return name
     key = name + "-remap"
     try:
         resp = client.snapshots.Prepare(snapshotter=snapshotter, key=key, parent=parent)

@@ -175,9 +175,23 @@ class FakeSnapshots:
         del self.snaps[key]
 
 
+class FakeLeases:
+    def __init__(self):
+        self.held = []
+
+    def AddResource(self, id, resource):
+        self.held.append((id, resource.type, resource.id))
+
+
 class FakeClient:
+    current_lease = "lease-1"
+
     def __init__(self, snapshots, capabilities=None):
+        from runcore.containerd import pb
+
+        self.pb = pb
         self.snapshots = snapshots
+        self.leases = FakeLeases()
         self.introspection = self
         self.capabilities = capabilities
         self.filters = []
@@ -225,9 +239,24 @@ def test_ensure_remapped_makes_and_commits(shifted, tmp_path):
 
 def test_ensure_remapped_reuses_an_existing_one(shifted):
     sn = FakeSnapshots(existing=["sha256:c", "sha256:c-1-2"])
-    assert remap.ensure_remapped(FakeClient(sn), "native", "sha256:c", 1, 2) == "sha256:c-1-2"
-    assert sn.calls == [("Stat", "native", "sha256:c-1-2")]
+    client = FakeClient(sn)
+    assert remap.ensure_remapped(client, "native", "sha256:c", 1, 2) == "sha256:c-1-2"
+    assert sn.calls == [("Stat", "native", "sha256:c-1-2")] * 2
+    assert client.leases.held == [("lease-1", "snapshots/native", "sha256:c-1-2")]
     assert shifted == []
+
+
+def test_existing_one_collected_before_it_was_held_is_made_again(shifted):
+    sn = FakeSnapshots(existing=["sha256:c", "sha256:c-1-2"])
+    client = FakeClient(sn)
+
+    def collected(id, resource):  # the garbage collector wins the race
+        sn.snaps.pop("sha256:c-1-2")
+
+    client.leases.AddResource = collected
+    assert remap.ensure_remapped(client, "native", "sha256:c", 1, 2) == "sha256:c-1-2"
+    assert [c[0] for c in sn.calls][:3] == ["Stat", "Stat", "Prepare"]
+    assert sn.snaps["sha256:c-1-2"] == "committed"
 
 
 def test_busy_remap_key_uses_a_key_of_its_own(shifted):
