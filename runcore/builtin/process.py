@@ -5,7 +5,7 @@ image config (env, entrypoint and cmd, working dir, user) first, as ``ctr run`` 
 """
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any
 
 from runcore import hookimpl
 from runcore.errors import UsageError

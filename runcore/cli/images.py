@@ -163,4 +163,4 @@ def rm_command(names: tuple[str, ...], sync: bool) -> None:
 images.add_command(rm_command, "rm")
 for _alias in ("remove", "delete", "del"):
     images.add_command(click.Command(_alias, callback=rm_command.callback, params=rm_command.params,
-                                     help=f"Alias of 'rm'.", hidden=True), _alias)
+                                     help="Alias of 'rm'.", hidden=True), _alias)

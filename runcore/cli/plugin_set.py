@@ -1,7 +1,7 @@
 """The plugin set of this process, built once from the command line and environment."""
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import click
 

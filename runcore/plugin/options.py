@@ -9,7 +9,7 @@ confinement never silently runs a container without it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List
 
 import click
 
@@ -30,10 +30,6 @@ RESERVED_FLAGS: Dict[str, str] = {
     "--cni": "cni",
 }
 
-#: Which commands an option goes to when the plugin does not say.
-ALL_COMMANDS = ("run", "create", "spec")
-
-
 @dataclass
 class RegisteredOption:
     """One option and the plugin that owns it."""
@@ -41,7 +37,6 @@ class RegisteredOption:
     option: click.Option
     plugin_id: str
     owner_label: str
-    is_set_sensitive: bool = False
 
 
 @dataclass
@@ -98,13 +93,6 @@ class OptionRegistrar:
         for flag in flags:
             self.by_flag[flag] = registered
         return option
-
-    def owner_of(self, name: str) -> Optional[str]:
-        """The plugin id owning the option with destination ``name``."""
-        for registered in self.options:
-            if registered.option.name == name:
-                return registered.plugin_id
-        return None
 
     def add_stand_in(self, flag: str, refusal: Callable[[], str]) -> None:
         """Add a hidden ``flag`` that fails with ``refusal()`` when it is used."""

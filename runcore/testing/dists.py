@@ -30,7 +30,7 @@ def write_dist(
     dist_name = name.replace("-", "_")
     info = site / f"{dist_name}-{version}.dist-info"
     info.mkdir(exist_ok=True)
-    meta = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    meta = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     meta += [f"Requires-Dist: {r}" for r in requires]
     (info / "METADATA").write_text("\n".join(meta) + "\n")
     lines = ["[runcore.plugins]"] + [f"{k} = {v}" for k, v in (entry_points or {}).items()]
