@@ -164,7 +164,7 @@ class _Snapshot:
                 pass
 
 
-def build(ctx: RunContext, create: bool) -> Dict[str, Any]:
+def build(ctx: RunContext, create: bool) -> SpecEditor:
     """Configure, resolve, build the spec and (``create``) the container; return the spec."""
     configure(ctx)
     if uses_image(ctx):
@@ -174,9 +174,7 @@ def build(ctx: RunContext, create: bool) -> Dict[str, Any]:
 
         ctx.rootfs = rootfs_for_path(os.path.abspath(ctx.image_ref or ""))
     if not (create or uses_image(ctx)):
-        editor = build_spec(ctx)
-        ctx.state("runner")["editor"] = editor
-        return editor.spec
+        return build_spec(ctx)
     client = ctx.client()
     with client.lease():
         snapshot = _Snapshot(ctx, keep=create) if uses_image(ctx) else None
@@ -185,7 +183,6 @@ def build(ctx: RunContext, create: bool) -> Dict[str, Any]:
             if snapshot is not None:
                 snapshot.prepare()
             editor = build_spec(ctx)
-            ctx.state("runner")["editor"] = editor
             if create:
                 record = build_record(ctx)
                 message = _record_message(client, record, editor.spec)
@@ -198,16 +195,15 @@ def build(ctx: RunContext, create: bool) -> Dict[str, Any]:
         finally:
             if snapshot is not None:
                 snapshot.release(failed)
-    return editor.spec
+    return editor
 
 
 def print_spec(ctx: RunContext, explain: bool = False) -> None:
     """``runcore spec``: print the spec ``create`` would store."""
-    spec = build(ctx, create=False)
+    editor = build(ctx, create=False)
     if not explain:
-        sys.stdout.write(json.dumps(spec, indent=2) + "\n")
+        sys.stdout.write(json.dumps(editor.spec, indent=2) + "\n")
         return
-    editor: SpecEditor = ctx.state("runner")["editor"]
     width = 0
     rows = sorted(editor.explain().items())
     for path, _owners in rows:
