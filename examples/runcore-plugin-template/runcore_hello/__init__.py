@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from runcore import hookimpl
-from runcore.errors import UsageError
+from runcore.api import hookimpl
+from runcore.api import UsageError
 
 ANNOTATION = "org.example.hello/greeting"
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from runcore import hookimpl
-from runcore.errors import RuncoreError, UsageError
+from runcore.api import hookimpl
+from runcore.api import RuncoreError, UsageError
 
 __version__ = "0.1.0"
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runcore import hookimpl
+from runcore.api import hookimpl
 
 PLUGIN = "blockio"
 
@@ -34,7 +34,7 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 @hookimpl
 def runcore_configure(ctx: Any) -> None:
     """Load the configuration and resolve the class now: errors stop before any RPC."""
-    from runcore.errors import UsageError
+    from runcore.api import UsageError
 
     from . import classes
 

@@ -10,8 +10,8 @@ import struct
 from typing import Iterable, Sequence
 
 # re-exported: goresctrl's messages use the same Go quoting and errno texts as ctr's
-from runcore.gocompat import errno_text, path_error  # noqa: F401
-from runcore.gocompat import go_quote as quote  # noqa: F401
+from runcore.api import errno_text, path_error  # noqa: F401
+from runcore.api import go_quote as quote  # noqa: F401
 
 
 def slice_v(items: Sequence[str]) -> str:

@@ -13,7 +13,7 @@ import stat
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from runcore.gocompat import clean
+from runcore.api import clean
 
 from . import _go
 

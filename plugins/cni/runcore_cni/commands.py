@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from runcore.errors import ExitStatus, NotFound, RuncoreError
+from runcore.api import ExitStatus, NotFound, RuncoreError
 
 from runcore_cni import config
 
@@ -64,7 +64,7 @@ def config_command(cni_conf_dir: str, cni_bin_dir: str, as_json: bool) -> None:
 @click.argument("container_id")
 def check_command(container_id: str) -> None:
     """Run the plugins' CHECK for a running container's network."""
-    from runcore.cli.common import global_options
+    from runcore.api import global_options
 
     from runcore_cni import cache, cni_id
     from runcore_cni.network import IFNAME, from_cache_entry

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from runcore.errors import RuncoreError
+from runcore.api import RuncoreError
 
 from runcore_cni import cache, config, version
 from runcore_cni.invoke import PluginFailure, RuntimeConf, plugin_config, run_plugin

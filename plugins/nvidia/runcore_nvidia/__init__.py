@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from runcore import hookimpl
+from runcore.api import hookimpl
 
 PLUGIN = "nvidia"
 
@@ -65,7 +65,7 @@ def runcore_resolve_device(value: str, ctx: Any) -> Optional[Any]:
 
     if not names.is_qualified(value):
         return None
-    from runcore.errors import UsageError
+    from runcore.api import UsageError
 
     from .cdi.registry import CDIError
 
@@ -77,7 +77,7 @@ def runcore_resolve_device(value: str, ctx: Any) -> Optional[Any]:
 
 @hookimpl
 def runcore_configure(ctx: Any) -> None:
-    from runcore.errors import UsageError
+    from runcore.api import UsageError
 
     state = ctx.state(PLUGIN)
     state.pop("hook", None)

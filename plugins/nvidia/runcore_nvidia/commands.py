@@ -13,9 +13,9 @@ from ._cli import SPEC_DIRS_ENV
 def _configured_dirs() -> Optional[str]:
     """The administrator's default (``[defaults] nvidia_cdi_spec_dirs``), if any."""
     try:
-        from runcore import config
+        from runcore.api import load_config
 
-        value = config.load().defaults.get("nvidia_cdi_spec_dirs")
+        value = load_config().defaults.get("nvidia_cdi_spec_dirs")
     except Exception:  # a broken configuration is reported by the commands that need it
         return None
     return value if isinstance(value, str) and value else None

@@ -11,7 +11,7 @@ import os
 import stat
 from typing import Mapping, Optional
 
-from runcore.gocompat import clean
+from runcore.api import clean
 
 
 class LookPathError(Exception):

@@ -16,8 +16,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from runcore import hookimpl
-from runcore.errors import UsageError
+from runcore.api import hookimpl
+from runcore.api import UsageError
 
 __version__ = "0.1.0"
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Dict, Optional, Tuple
 
-from runcore import hookimpl
+from runcore.api import hookimpl
 
 __version__ = "0.1.0"
 
@@ -81,7 +81,7 @@ def runcore_configure(ctx: Any) -> None:
         _warn(f"{given} is ignored without {missing}: both are needed for a user namespace "
               "(as in ctr)")
         return
-    from runcore.oci import parse_id_mapping
+    from runcore.api import parse_id_mapping
 
     uid = parse_id_mapping(uidmap)  # ValidationError (a UsageError) with ctr's text
     gid = parse_id_mapping(gidmap)
@@ -95,7 +95,7 @@ def runcore_spec_namespaces(spec: Any, ctx: Any) -> None:
     maps = mappings(ctx)
     if maps is None:
         return
-    from runcore import oci
+    from runcore.api import oci
 
     uid, gid = maps
     spec.apply(oci.with_user_namespace, [uid], [gid])
@@ -103,7 +103,7 @@ def runcore_spec_namespaces(spec: Any, ctx: Any) -> None:
 
 def _without_cli_labels(labels: Dict[str, str], ctx: Any) -> None:
     """Drop the ``--snapshotter-label`` labels: ctr does not pass them with mappings."""
-    from runcore.oci import parse_key_values
+    from runcore.api import parse_key_values
 
     for key, value in parse_key_values(ctx.opt("snapshotter_label", ())).items():
         if labels.get(key) == value:
@@ -115,7 +115,7 @@ def _host_platform_chain_id(ctx: Any, client: Any) -> str:
     snapshot after it even when ``--platform`` chose another manifest)."""
     if not ctx.opt("platform"):
         return ctx.image.chain_id
-    from runcore.images import resolve_image
+    from runcore.api import resolve_image
 
     return resolve_image(client, ctx.image.name).chain_id
 

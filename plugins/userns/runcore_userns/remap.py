@@ -25,7 +25,7 @@ import stat
 import uuid
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from runcore.errors import AlreadyExists, NotFound, RuncoreError
+from runcore.api import AlreadyExists, NotFound, RuncoreError
 
 #: The extended attribute holding file capabilities; chown(2) removes it.
 CAPABILITY_XATTR = "security.capability"
@@ -98,7 +98,7 @@ def shift_tree(root: str, uid_offset: int, gid_offset: int) -> int:
 @contextlib.contextmanager
 def mounted(mounts: Sequence[Any]) -> Iterator[str]:
     """Mount a snapshot's mounts read-write on a temporary ``containerd-mount*`` directory."""
-    from runcore import rootfs_mount
+    from runcore.api import rootfs_mount
 
     target = rootfs_mount.temp_mount_dir()
     layers = 0

@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, Tuple
 
-from runcore.oci import DeviceError, device_from_path
+from runcore.api import DeviceError, device_from_path
 
 from .registry import CDIError, Device
 from .spec import Spec
