@@ -257,7 +257,9 @@ def namespace_name(request) -> str:
     """A unique namespace name for the test (no side effects, no leak check)."""
     base = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-") or "test"
     digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:8]
-    return f"t-{base}-{digest}-{next(_ns_counter)}"
+    # The pid keeps two test sessions on one host (runc's state root is per namespace,
+    # shared by every daemon) from ever using the same namespace at the same time.
+    return f"t-{base}-{digest}-{os.getpid()}-{next(_ns_counter)}"
 
 
 @pytest.fixture
