@@ -11,11 +11,10 @@ The list of names is :data:`__all__`; the plugin guide documents each.
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import TYPE_CHECKING, Any, Dict, Tuple
 
 from runcore import __version__, hookimpl
-from runcore.context import RunContext
+from runcore.context import CommandContext, RunContext, Stash, StashKey
 from runcore.errors import (
     AlreadyExists,
     ContainerdError,
@@ -24,17 +23,30 @@ from runcore.errors import (
     ImageError,
     NotFound,
     PluginError,
+    PluginFailed,
     RuncoreError,
     SpecConflict,
     Unavailable,
     UsageError,
+    warn,
 )
 from runcore.record import ContainerRecord, SnapshotRequest, TaskInfo
 from runcore.spec_editor import SpecEditor
 
 if TYPE_CHECKING:  # pragma: no cover
+    from types import ModuleType
+
+    from runcore.cli.common import global_options
+    from runcore.config import load as load_config
     from runcore.gocompat import clean, errno_text, go_quote, path_error
+    from runcore.images import resolve_image
+    from runcore.images.platforms import Platform
     from runcore.oci import DeviceError, device_from_path, parse_id_mapping, parse_key_values
+    from runcore.plugin.commands import CommandRegistrar
+    from runcore.plugin.options import OptionRegistrar
+
+    oci: ModuleType
+    rootfs_mount: ModuleType
 
 #: Lazily loaded names: public name -> (module, attribute in it; "" for the module).
 _LAZY: Dict[str, Tuple[str, str]] = {
@@ -49,7 +61,11 @@ _LAZY: Dict[str, Tuple[str, str]] = {
     "parse_id_mapping": ("runcore.oci", "parse_id_mapping"),
     "DeviceError": ("runcore.oci", "DeviceError"),
     "device_from_path": ("runcore.oci", "device_from_path"),
+    # What the command-line hooks receive.
+    "OptionRegistrar": ("runcore.plugin.options", "OptionRegistrar"),
+    "CommandRegistrar": ("runcore.plugin.commands", "CommandRegistrar"),
     # Images and snapshots (need the containerd client: imported on first use).
+    "Platform": ("runcore.images.platforms", "Platform"),
     "resolve_image": ("runcore.images", "resolve_image"),
     "rootfs_mount": ("runcore.rootfs_mount", ""),
     # Command-line access for plugin commands.
@@ -58,13 +74,8 @@ _LAZY: Dict[str, Tuple[str, str]] = {
 }
 
 
-def warn(message: str) -> None:
-    """Print one warning line, ``runcore: warning: <message>``, on standard error."""
-    sys.stderr.write(f"runcore: warning: {message}\n")
-    sys.stderr.flush()
-
-
 def __getattr__(name: str) -> Any:
+    """Load a name of :data:`_LAZY` on first use."""
     try:
         module_name, attribute = _LAZY[name]
     except KeyError:
@@ -83,6 +94,7 @@ __all__ = [
     "RuncoreError",
     "UsageError",
     "PluginError",
+    "PluginFailed",
     "SpecConflict",
     "ContainerdError",
     "NotFound",
@@ -92,10 +104,29 @@ __all__ = [
     "ImageError",
     "ExitStatus",
     # what hooks receive
+    "CommandContext",
     "RunContext",
+    "Stash",
+    "StashKey",
     "SpecEditor",
     "ContainerRecord",
     "SnapshotRequest",
     "TaskInfo",
-    *sorted(_LAZY),
+    "OptionRegistrar",
+    "CommandRegistrar",
+    # loaded on first use (see _LAZY)
+    "go_quote",
+    "errno_text",
+    "path_error",
+    "clean",
+    "oci",
+    "parse_key_values",
+    "parse_id_mapping",
+    "DeviceError",
+    "device_from_path",
+    "Platform",
+    "resolve_image",
+    "rootfs_mount",
+    "global_options",
+    "load_config",
 ]

@@ -32,7 +32,7 @@ from runcore.errors import PluginError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from runcore.plugin.loader import Policy
-    from runcore.plugin.manager import Plugins
+    from runcore.plugin.manager import PluginRegistry
 
 DEFAULT_PATH = "/etc/runcore/config.toml"
 
@@ -53,13 +53,13 @@ class Config:
         policy.enable_cfg.update(self.enable)
         policy.disable_cfg.update(self.disable)
 
-    def check_required(self, plugins: "Plugins") -> None:
+    def check_required(self, plugins: "PluginRegistry") -> None:
         """Stop with one line when a required plugin is not usable."""
         from runcore.plugin import loader
 
         for text, source in self.required.items():
-            name, spec = _split_requirement(text)
-            rec = plugins.record(name)
+            name, spec = split_requirement(text, source)
+            rec = plugins.info(name)
             if rec is None:
                 raise PluginError(f"required plugin {name!r} (from {source}) is not installed")
             if rec.status not in (loader.ACTIVE, loader.BUILTIN):
@@ -73,11 +73,15 @@ class Config:
                 )
 
 
-def _split_requirement(text: str) -> "tuple[str, str]":
-    for i, ch in enumerate(text):
-        if ch in "<>=!~ ":
-            return text[:i].strip(), text[i:].strip()
-    return text.strip(), ""
+def split_requirement(text: str, source: str) -> "tuple[str, str]":
+    """``(plugin id, specifier)`` of a PEP 508 requirement such as ``seccomp>=0.1``."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        raise UsageError(f"invalid configuration {source}: plugins.required: {exc}") from None
+    return req.name, str(req.specifier)
 
 
 def _read_toml(path: Path) -> Dict[str, Any]:

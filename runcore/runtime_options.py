@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+#: Type URL of ``containerd.runc.v1.Options`` (record runtime options, task options).
+RUNC_OPTIONS_URL = "containerd.runc.v1.Options"
+
 
 def runc_options(**fields: Any) -> bytes:
     """Serialized ``containerd.runc.v1.Options`` (empty bytes when every field is default)."""

@@ -3,7 +3,8 @@
 Plugins never touch the spec dict directly: they read with :meth:`SpecEditor.get` (a
 copy) and write with :meth:`~SpecEditor.set`, :meth:`~SpecEditor.append` and
 :meth:`~SpecEditor.remove`. Each write is recorded against the plugin whose hook is
-running, which is what ``runcore spec --explain`` prints.
+running (the core wraps each plugin's call in :meth:`SpecEditor.attributed_to`), which is
+what ``runcore spec --explain`` prints.
 
 Conflicts: writing a field that is not a list (a string, a number, a whole object such
 as ``linux.seccomp``) that another plugin already wrote is an error naming both, unless
@@ -16,6 +17,7 @@ itself contains dots (``("annotations", "io.example.key")``).
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -25,8 +27,6 @@ Path = Union[str, Sequence[str]]
 
 #: The owner recorded for values present before any plugin ran.
 DEFAULT_OWNER = "default"
-
-_MISSING = object()
 
 
 def _keys(path: Path) -> Tuple[str, ...]:
@@ -53,9 +53,29 @@ class SpecEditor:
 
     def __init__(self, spec: Optional[Dict[str, Any]] = None) -> None:
         self._spec: Dict[str, Any] = spec if spec is not None else {}
-        self.owner: str = DEFAULT_OWNER
+        self._owner: str = DEFAULT_OWNER
         self.changes: List[Change] = []
         self._scalar_owner: Dict[Tuple[str, ...], str] = {}
+
+    # ------------------------------------------------------------------ attribution
+    @property
+    def owner(self) -> str:
+        """Who the next write is recorded against (:data:`DEFAULT_OWNER` outside hooks)."""
+        return self._owner
+
+    @contextmanager
+    def attributed_to(self, owner: str) -> Iterator["SpecEditor"]:
+        """Record the writes made inside the ``with`` block against ``owner``.
+
+        The core enters it around every plugin's spec hook; a plugin that applies a
+        change on behalf of another one (``--device`` resolved by a plugin) uses it too.
+        Blocks nest; the previous owner is restored on exit.
+        """
+        previous, self._owner = self._owner, owner
+        try:
+            yield self
+        finally:
+            self._owner = previous
 
     # ------------------------------------------------------------------ reading
     @property
@@ -71,9 +91,6 @@ class SpecEditor:
                 return default
             node = node[key]
         return copy.deepcopy(node)
-
-    def has(self, path: Path) -> bool:
-        return self.get(path, _MISSING) is not _MISSING
 
     # ------------------------------------------------------------------ writing
     def set(self, path: Path, value: Any, *, replace: bool = False) -> None:
@@ -132,12 +149,6 @@ class SpecEditor:
             elif value != old[key] or type(value) is not type(old[key]):
                 self.set((*keys, key), value)
 
-    def replace_spec(self, spec: Dict[str, Any]) -> None:
-        """Replace the whole spec (``--config FILE``); recorded against the root."""
-        self._spec.clear()
-        self._spec.update(copy.deepcopy(spec))
-        self.changes.append(Change("", self.owner, "set"))
-
     # ------------------------------------------------------------------ provenance
     def explain(self) -> Dict[str, List[str]]:
         """``path -> [owner, ...]`` for every written path, in first-write order."""
@@ -148,11 +159,6 @@ class SpecEditor:
             if tag not in owners:
                 owners.append(tag)
         return out
-
-    def owners_under(self, prefix: str) -> Iterator[Change]:
-        for change in self.changes:
-            if change.path == prefix or change.path.startswith(prefix + "."):
-                yield change
 
     # ------------------------------------------------------------------ internals
     def _parent(self, keys: Tuple[str, ...], create: bool) -> Any:

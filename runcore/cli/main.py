@@ -9,7 +9,7 @@ import click
 
 from runcore import __version__
 from runcore.cli.common import DEFAULT_ADDRESS, GlobalOptions, parse_duration
-from runcore.errors import ExitStatus, RuncoreError
+from runcore.errors import ExitStatus, PluginFailed, RuncoreError
 
 #: Sub-commands of the core: name -> (module, attribute). Imported only when used.
 CORE_COMMANDS: Dict[str, tuple] = {
@@ -112,7 +112,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_terminated)
     try:
-        init_plugin_set(args)
+        init_plugin_set(args, core_commands=CORE_COMMANDS)
         rv = cli.main(args=args, prog_name="runcore", standalone_mode=False)
     except ExitStatus as status:
         sys.exit(status.code)
@@ -131,6 +131,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         _report(exc.format_message())
         sys.exit(exc.exit_code)
     except RuncoreError as exc:
+        if debug and isinstance(exc, PluginFailed):
+            import traceback
+
+            traceback.print_exception(type(exc.error), exc.error, exc.error.__traceback__)
         message = exc.message if not exc.hint else f"{exc.message} ({exc.hint})"
         _report(message)
         sys.exit(exc.exit_code)

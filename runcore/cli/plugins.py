@@ -12,13 +12,13 @@ def _collect(explain: bool) -> List[Dict[str, Any]]:
 
     pset = plugin_set()
     for command in ("run", "create", "spec"):
-        pset.options(command)  # fills each record's flags
+        pset.options(command)  # fills each plugin's flags
     pset.commands()
     rows = []
-    for rec in pset.plugins.records:
-        row = rec.as_dict()
+    for info in pset.registry.infos:
+        row = info.as_dict()
         if explain:
-            row["decided_by"] = rec.reason
+            row["decided_by"] = info.reason
         rows.append(row)
     return rows
 

@@ -12,7 +12,7 @@ from click.core import ParameterSource
 
 from runcore import context as ctxmod
 from runcore.cli.common import global_options
-from runcore.errors import UsageError
+from runcore.errors import UsageError, warn
 
 HELP = {
     "run": "Run a container: IMAGE|ROOTFS ID [COMMAND [ARG...]].",
@@ -49,8 +49,8 @@ def _make(command: str) -> click.Command:
     registrar = pset.options(command)
     cfg = pset.config
     for key, source in sorted(pset.unknown_defaults().items()):
-        click.echo(f"runcore: warning: {source}: [defaults] {key.replace('_', '-')} is not an "
-                   "option of any active plugin; ignored", err=True)
+        warn(f"{source}: [defaults] {key.replace('_', '-')} is not an option of any active "
+             "plugin; ignored")
     params: List[click.Parameter] = []
     owners: Dict[str, str] = {}
     for reg in registrar.options:
@@ -87,7 +87,7 @@ def _make(command: str) -> click.Command:
             options=values,
             sources=sources,
             globals=global_options(ctx),
-            plugins=pset.plugins,
+            plugins=pset.registry,
         )
         _positionals(run_ctx, argv)
         from runcore import runner

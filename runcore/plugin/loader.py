@@ -34,7 +34,7 @@ BUILTIN = "builtin"
 
 
 @dataclass
-class PluginRecord:
+class PluginInfo:
     """What runcore knows about one plugin, loaded or not."""
 
     id: str
@@ -159,14 +159,23 @@ def _dist_of(ep: Any) -> Any:
 
 
 def runcore_requirement(dist: Any) -> str:
-    """The specifier a distribution puts on ``runcore`` (``""`` when none)."""
-    for req in (getattr(dist, "requires", None) or []):
-        text = req.split(";", 1)[0].strip()
-        name = text
-        for sep in "<>=!~ [(":
-            name = name.split(sep, 1)[0]
-        if name.strip().lower() == "runcore":
-            return text[len(name):].strip().strip("()")
+    """The specifier a distribution puts on ``runcore`` (``""`` when none).
+
+    Requirements are parsed with :class:`packaging.requirements.Requirement` (PEP 508);
+    one that applies only to an extra of the plugin is not a requirement of the plugin.
+
+    :raises packaging.requirements.InvalidRequirement: a malformed requirement.
+    """
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    for text in getattr(dist, "requires", None) or []:
+        req = Requirement(text)
+        if canonicalize_name(req.name) != "runcore":
+            continue
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        return str(req.specifier)
     return ""
 
 
@@ -185,26 +194,26 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def load(policy: Policy, entry_points: Optional[Iterable[Any]] = None) -> List[PluginRecord]:
+def load(policy: Policy, entry_points: Optional[Iterable[Any]] = None) -> List[PluginInfo]:
     """Apply ``policy`` to the installed plugins and import the ones allowed."""
     from runcore import __version__
 
-    records: List[PluginRecord] = []
+    records: List[PluginInfo] = []
     for ep in discover() if entry_points is None else entry_points:
         dist = _dist_of(ep)
-        record = PluginRecord(
+        record = PluginInfo(
             id=ep.name,
             dist=getattr(dist, "name", None) if dist is not None else None,
             version=getattr(dist, "version", None) if dist is not None else None,
             entry_point=ep.value,
         )
-        record.requires_runcore = runcore_requirement(dist) if dist is not None else ""
         records.append(record)
         why = policy.decide(ep.name)
         if why:
             record.status, record.reason = DISABLED, why
             continue
         try:
+            record.requires_runcore = runcore_requirement(dist) if dist is not None else ""
             compatible = is_compatible(record.requires_runcore, __version__)
         except Exception as exc:  # a malformed specifier is the plugin's fault
             record.status, record.reason = FAILED, f"bad runcore requirement: {one_line(exc)}"

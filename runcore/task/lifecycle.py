@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 import signal
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -32,13 +31,14 @@ from runcore.errors import (
     NotFound,
     RuncoreError,
     UsageError,
+    warn,
 )
 from runcore.record import TaskInfo
+from runcore.runtime_options import RUNC_OPTIONS_URL
 from runcore.task import io as taskio
 from runcore.task import signals as sigs
 from runcore.task import tty as ttymod
 
-RUNC_OPTIONS_URL = "containerd.runc.v1.Options"
 LEGACY_OPTIONS_URL = "containerd.linux.runc.CreateOptions"
 
 #: How long cleanup waits for a killed task to report its exit.
@@ -160,12 +160,7 @@ def task_options_any(client: Any, runtime_name: str, options: Dict[str, Any]) ->
     return client.pb.any.Any(type_url=LEGACY_OPTIONS_URL, value=legacy_create_options(**options))
 
 
-def _warn(message: str) -> None:
-    try:
-        sys.stderr.write(f"runcore: warning: {message}\n")
-        sys.stderr.flush()
-    except Exception:
-        pass
+_warn = warn
 
 
 @contextmanager
@@ -179,13 +174,8 @@ def call_deleted_hooks(plugins: Any, task: TaskInfo, ctx: Any) -> None:
     """``runcore_task_deleted`` on every plugin; failures become warnings."""
     if plugins is None:
         return
-    for rec, function, argnames in plugins.ordered_impls("runcore_task_deleted"):
-        kwargs = {"task": task, "ctx": ctx}
-        try:
-            function(**{n: kwargs[n] for n in argnames})
-        except Exception as exc:
-            label = getattr(rec, "id", "plugin")
-            _warn(f"{label}: task deleted hook failed: {exc}")
+    plugins.call_each("runcore_task_deleted", on_error=lambda failure: warn(str(failure)),
+                      task=task, ctx=ctx)
 
 
 def delete_record_and_snapshot(client: Any, record: Any) -> None:

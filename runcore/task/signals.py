@@ -11,7 +11,7 @@ from __future__ import annotations
 import signal
 import threading
 from queue import SimpleQueue
-from typing import Any, Dict, FrozenSet, Iterable, Optional
+from typing import Any, Dict, FrozenSet, Iterable
 
 #: Never forwarded (ctr ignores SIGURG; child exits, broken pipes and window changes
 #: concern runcore itself).
@@ -93,10 +93,3 @@ class SignalCatcher:
 
     def __exit__(self, *exc: Any) -> None:
         self.restore()
-
-
-def first_fatal(pending: Iterable[int]) -> Optional[int]:
-    for signum in pending:
-        if is_fatal(signum):
-            return signum
-    return None

@@ -8,7 +8,6 @@ and that runcore leaves nothing behind (the ``namespace`` fixture's leak check).
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 

@@ -10,7 +10,7 @@ from runcore.spec_editor import SpecEditor
 from runcore_nvidia.cdi import edits, names
 from runcore_nvidia.cdi.registry import CDIError, Registry, spec_dirs_from
 from runcore_nvidia.cdi.session import Session
-from runcore_nvidia.cdi.spec import SpecError, parse, read, validate
+from runcore_nvidia.cdi.spec import SpecError, parse, read
 
 NULL = os.stat("/dev/null")
 

@@ -131,8 +131,8 @@ def make_ctx(**options):
 def spec_after(ctx):
     plugin.runcore_configure(ctx=ctx)
     spec = SpecEditor({"process": {"user": {"uid": 0, "gid": 0}}})
-    spec.owner = plugin.PLUGIN
-    plugin.runcore_spec_mounts(spec=spec, ctx=ctx)
+    with spec.attributed_to(plugin.PLUGIN):
+        plugin.runcore_spec_mounts(spec=spec, ctx=ctx)
     return spec.spec
 
 

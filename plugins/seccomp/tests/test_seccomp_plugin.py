@@ -28,8 +28,8 @@ def make_spec(bounding=None):
 
 def run_hooks(ctx, spec):
     plugin.runcore_configure(ctx=ctx)
-    spec.owner = "seccomp"
-    plugin.runcore_spec_security(spec=spec, ctx=ctx)
+    with spec.attributed_to("seccomp"):
+        plugin.runcore_spec_security(spec=spec, ctx=ctx)
     return spec
 
 

@@ -24,6 +24,10 @@ def make_ctx(command="create", **options):
 
 def configured(command="create", **options):
     ctx = make_ctx(command, **options)
+    if options.get("platform"):  # what the built-in core.image does before any plugin
+        from runcore.images.platforms import parse
+
+        ctx.platform = parse(options["platform"])
     plugin.runcore_configure(ctx=ctx)
     return ctx
 
@@ -134,8 +138,8 @@ def default_namespaces():
 def test_spec_gets_user_namespace_and_mappings():
     ctx = configured(uidmap="0:100000:65536", gidmap="0:200000:1000")
     spec = SpecEditor({"linux": {"namespaces": default_namespaces()}})
-    spec.owner = "userns"
-    plugin.runcore_spec_namespaces(spec=spec, ctx=ctx)
+    with spec.attributed_to("userns"):
+        plugin.runcore_spec_namespaces(spec=spec, ctx=ctx)
     assert spec.spec["linux"]["namespaces"] == default_namespaces() + [{"type": "user"}]
     assert spec.spec["linux"]["uidMappings"] == [UID]
     assert spec.spec["linux"]["gidMappings"] == [GID]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import uuid
 from typing import Any, Dict, Iterator, List, Tuple
 
@@ -110,7 +109,6 @@ def build_special_image(path) -> Tuple[str, str]:
     directory. Returns (name, chain id)."""
     import gzip
     import io
-    import json
     import tarfile
 
     from support import busybox_image as bb
