@@ -8,6 +8,7 @@ Names that need heavy modules (the containerd client, image resolution, mounting
 loaded on first use, so importing this module costs no more than ``import runcore``.
 The list of names is :data:`__all__`; the plugin guide documents each.
 """
+
 from __future__ import annotations
 
 import importlib

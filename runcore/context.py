@@ -7,6 +7,7 @@ spec, the platform, the snapshotter, host networking, ...) are typed, documented
 attributes of :class:`RunContext`. A plugin reads those, never another plugin's option
 by its name; its own options it reads with :meth:`RunContext.opt`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -69,6 +70,10 @@ class Stash:
         except KeyError:
             self[key] = default
             return default
+
+    def pop(self, key: StashKey[T], default: D) -> Union[T, D]:
+        """Remove the value under ``key`` and return it, or ``default`` when none."""
+        return cast(Union[T, D], self._values.pop(key, default))
 
     def __delitem__(self, key: StashKey[T]) -> None:
         del self._values[key]

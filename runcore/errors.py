@@ -1,5 +1,6 @@
 """What runcore tells the user when something is wrong: errors (one line each, raised
 and rendered by the CLI) and warnings (one line each, printed and carried on)."""
+
 from __future__ import annotations
 
 import sys

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import uuid
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from runcore.context import RunContext
 from runcore.errors import AlreadyExists, NotFound, UsageError
@@ -63,7 +63,7 @@ def build_spec(ctx: RunContext) -> SpecEditor:
     plugins = _plugins(ctx)
     if ctx.config_spec is not None:
         editor = SpecEditor(json.loads(json.dumps(ctx.config_spec)))
-        phases = ("runcore_spec_finish",)
+        phases: Tuple[str, ...] = ("runcore_spec_finish",)
     else:
         editor = SpecEditor(defaults.default_unix_spec(ctx.namespace, ctx.container_id))
         editor.spec["linux"]["resources"]["devices"].extend(defaults.default_unix_devices())

@@ -14,6 +14,7 @@ may be overwritten freely. Lists are shared: any plugin may append to or rewrite
 Paths are dotted strings (``"linux.resources.cpu.shares"``) or tuples of keys when a key
 itself contains dots (``("annotations", "io.example.key")``).
 """
+
 from __future__ import annotations
 
 import copy

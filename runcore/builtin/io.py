@@ -13,7 +13,6 @@ from runcore import hookimpl
 from runcore.errors import UsageError
 
 PLUGIN = "core.io"
-DEFAULT_FIFO_DIR = "/run/containerd/fifo"
 
 
 @hookimpl

@@ -52,7 +52,7 @@ def runcore_spec_finish(spec: SpecEditor, ctx: RunContext) -> None:
 
 @hookimpl
 def runcore_container_record(record: ContainerRecord, ctx: RunContext) -> None:
-    labels = dict(ctx.stash[LABELS])
+    labels = ctx.stash[LABELS].copy()
     image = ctx.image
     if image is None:
         record.labels.update(labels)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import click
 
@@ -12,7 +12,7 @@ from runcore.cli.common import DEFAULT_ADDRESS, GlobalOptions, parse_duration
 from runcore.errors import ExitStatus, PluginFailed, RuncoreError
 
 #: Sub-commands of the core: name -> (module, attribute). Imported only when used.
-CORE_COMMANDS: Dict[str, tuple] = {
+CORE_COMMANDS: Dict[str, Tuple[str, str]] = {
     "run": ("runcore.cli.run", "run_command"),
     "create": ("runcore.cli.run", "create_command"),
     "spec": ("runcore.cli.run", "spec_command"),

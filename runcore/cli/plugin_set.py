@@ -1,15 +1,16 @@
 """The plugin set of this process: policy, configuration, the plugin registry, and the
 options and commands the plugins contribute (built lazily, once per command)."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Dict, Iterable, Iterator, Optional, Sequence
+from typing import Callable, Dict, Iterable, Iterator, Optional, Sequence, Set
 
 import click
 
 from runcore.plugin import loader, manager
 from runcore.plugin.commands import CommandRegistrar
-from runcore.plugin.options import RESERVED_FLAGS, OptionRegistrar
+from runcore.plugin.options import RESERVED_FLAGS, OptionRegistrar, ReservedFlag
 
 
 class PluginSet:
@@ -58,19 +59,22 @@ class PluginSet:
             )
             for reserved in RESERVED_FLAGS:
                 if reserved.flag not in registrar.by_flag:
-                    registrar.add_stand_in(
-                        reserved,
-                        lambda pid=reserved.plugin_id, flag=reserved.flag: (
-                            f"{flag} is not available: "
-                            + manager.explain_unavailable(self.registry, pid)
-                        ),
-                    )
+                    registrar.add_stand_in(reserved, self._refusal(reserved))
             self._options[command] = registrar
         return self._options[command]
 
+    def _refusal(self, reserved: ReservedFlag) -> Callable[[], str]:
+        """Why ``reserved.flag`` cannot be used now (its plugin is not active)."""
+
+        def refusal() -> str:
+            why = manager.explain_unavailable(self.registry, reserved.plugin_id)
+            return f"{reserved.flag} is not available: {why}"
+
+        return refusal
+
     def unknown_defaults(self) -> Dict[str, str]:
         """``[defaults]`` keys that name no option of run, create or spec: key -> file."""
-        known = set()
+        known: Set[Optional[str]] = set()
         for command in ("run", "create", "spec"):
             known.update(o.option.name for o in self.options(command).options)
         return {k: src for k, src in self.config.default_sources.items() if k not in known}

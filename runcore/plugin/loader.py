@@ -12,6 +12,7 @@ Steps, in order:
 
 Nothing here imports a disabled or incompatible plugin.
 """
+
 from __future__ import annotations
 
 import os
@@ -220,9 +221,7 @@ def load(policy: Policy, entry_points: Optional[Iterable[Any]] = None) -> List[P
             continue
         if not compatible:
             record.status = INCOMPATIBLE
-            record.reason = (
-                f"needs runcore{record.requires_runcore}, this is runcore {__version__}"
-            )
+            record.reason = f"needs runcore{record.requires_runcore}, this is runcore {__version__}"
             continue
         try:
             record.module = ep.load()

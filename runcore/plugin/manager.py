@@ -19,6 +19,7 @@ their plugin. While a hook runs, the proxy
   plugin and the hook;
 * records each non-``None`` result with the plugin that returned it.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -111,7 +112,9 @@ def _attributed(plugin_id: str, hook_name: str, function: Callable[..., Any]) ->
         except Exception as exc:
             if current is not None and current.on_error is not None:
                 current.on_error(
-                    exc if isinstance(exc, PluginFailed) else PluginFailed(plugin_id, hook_name, exc)
+                    exc
+                    if isinstance(exc, PluginFailed)
+                    else PluginFailed(plugin_id, hook_name, exc)
                 )
                 return None
             if isinstance(exc, _DELIBERATE):

@@ -7,6 +7,7 @@ may declare them, and while it is not active the core adds a hidden stand-in of 
 shape that refuses the flag and says why, so asking for confinement never silently runs
 a container without it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

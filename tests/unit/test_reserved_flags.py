@@ -1,6 +1,7 @@
 """The reserved ctr flags: one declarative table, and each first-party plugin declares
 exactly the shape the table says (so the stand-in, used while the plugin is missing,
 parses the command line the same way)."""
+
 from __future__ import annotations
 
 import pytest

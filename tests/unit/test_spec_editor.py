@@ -1,4 +1,5 @@
 """The spec editor: attribution, conflicts, lists, apply()."""
+
 from __future__ import annotations
 
 import pytest
@@ -99,8 +100,10 @@ def test_apply_attributes_each_changed_leaf():
     ed = editor()
     with ed.attributed_to("core.x"):
         ed.apply(option)
-    assert ed.spec == {"process": {"env": ["A=1", "B=2"]},
-                       "linux": {"resources": {"cpu": {"shares": 512, "quota": 1000}}}}
+    assert ed.spec == {
+        "process": {"env": ["A=1", "B=2"]},
+        "linux": {"resources": {"cpu": {"shares": 512, "quota": 1000}}},
+    }
     explained = ed.explain()
     assert explained["linux.resources.cpu.shares"] == ["core.x"]
     assert explained["process.cwd"] == ["core.x (remove)"]

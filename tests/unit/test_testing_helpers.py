@@ -1,6 +1,8 @@
-pytest_plugins = ["runcore.testing"]
 import types
+
 from runcore.testing import build_spec, run_cli
+
+pytest_plugins = ["runcore.testing"]
 
 mod = types.ModuleType("hello_plugin")
 exec('''

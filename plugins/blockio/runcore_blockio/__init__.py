@@ -40,11 +40,10 @@ def runcore_configure(ctx: RunContext) -> None:
 
     from . import classes
 
-    if BLOCK_IO in ctx.stash:
-        del ctx.stash[BLOCK_IO]
+    ctx.stash.pop(BLOCK_IO, None)
     if ctx.uses_config_file:
         return  # ctr ignores every spec flag with --config
-    params: dict = {}
+    params: Dict[str, Any] = {}
     path = ctx.opt("blockio_config_file", "")
     if path:
         try:

@@ -84,9 +84,8 @@ def runcore_resolve_device(value: str, ctx: RunContext) -> Optional[Any]:
 def runcore_configure(ctx: RunContext) -> None:
     from runcore.api import UsageError
 
-    for key in (GPU_HOOK, GPU_APPLIERS):
-        if key in ctx.stash:
-            del ctx.stash[key]
+    ctx.stash.pop(GPU_HOOK, None)
+    ctx.stash.pop(GPU_APPLIERS, None)
     if ctx.uses_config_file or not ctx.is_set("gpus"):
         return
     ids = list(ctx.opt("gpus", ()) or ())

@@ -6,7 +6,6 @@ import os
 import uuid
 from typing import Any, Dict, Iterator, List, Tuple
 
-RUN_IMAGE_CMD = ["sleep", "1000"]
 UIDMAP = "0:100000:65536"
 GIDMAP = "0:100000:65536"
 MAPS = ["--uidmap", UIDMAP, "--gidmap", GIDMAP]

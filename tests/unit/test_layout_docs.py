@@ -1,0 +1,44 @@
+"""README's layout table and docs/architecture.md match the tree."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _table_paths(text: str, heading: str) -> list:
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    paths = []
+    for row in rows:
+        first_cell = row.split("|")[1]
+        paths += re.findall(r"`([^`]+)`", first_cell)
+    return paths
+
+
+def test_readme_layout_paths_exist():
+    paths = _table_paths((ROOT / "README.md").read_text(), "## Layout")
+    assert paths
+    paths = [p.replace("<name>", "seccomp") for p in paths]
+    missing = [p for p in paths if not (ROOT / p).exists() and not (ROOT / p[:-3]).is_dir()]
+    assert missing == []
+
+
+def test_readme_layout_covers_every_package_and_top_level_directory():
+    text = (ROOT / "README.md").read_text().split("## Layout", 1)[1]
+    packages = [p for p in (ROOT / "runcore").iterdir() if (p / "__init__.py").exists()]
+    top = [p for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
+           and p.name not in ("docs",) and not p.name.endswith(".egg-info")]
+    # a package may be named as the module it grew from (`runcore/x.py` -> `runcore/x/`)
+    missing = [p.relative_to(ROOT).as_posix() for p in [*packages, *top]
+               if not re.search(rf"`{re.escape(p.relative_to(ROOT).as_posix())}(/|\.py)", text)]
+    assert missing == []
+
+
+def test_architecture_names_existing_modules():
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    paths = _table_paths(text, "## Who owns what")
+    assert len(paths) > 15
+    missing = [p for p in paths if not (ROOT / p).exists() and not (ROOT / p[:-3]).is_dir()]
+    assert missing == []
