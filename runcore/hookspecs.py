@@ -36,7 +36,7 @@ prints ``plugin 'ID' failed in HOOK: Type: message`` (exit status 1), and cleans
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
 import pluggy
 
@@ -158,7 +158,9 @@ def runcore_spec_validate(spec: "SpecEditor", ctx: "RunContext") -> Optional[Lis
 
 
 @hookspec(firstresult=True)
-def runcore_resolve_device(value: str, ctx: "RunContext") -> Optional[Any]:
+def runcore_resolve_device(
+    value: str, ctx: "RunContext"
+) -> Optional[Callable[["SpecEditor"], None]]:
     """Resolve a ``--device`` value that is not a path on this host (a CDI name, say).
 
     :param value: the ``--device`` argument as given, e.g. ``vendor.com/gpu=0``.

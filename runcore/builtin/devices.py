@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Callable, List, Optional, Tuple, Union
 
 from runcore import hookimpl
 from runcore.context import StashKey
@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
 PLUGIN = "core.devices"
 
 #: A resolved ``--device``: ``(PLUGIN, host path)`` or ``(plugin id, apply(spec))``.
-Device = Tuple[str, Union[str, Callable[[Any], None]]]
+Device = Tuple[str, Union[str, Callable[["SpecEditor"], None]]]
 #: Every ``--device``, resolved while configuring, in command-line order.
 DEVICES = StashKey[List[Device]]()
 

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING
 
 from runcore import hookimpl
 from runcore.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from runcore.context import RunContext
+    from runcore.plugin.options import OptionRegistrar
+    from runcore.record import TaskInfo
 
 PLUGIN = "core.io"
 
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     if command != "run":
         return
     registrar.add("--rm", is_flag=True,
@@ -30,7 +35,7 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
+def runcore_configure(ctx: RunContext) -> None:
     if ctx.command != "run":
         return
     if ctx.opt("rm") and ctx.opt("detach"):
@@ -42,7 +47,7 @@ def runcore_configure(ctx: Any) -> None:
 
 
 @hookimpl
-def runcore_task_created(task: Any, ctx: Any) -> None:
+def runcore_task_created(task: TaskInfo, ctx: RunContext) -> None:
     if ctx.command == "run" and ctx.is_set("pid_file"):
         write_pid_file(ctx.options["pid_file"] or "", task.pid)
 

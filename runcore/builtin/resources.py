@@ -5,17 +5,22 @@ Flags: ``--cpus``, ``--cpu-shares``, ``--cpu-quota``, ``--cpu-period``,
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from runcore import hookimpl
 
+if TYPE_CHECKING:  # pragma: no cover
+    from runcore.context import RunContext
+    from runcore.plugin.options import OptionRegistrar
+    from runcore.spec_editor import SpecEditor
+
 PLUGIN = "core.resources"
 
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add("--cgroup", default=None,
                   help="Cgroup path (with systemd cgroups: slice:prefix:name).")
     registrar.add("--cpus", type=float, default=0.0, help="Set the CFS cpu quota.")
@@ -31,14 +36,14 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
+def runcore_configure(ctx: RunContext) -> None:
     from runcore.oci import check_cpu_flags
 
     check_cpu_flags(ctx.opt("cpus", 0.0), ctx.opt("cpu_quota", -1), ctx.opt("cpu_period", 0))
 
 
 @hookimpl
-def runcore_spec_resources(spec: Any, ctx: Any) -> None:
+def runcore_spec_resources(spec: SpecEditor, ctx: RunContext) -> None:
     from runcore import oci
 
     spec.apply(oci.apply_cpu_flags, ctx.opt("cpus", 0.0), ctx.opt("cpu_shares", 0),

@@ -6,6 +6,7 @@ objects handed in as entry points.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -219,3 +220,19 @@ def test_no_hand_written_loops_over_hook_implementations():
         if pattern.search(line)
     ]
     assert offenders == []
+
+
+def test_cli_lists_a_plugin_with_a_refused_marker_as_failed_and_keeps_working(tmp_path):
+    @hookimpl(tryfirst=True)
+    def runcore_spec_finish(spec: Any) -> None:
+        spec.set("hostname", "pushy")
+
+    plugins = {"pushy": SimpleNamespace(runcore_spec_finish=runcore_spec_finish)}
+    listing = run_cli(["plugins", "--json"], plugins=plugins)
+    assert listing.exit_code == 0, listing.stderr
+    (row,) = [r for r in json.loads(listing.stdout) if r["id"] == "pushy"]
+    assert row["status"] == "failed"
+    assert "plugin 'pushy': runcore_spec_finish is marked tryfirst" in row["reason"]
+    spec = run_cli(["spec", "--rootfs", str(tmp_path), "c1"], plugins=plugins)
+    assert spec.exit_code == 0, spec.stderr
+    assert '"hostname": "pushy"' not in spec.stdout
