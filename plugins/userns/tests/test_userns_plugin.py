@@ -259,14 +259,19 @@ def test_no_maps_no_change(ensure):
 
 
 def test_platform_uses_the_host_platform_chain_for_the_name(ensure, monkeypatch):
+    import runcore.api
     import runcore.images
 
     class HostImage:
         chain_id = "sha256:host-chain"
 
     seen = []
-    monkeypatch.setattr(runcore.images, "resolve_image",
-                        lambda client, ref: seen.append(ref) or HostImage())
+    def resolve(client, ref):
+        seen.append(ref)
+        return HostImage()
+
+    monkeypatch.setattr(runcore.images, "resolve_image", resolve)
+    monkeypatch.setattr(runcore.api, "resolve_image", resolve, raising=False)  # if cached
     request = prepare(configured(uidmap="0:1:1", gidmap="0:2:1", platform="linux/arm64"))
     assert seen == ["docker.io/library/rcbox:latest"]
     assert request.parent == "sha256:host-chain-1-2"
