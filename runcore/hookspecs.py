@@ -29,8 +29,8 @@ would change that order and are refused when the plugin is registered (it is the
 as failed, with the reason).
 
 Every hook takes keyword arguments only; a plugin may accept any subset of them.
-Errors a user can cause are raised as :class:`runcore.errors.UsageError` (or another
-:class:`runcore.errors.RuncoreError`); runcore prints them as one line and stops,
+Errors a user can cause are raised as :class:`runcore.api.UsageError` (or another
+:class:`runcore.api.RuncoreError`); runcore prints them as one line and stops,
 cleaning up whatever it created. Any other exception is a bug in the plugin: runcore
 prints ``plugin 'ID' failed in HOOK: Type: message`` (exit status 1), and cleans up.
 """
@@ -85,7 +85,7 @@ def runcore_configure(ctx: "RunContext") -> None:
         through its environment variable.
 
     Called once per command, after parsing and before connecting to containerd, for
-    every plugin. Raise :class:`runcore.errors.UsageError` for a bad value or a
+    every plugin. Raise :class:`runcore.api.UsageError` for a bad value or a
     conflicting combination. Computed values for later hooks go in ``ctx.stash`` under
     the plugin's own :class:`~runcore.context.StashKey`. The built-in plugins run first, so
     the typed facts (``ctx.uses_image``, ``ctx.config_spec``, ``ctx.platform``, ...) are
@@ -169,7 +169,7 @@ def runcore_resolve_device(
         in the mounts phase, in command-line order, with the change attributed to this plugin.
 
     Called during configure, once per such value; the first plugin (in call order) that
-    returns something wins. Raise :class:`runcore.errors.UsageError` for a value this
+    returns something wins. Raise :class:`runcore.api.UsageError` for a value this
     plugin owns but cannot resolve (unknown device, broken spec file).
     """
 
