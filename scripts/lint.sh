@@ -39,7 +39,7 @@ gate() {
 py_typed() {
     local missing=0 pkg
     for pkg in runcore plugins/*/runcore_* examples/*/runcore_*; do
-        [ -d "$pkg" ] || continue
+        [ -f "$pkg/__init__.py" ] || continue  # a package, not runcore_x.egg-info
         if [ ! -f "$pkg/py.typed" ]; then
             echo "$pkg/py.typed is missing (PEP 561 marker)" >&2
             missing=1
