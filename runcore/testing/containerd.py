@@ -7,7 +7,7 @@ daemon per version for the whole session::
 
     import sys, pathlib
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[N] / "tests"))
-    from support.fixtures import *  # noqa: F401,F403
+    from runcore.testing.containerd import *  # noqa: F401,F403
 
 Fixtures
 --------
