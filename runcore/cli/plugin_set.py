@@ -1,11 +1,12 @@
 """The plugin set of this process, built once from the command line and environment."""
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import click
 
-from runcore.plugin import loader, manager
+from runcore.errors import RuncoreError
+from runcore.plugin import diagnostics, loader, manager
 from runcore.plugin.commands import CommandRegistrar
 from runcore.plugin.options import RESERVED_FLAGS, OptionRegistrar
 
@@ -16,11 +17,14 @@ class PluginSet:
     def __init__(self, argv: Sequence[str], environ: Optional[Dict[str, str]] = None) -> None:
         from runcore import config
 
+        #: problems a diagnostic command reports instead of stopping on (see diagnostics)
+        self.problems: List[RuncoreError] = []
+        self.diagnostic = diagnostics.is_diagnostic(argv)
         self.policy = loader.Policy.from_environment(argv, environ)
-        self.config = config.load(environ)
+        self.config = diagnostics.attempt(self, lambda: config.load(environ), config.Config())
         self.config.apply_to_policy(self.policy)
         self.plugins = manager.build(self.policy)
-        self.config.check_required(self.plugins)
+        diagnostics.attempt(self, lambda: self.config.check_required(self.plugins), None)
         self._options: Dict[str, OptionRegistrar] = {}
         self._commands: Optional[CommandRegistrar] = None
 
@@ -46,6 +50,8 @@ class PluginSet:
                             + manager.explain_unavailable(self.plugins, pid)
                         ),
                     )
+            diagnostics.add_unavailable_flags(registrar, self.plugins)
+            diagnostics.remember_flags(self.plugins)
             self._options[command] = registrar
         return self._options[command]
 

@@ -15,6 +15,7 @@ import pluggy
 
 from runcore import hookspecs
 from runcore.plugin import loader
+from runcore.plugin.diagnostics import is_reserved_id
 from runcore.plugin.loader import PluginRecord, Policy
 
 #: Built-in plugins, in call order: id -> module implementing their hooks.
@@ -122,9 +123,9 @@ def build(policy: Policy, entry_points: Optional[Any] = None, builtins: bool = T
             rec.module = importlib.import_module(module_name)
             records.append(rec)
     for rec in loader.load(policy, entry_points):
-        if rec.id.startswith("core.") or rec.id == "core":
+        if is_reserved_id(rec.id):
             rec.status = loader.FAILED
-            rec.reason = "the id prefix 'core' is reserved for built-in plugins"
+            rec.reason = "the id 'core' and ids starting with 'core.' are reserved for built-in plugins"
             rec.module = None
         records.append(rec)
     for rec in records:

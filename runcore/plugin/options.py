@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List
 import click
 
 from runcore.errors import PluginError
+from runcore.plugin.diagnostics import clash_hint
 
 #: ctr flags that belong to first-party plugins: flag → plugin id.
 RESERVED_FLAGS: Dict[str, str] = {
@@ -75,12 +76,13 @@ class OptionRegistrar:
             if reserved_for and reserved_for != self.plugin_id:
                 raise PluginError(
                     f"flag {flag} of {self.owner_label} is reserved for the first-party "
-                    f"plugin {reserved_for!r}"
+                    f"plugin {reserved_for!r}", hint=clash_hint(self.plugin_id),
                 )
             taken = self.by_flag.get(flag)
             if taken is not None:
                 raise PluginError(
-                    f"flag {flag} is declared by both {taken.owner_label} and {self.owner_label}"
+                    f"flag {flag} is declared by both {taken.owner_label} and {self.owner_label}",
+                    hint=clash_hint(taken.plugin_id, self.plugin_id),
                 )
         if any(o.option.name == option.name for o in self.options):
             other = next(o for o in self.options if o.option.name == option.name)
