@@ -19,6 +19,7 @@ class PluginSet:
 
         #: problems a diagnostic command reports instead of stopping on (see diagnostics)
         self.problems: List[RuncoreError] = []
+        self.argv = list(argv)
         self.diagnostic = diagnostics.is_diagnostic(argv)
         self.policy = loader.Policy.from_environment(argv, environ)
         self.config = diagnostics.attempt(self, lambda: config.load(environ), config.Config())

@@ -13,7 +13,12 @@ from click.core import ParameterSource
 from runcore import context as ctxmod
 from runcore.cli.common import global_options
 from runcore.errors import UsageError
-from runcore.plugin.diagnostics import attempt, check_config_options, is_reserved_id
+from runcore.plugin.diagnostics import (
+    attempt,
+    check_config_options,
+    is_reserved_id,
+    problem_lines,
+)
 
 HELP = {
     "run": "Run a container: IMAGE|ROOTFS ID [COMMAND [ARG...]].",
@@ -47,7 +52,9 @@ def _make(command: str) -> click.Command:
     from runcore.cli.plugin_set import plugin_set
 
     pset = plugin_set()
-    registrar = pset.options(command)
+    registrar = attempt(pset, lambda: pset.options(command), None)
+    if registrar is None:  # root --help with a broken plugin set: say why instead
+        return click.Command(command, help=f"(unavailable: {problem_lines(pset)[-1]})")
     cfg = pset.config
     for warning in attempt(pset, lambda: check_config_options(pset), []):
         click.echo(f"runcore: warning: {warning}", err=True)

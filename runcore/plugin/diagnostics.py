@@ -167,6 +167,9 @@ def start(pset: "PluginSet") -> None:
     is a diagnostic command."""
     report(pset)
     gate(pset)
+    if pset.diagnostic and pset.problems and command_of(pset.argv) != "plugins":
+        for line in problem_lines(pset):  # --version, --help: still say what is wrong
+            sys.stderr.write(f"runcore: warning: {line}\n")
 
 
 # --------------------------------------------------------------------- unavailable flags
