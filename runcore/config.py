@@ -130,22 +130,33 @@ def config_files(environ: Optional[Dict[str, str]] = None) -> List[Path]:
     return files
 
 
+def _dotted_key(text: str) -> List[str]:
+    """``a."b.c".d`` -> ``["a", "b.c", "d"]`` (TOML's bare and quoted key parts)."""
+    return [m.group(1) or m.group(2) or m.group(3)
+            for m in re.finditer(r'\s*(?:"([^"]*)"|\'([^\']*)\'|([A-Za-z0-9_-]+))\s*(?:\.|$)', text)]
+
+
 def key_line(text: str, table: str, key: str) -> int:
-    """The 1-based line where ``key`` is defined in ``table`` ("" = top level) of the
-    TOML ``text``, or 0. tomllib reports no positions, so the text is scanned: table
-    headers switch the current table, and a ``key = ...`` (bare or quoted, possibly
-    dotted) at the start of a line in that table is the definition."""
-    current = ""
-    quoted = re.escape(key)
-    pattern = re.compile(rf"""^\s*(?:{quoted}|"{quoted}"|'{quoted}')\s*(?:=|\.)""")
+    """The 1-based line where ``key`` of ``table`` ("" = top level) is defined in the TOML
+    ``text``, or 0.
+
+    tomllib reports no positions, so the text is scanned: each table header and each
+    ``key = value`` line gives a full dotted path (``[plugins]`` + ``extra.x`` is
+    ``plugins.extra.x``); the first whose path starts with ``table.key`` is the line.
+    """
+    target = [*_dotted_key(table), key] if table else [key]
+    current: List[str] = []
     for number, line in enumerate(text.splitlines(), 1):
-        header = re.match(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$", line)
+        header = re.match(r"^\s*\[\[?(.+?)\]\]?\s*(?:#.*)?$", line)
         if header:
-            current = header.group(1).strip().strip('"').strip("'")
-            if current == key and table == "":
-                return number
-            continue
-        if current == table and pattern.match(line):
+            current = _dotted_key(header.group(1))
+            path = current
+        else:
+            assignment = re.match(r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_.\s-])+?)\s*=""", line)
+            if not assignment:
+                continue
+            path = current + _dotted_key(assignment.group(1))
+        if path[:len(target)] == target:
             return number
     return 0
 
