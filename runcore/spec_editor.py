@@ -105,7 +105,13 @@ class Change:
 
 
 class SpecEditor:
-    """The spec being built, with provenance."""
+    """The spec being built, with provenance.
+
+    :ivar owner: the id of the plugin whose hook is running; the core sets it before
+        each call, and every write is attributed to it.
+    :ivar changes: every write in order (path, owner, action), for debugging;
+        :meth:`explain` is the exact account of who owns what now.
+    """
 
     def __init__(self, spec: Optional[Dict[str, Any]] = None) -> None:
         self._spec: Dict[str, Any] = spec if spec is not None else {}

@@ -46,6 +46,12 @@ class OptionRegistrar:
 
     Plugins call :meth:`add`; the core binds the registrar to each plugin in turn with
     :meth:`bind` so ownership is recorded without the plugin having to say who it is.
+
+    :ivar command: the command being built: ``"run"``, ``"create"`` or ``"spec"``.
+    :ivar plugin_id: the plugin whose options are being added (set by the core).
+    :ivar owner_label: how messages name that plugin.
+    :ivar options: every option added so far, with its owner.
+    :ivar by_flag: flag (``"--hello-greeting"``) -> its registered option.
     """
 
     command: str
