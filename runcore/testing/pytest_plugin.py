@@ -65,14 +65,13 @@ def containerd_minor(bin_dir: str) -> Optional[str]:
 def use_containerd_bin(bin_dir: str) -> None:
     """Point the containerd fixtures at ``bin_dir`` (only that daemon version is used)."""
     minor = containerd_minor(bin_dir)
-    if minor is None:
-        os.environ.setdefault("RUNCORE_CONTAINERD_17_BIN", bin_dir)  # the skip names it
-        os.environ.setdefault("RUNCORE_CONTAINERD_VERSIONS", "1.7")
-        return
+    if minor is None:  # unusable: the skip (or failure) names the directory
+        minor = "1.7"
     os.environ[_BIN_VARIABLES[minor]] = bin_dir
-    if minor != "1.7":  # ctr, the oracle, comes from the 1.7 directory
-        os.environ.setdefault("RUNCORE_CONTAINERD_17_BIN", bin_dir)
-    os.environ.setdefault("RUNCORE_CONTAINERD_VERSIONS", minor)
+    if minor != "1.7" and not os.environ.get("RUNCORE_CONTAINERD_17_BIN"):
+        os.environ["RUNCORE_CONTAINERD_17_BIN"] = bin_dir  # ctr, the oracle, comes from 1.7's
+    if not os.environ.get("RUNCORE_CONTAINERD_VERSIONS"):
+        os.environ["RUNCORE_CONTAINERD_VERSIONS"] = minor
 
 
 def pytest_configure(config: Any) -> None:
