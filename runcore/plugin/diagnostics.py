@@ -24,7 +24,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from runcore.cli.plugin_set import PluginSet
@@ -120,9 +120,9 @@ def check_config_options(pset: "PluginSet") -> List[str]:
     options of run, create and spec; return warnings (raises for unknown names)."""
     from runcore import config
 
-    known = set()
+    known: Set[str] = set()
     for command in ("run", "create", "spec"):
-        known.update(o.option.name for o in pset.options(command).options)
+        known.update(o.option.name or "" for o in pset.options(command).options)
     return config.check_options(pset.config, known, inactive_options(pset.plugins))
 
 
@@ -227,10 +227,11 @@ def remember_flags(plugins: "Plugins") -> None:
     for rec in plugins.records:
         if rec.builtin or rec.status != loader.ACTIVE or not rec.flags:
             continue
-        entry = {"distribution": rec.dist, "version": rec.version, "flags": sorted(rec.flags)}
+        flags = set(rec.flags)
         old = cache.get(rec.id)
         if isinstance(old, dict) and (old.get("distribution"), old.get("version")) == (rec.dist, rec.version):
-            entry["flags"] = sorted(set(entry["flags"]) | set(old.get("flags") or []))
+            flags |= {f for f in old.get("flags") or [] if isinstance(f, str)}
+        entry = {"distribution": rec.dist, "version": rec.version, "flags": sorted(flags)}
         if old != entry:
             cache[rec.id] = entry
             changed = True
