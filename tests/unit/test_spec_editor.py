@@ -265,3 +265,44 @@ def json_copy(value):
     import json
 
     return json.loads(json.dumps(value))
+
+
+def test_cli_explain_is_exact_for_many_flags(tmp_path):
+    """``runcore spec --explain`` over a spec built by many flags and two plugins: every
+    printed path exists, every leaf that differs from the default spec has an owner."""
+    import importlib
+
+    from runcore.oci import defaults
+    from runcore.testing.harness import build_spec
+
+    plugins = {}
+    for pid in ("seccomp", "blockio"):
+        try:
+            plugins[pid] = importlib.import_module(f"runcore_{pid}")
+        except ImportError:  # pragma: no cover
+            pass
+    flags = ["--env", "A=1", "--cwd", "/x", "--tty", "--user", "0:0", "--hostname", "h",
+             "--mount", "type=bind,src=/tmp,dst=/mnt", "--read-only", "--privileged",
+             "--cap-add", "CAP_SYS_ADMIN", "--cap-drop", "CAP_CHOWN", "--memory-limit", "100",
+             "--cpus", "1", "--label", "a.b=c", "--device", "/dev/null", "--allow-new-privs",
+             "--rootfs-propagation", "shared", "--cgroup", "/x"]
+    if "seccomp" in plugins:
+        flags.append("--seccomp")
+    result, spec = build_spec(flags, plugins, command=("sh",))
+    assert result.exit_code == 0, result.stderr
+    base = defaults.default_unix_spec("default", "test-id")
+    base["linux"]["resources"]["devices"].extend(defaults.default_unix_devices())
+    from runcore.spec_editor import SpecEditor
+
+    ed = SpecEditor(spec.spec)  # only for its path parser below
+    from runcore.spec_editor import _at, _dotted, _keys, _MISSING
+
+    assert spec.provenance, "nothing explained"
+    for path, owners in spec.provenance.items():
+        assert owners, path
+        assert _at(ed.spec, _keys(path)) is not _MISSING, f"{path} is explained but absent"
+    owned = {_keys(p) for p in spec.provenance}
+    for keys, value in _leaves(spec.spec):
+        if _at(base, keys) == value:
+            continue
+        assert any(keys[:n] in owned for n in range(1, len(keys) + 1)), f"{_dotted(keys)} has no owner"
