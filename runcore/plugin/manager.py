@@ -146,7 +146,7 @@ def explain_unavailable(plugins: Plugins, plugin_id: str) -> str:
     rec = plugins.record(plugin_id)
     if rec is None:
         return f"plugin {plugin_id!r} is not installed (pip install runcore-{plugin_id})"
-    if rec.status == loader.DISABLED:
-        return f"{rec.label} is {rec.reason}"
-    return f"{rec.label} is {rec.status}: {rec.reason}"
+    from runcore.plugin.diagnostics import unavailable_reason
+
+    return unavailable_reason(rec)
 
