@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import importlib
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,24 +63,21 @@ def test_reference_answers_the_authors_questions():
 def test_builtin_and_first_party_writes_happen_in_the_owning_phase(monkeypatch, tmp_path):
     """Trace which phase writes which path for a spec using many flags at once."""
     from runcore import spec_editor, spec_fields
-    from runcore.plugin import manager
     from runcore.testing.harness import run_cli
 
-    phase = [None]
     writes = collections.defaultdict(set)
-    call_each = manager.Plugins.call_each
-
-    def traced_call_each(self, hook_name, on_turn=None, **kwargs):
-        phase[0] = hook_name
-        return call_each(self, hook_name, on_turn=on_turn, **kwargs)
-
     record = spec_editor.SpecEditor._record
 
     def traced_record(self, keys, action):
-        writes[phase[0]].add(".".join(keys))
+        # the phase is the hook implementation on the stack (hook impls carry its name)
+        frame, hook = sys._getframe(1), None
+        while frame is not None and hook is None:
+            if frame.f_code.co_name.startswith("runcore_spec_"):
+                hook = frame.f_code.co_name
+            frame = frame.f_back
+        writes[hook].add(".".join(keys))
         return record(self, keys, action)
 
-    monkeypatch.setattr(manager.Plugins, "call_each", traced_call_each)
     monkeypatch.setattr(spec_editor.SpecEditor, "_record", traced_record)
     plugins = {}
     for pid in ("seccomp", "blockio"):
