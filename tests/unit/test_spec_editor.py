@@ -306,3 +306,17 @@ def test_cli_explain_is_exact_for_many_flags(tmp_path):
         if _at(base, keys) == value:
             continue
         assert any(keys[:n] in owned for n in range(1, len(keys) + 1)), f"{_dotted(keys)} has no owner"
+
+
+def test_net_host_takes_over_hostname_env_on_purpose():
+    """core.network replaces a HOSTNAME= the user gave (as ctr does) with replace=True;
+    without it the no-silent-loss rule would refuse the run."""
+    import socket
+
+    from runcore.testing.harness import build_spec
+
+    result, spec = build_spec(["--env", "HOSTNAME=x", "--env", "B=1", "--net-host"], {}, command=("sh",))
+    assert result.exit_code == 0, result.stderr
+    env = spec.spec["process"]["env"]
+    assert f"HOSTNAME={socket.gethostname()}" in env and "HOSTNAME=x" not in env and "B=1" in env
+    assert "core.network" in spec.owners("process.env")
