@@ -20,11 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from runcore.testing.busybox_image import build_busybox_oci_archive
+from runcore.testing.daemon import discover_binaries, start_daemon
 
-from runcore.testing.busybox_image import build_busybox_oci_archive  # noqa: E402
-from runcore.testing.daemon import discover_binaries, start_daemon  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def timed(argv: list) -> float:
