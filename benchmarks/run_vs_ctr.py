@@ -23,7 +23,6 @@ from pathlib import Path
 from runcore.testing.busybox_image import build_busybox_oci_archive
 from runcore.testing.daemon import discover_binaries, start_daemon
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def timed(argv: list) -> float:
