@@ -24,7 +24,6 @@ from runcore.testing.busybox_image import build_busybox_oci_archive
 from runcore.testing.daemon import discover_binaries, start_daemon
 
 
-
 def timed(argv: list) -> float:
     start = time.perf_counter()
     r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
