@@ -95,6 +95,10 @@ class CommandContext:
     :ivar command: the sub-command (``"run"``, ``"create"``, ``"spec"``, ``"rm"``).
     :ivar container_id: the container the hook is about.
     :ivar stash: per-plugin values for this command (see :class:`StashKey`).
+    :ivar globals: the global options (``--address``, ``--namespace``, timeouts);
+        ``None`` in tests without a connection. Prefer :attr:`namespace` and
+        :meth:`client`.
+    :ivar plugins: the loaded plugin registry (the core's; plugins do not need it).
     """
 
     command: str
@@ -116,7 +120,9 @@ class CommandContext:
         return self.globals.client()
 
     def state(self, plugin_id: str) -> Dict[str, Any]:
-        """A scratch dict for ``plugin_id`` (kept for third-party plugins; new code uses
+        """A scratch dict private to ``plugin_id`` for this command: the same ``dict``
+        on every call, so a value stored in ``runcore_configure`` is there in the later
+        hooks (kept for third-party plugins; new code uses
         :attr:`stash`, whose keys cannot collide)."""
         return self._state.setdefault(plugin_id, {})
 
@@ -155,7 +161,12 @@ class RunContext(CommandContext):
 
     # ------------------------------------------------------------------ options
     def opt(self, name: str, default: Any = None) -> Any:
-        """The value of option ``name`` (its destination name), or ``default``."""
+        """The value of option ``name`` (its destination name, ``"hello_greeting"`` for
+        ``--hello-greeting``), or ``default`` when it is absent or ``None``.
+
+        ``ctx.opt(name, default)`` is what plugins use; ``ctx.options[name]`` is the raw
+        value (``None`` for an unset option without a default, ``()`` for an unset
+        ``multiple=True`` option)."""
         value = self.options.get(name, default)
         return default if value is None else value
 

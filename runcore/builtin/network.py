@@ -40,7 +40,9 @@ def runcore_spec_namespaces(spec: SpecEditor, ctx: RunContext) -> None:
     if ctx.opt("net_host"):
         spec.apply(oci.with_host_namespace, "network")
         env = spec.get("process.env") or []
-        spec.set("process.env", oci.replace_or_append(env, [f"HOSTNAME={oci.host_hostname()}"]))
+        # deliberate (as in ctr): the host's name replaces any HOSTNAME= from the image or --env
+        spec.set("process.env", oci.replace_or_append(env, [f"HOSTNAME={oci.host_hostname()}"]),
+                 replace=True)
     for value in ctx.opt("with_ns", ()):
         spec.apply(oci.with_ns, value)
     if ctx.opt("hostname"):

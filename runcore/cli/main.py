@@ -112,7 +112,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_terminated)
     try:
-        init_plugin_set(args, core_commands=CORE_COMMANDS)
+        from runcore.plugin import diagnostics
+
+        diagnostics.start(init_plugin_set(args, core_commands=CORE_COMMANDS))
         rv = cli.main(args=args, prog_name="runcore", standalone_mode=False)
     except ExitStatus as status:
         sys.exit(status.code)

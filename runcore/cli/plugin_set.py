@@ -4,11 +4,12 @@ options and commands the plugins contribute (built lazily, once per command)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Callable, Dict, Iterable, Iterator, Optional, Sequence, Set
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set
 
 import click
 
-from runcore.plugin import loader, manager
+from runcore.errors import RuncoreError
+from runcore.plugin import diagnostics, loader, manager
 from runcore.plugin.commands import CommandRegistrar
 from runcore.plugin.options import RESERVED_FLAGS, OptionRegistrar, ReservedFlag
 
@@ -24,11 +25,15 @@ class PluginSet:
     ) -> None:
         from runcore import config
 
+        #: problems a diagnostic command reports instead of stopping on (see diagnostics)
+        self.problems: List[RuncoreError] = []
+        self.argv = list(argv)
+        self.diagnostic = diagnostics.is_diagnostic(argv)
         self.policy = loader.Policy.from_environment(argv, environ)
-        self.config = config.load(environ)
+        self.config = diagnostics.attempt(self, lambda: config.load(environ), config.Config())
         self.config.apply_to_policy(self.policy)
         self.registry = manager.build(self.policy)
-        self.config.check_required(self.registry)
+        diagnostics.attempt(self, lambda: self.config.check_required(self.registry), None)
         self.core_commands = tuple(core_commands)
         self._options: Dict[str, OptionRegistrar] = {}
         self._commands: Optional[CommandRegistrar] = None
@@ -60,6 +65,8 @@ class PluginSet:
             for reserved in RESERVED_FLAGS:
                 if reserved.flag not in registrar.by_flag:
                     registrar.add_stand_in(reserved, self._refusal(reserved))
+            diagnostics.add_unavailable_flags(registrar, self.registry)
+            diagnostics.remember_flags(self.registry)
             self._options[command] = registrar
         return self._options[command]
 

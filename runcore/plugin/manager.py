@@ -44,6 +44,7 @@ import pluggy
 from runcore import hookspecs
 from runcore.errors import PluginError, PluginFailed, RuncoreError
 from runcore.plugin import loader
+from runcore.plugin.diagnostics import is_reserved_id
 from runcore.plugin.loader import PluginInfo, Policy
 
 #: Built-in plugins, in call order: id -> module implementing their hooks.
@@ -239,9 +240,11 @@ def build(
                 )
             )
     for info in sorted(loader.load(policy, entry_points), key=lambda i: i.id):
-        if info.id.startswith("core.") or info.id == "core":
+        if is_reserved_id(info.id):
             info.status = loader.FAILED
-            info.reason = "the id prefix 'core' is reserved for built-in plugins"
+            info.reason = (
+                "the id 'core' and ids starting with 'core.' are reserved for built-in plugins"
+            )
             info.module = None
         infos.append(info)
     for info in reversed(infos):  # pluggy calls the last registered first
@@ -255,9 +258,9 @@ def explain_unavailable(registry: PluginRegistry, plugin_id: str) -> str:
     info = registry.info(plugin_id)
     if info is None:
         return f"plugin {plugin_id!r} is not installed (pip install runcore-{plugin_id})"
-    if info.status == loader.DISABLED:
-        return f"{info.label} is {info.reason}"
-    return f"{info.label} is {info.status}: {info.reason}"
+    from runcore.plugin.diagnostics import unavailable_reason
+
+    return unavailable_reason(info)
 
 
 __all__ = [

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import click
 
 from runcore.errors import PluginError
+from runcore.plugin.diagnostics import clash_hint
 
 #: How a reserved flag takes its value.
 FLAG = "flag"  # a boolean switch: ``--seccomp``
@@ -78,6 +79,12 @@ class OptionRegistrar:
 
     Plugins call :meth:`add`; the core binds the registrar to each plugin in turn with
     :meth:`bind` so ownership is recorded without the plugin having to say who it is.
+
+    :ivar command: the command being built: ``"run"``, ``"create"`` or ``"spec"``.
+    :ivar plugin_id: the plugin whose options are being added (set by the core).
+    :ivar owner_label: how messages name that plugin.
+    :ivar options: every option added so far, with its owner.
+    :ivar by_flag: flag (``"--hello-greeting"``) -> its registered option.
     """
 
     command: str
@@ -108,12 +115,14 @@ class OptionRegistrar:
             if reserved is not None and reserved.plugin_id != self.plugin_id:
                 raise PluginError(
                     f"flag {flag} of {self.owner_label} is reserved for the first-party "
-                    f"plugin {reserved.plugin_id!r}"
+                    f"plugin {reserved.plugin_id!r}",
+                    hint=clash_hint(self.plugin_id),
                 )
             taken = self.by_flag.get(flag)
             if taken is not None:
                 raise PluginError(
-                    f"flag {flag} is declared by both {taken.owner_label} and {self.owner_label}"
+                    f"flag {flag} is declared by both {taken.owner_label} and {self.owner_label}",
+                    hint=clash_hint(taken.plugin_id, self.plugin_id),
                 )
         if any(o.option.name == option.name for o in self.options):
             other = next(o for o in self.options if o.option.name == option.name)

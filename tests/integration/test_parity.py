@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from support.parity import compare, diff, remove_ctr_container
+from runcore.testing.parity import compare, diff, remove_ctr_container
 
 pytestmark = pytest.mark.containerd
 
@@ -140,7 +140,7 @@ def test_record_parity_config_file(containerd, namespace, tmp_path):
     rc = containerd.runcore("create", "--config", str(path), "--label", "k=v", "--env", "IGNORED=1",
                             f"rc-{n}", namespace=namespace, check=False)
     try:
-        from support.parity import _info
+        from runcore.testing.parity import _info
 
         a, _ = _info(containerd, namespace, f"ctr-{n}")
         b, _ = _info(containerd, namespace, f"rc-{n}")

@@ -11,7 +11,7 @@ import pytest
 
 from profile_cases import CHECK_ERRORS, DECODE_CASES, DECODE_ERRORS, REFUSED_BY_CHECK
 
-parity = pytest.importorskip("support.parity", reason="the project's parity helper is missing")
+from runcore.testing import parity  # noqa: E402
 
 pytestmark = pytest.mark.containerd
 

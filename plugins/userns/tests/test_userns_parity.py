@@ -14,7 +14,7 @@ import pytest
 
 from userns_support import MAPS, differences, remapped, remove_remapped, snapshot_tree
 
-parity = pytest.importorskip("support.parity", reason="the project's parity helper is missing")
+from runcore.testing import parity  # noqa: E402
 
 pytestmark = pytest.mark.containerd
 

@@ -110,7 +110,7 @@ def build_special_image(path) -> Tuple[str, str]:
     import io
     import tarfile
 
-    from support import busybox_image as bb
+    from runcore.testing import busybox_image as bb
 
     def info(name, type_=tarfile.REGTYPE, mode=0o644, uid=0, gid=0, size=0, linkname="", pax=None):
         ti = tarfile.TarInfo(name)

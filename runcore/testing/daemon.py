@@ -134,7 +134,8 @@ def discover_binaries() -> Dict[str, Optional[Binaries]]:
             found[version] = None
             continue
         full = _probe_version(containerd)
-        if not full.startswith(expected):
+        # a directory named explicitly may hold any release of that minor version
+        if not full.startswith(f"{version}." if os.environ.get(env) else expected):
             found[version] = None
             continue
         found[version] = Binaries(version, bin_dir, containerd, ctr, shim, full)
@@ -150,7 +151,8 @@ def missing_reason(binaries: Dict[str, Optional[Binaries]], version: str) -> Opt
             env, default, expected = BINARY_DIRS[v]
             return (
                 f"containerd {expected} not found in {os.environ.get(env) or default} "
-                f"(containerd, ctr, containerd-shim-runc-v2; run scripts/bootstrap.sh)"
+                f"(containerd, ctr, containerd-shim-runc-v2; set {env} or pytest's "
+                f"runcore_containerd_bin, or run runcore's scripts/bootstrap.sh)"
             )
     if shutil.which("runc") is None:
         return "runc not found in PATH (apt-get install runc)"

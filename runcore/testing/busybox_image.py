@@ -18,7 +18,7 @@ Two archive layouts are supported:
 
 Usage::
 
-    from support.busybox_image import build_busybox_oci_archive
+    from runcore.testing.busybox_image import build_busybox_oci_archive
     info = build_busybox_oci_archive(tmp_path / "rcbox.tar")
     info.name, info.manifest_digest, info.config_digest, info.chain_id
 """

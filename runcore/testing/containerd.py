@@ -7,7 +7,7 @@ daemon per version for the whole session::
 
     import sys, pathlib
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[N] / "tests"))
-    from support.fixtures import *  # noqa: F401,F403
+    from runcore.testing.containerd import *  # noqa: F401,F403
 
 Fixtures
 --------
@@ -145,7 +145,7 @@ def _daemon(version: str, binaries: Dict[str, Optional[Binaries]]) -> Daemon:
             f"\nrunning containerd {version} died (exit {daemon.proc.returncode}); starting a new one. "
             f"Log {daemon.log}:\n{daemon.log_tail(20)}\n"
         )
-        warnings.warn(f"containerd {version} died during the session (see {daemon.log})", RuntimeWarning)
+        warnings.warn(f"containerd {version} died during the session (see {daemon.log})", RuntimeWarning, stacklevel=2)
         os.environ["RUNCORE_KEEP_DAEMON_DIR"] = "1"  # keep its log for a post-mortem
         daemon.stop()
         daemon = None
