@@ -8,11 +8,12 @@ undoes it, so an error leaves nothing behind in containerd.
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from runcore.context import RunContext
 from runcore.errors import AlreadyExists, NotFound, UsageError
@@ -62,7 +63,6 @@ def build_spec(ctx: RunContext) -> SpecEditor:
     """Run the spec phases over the default spec (or the ``--config`` file)."""
     from runcore.oci import defaults
 
-    plugins = _plugins(ctx)
     config_spec = ctx.state("core.image").get("config_spec")
     if config_spec is not None:
         editor = SpecEditor(json.loads(json.dumps(config_spec)))
@@ -71,6 +71,14 @@ def build_spec(ctx: RunContext) -> SpecEditor:
         editor = SpecEditor(defaults.default_unix_spec(ctx.namespace, ctx.container_id))
         editor.spec["linux"]["resources"]["devices"].extend(defaults.default_unix_devices())
         phases = SPEC_PHASES
+
+    _run_phases(editor, ctx, phases)
+    return editor
+
+
+def _run_phases(editor: SpecEditor, ctx: RunContext, phases: Sequence[str]) -> None:
+    """Run ``phases`` over ``editor`` (attributing each write), then the validation."""
+    plugins = _plugins(ctx)
 
     def turn(rec: Any) -> None:
         editor.owner = rec.id
@@ -84,6 +92,21 @@ def build_spec(ctx: RunContext) -> SpecEditor:
             problems.append(f"{rec.id}: {problem}")
     if problems:
         raise UsageError("invalid spec: " + "; ".join(problems))
+
+
+def edit_spec(spec: Dict[str, Any], ctx: RunContext) -> SpecEditor:
+    """Run ``runcore_configure``, every spec phase and the validation over an existing spec.
+
+    For callers that get a container's spec from elsewhere instead of building it (the
+    NRI plugin receives each CRI container's spec from containerd). Nothing is resolved,
+    prepared or created, so ``ctx.image`` and ``ctx.rootfs`` stay ``None`` and the
+    snapshot, record and task hooks are not called. ``spec`` itself is not changed: the
+    result is the returned editor's ``spec``, and ``editor.changes``/``explain()`` say
+    which plugin wrote which path. Raises what the hooks raise (``UsageError``, ...).
+    """
+    configure(ctx)
+    editor = SpecEditor(copy.deepcopy(spec))
+    _run_phases(editor, ctx, SPEC_PHASES)
     return editor
 
 
