@@ -184,7 +184,8 @@ def serve(socket_path: str, name: str, index: str, prefix: str, log_format: str,
     except OptionError as exc:
         raise UsageError(str(exc)[len("runcore: "):]) from None
     best_effort = read_best_effort(config_files())
-    service = PluginService(pset, options, best_effort, log.decision)
+    service = PluginService(pset, options, best_effort, log.decision,
+                            lambda what, detail: log.event("info", what, runtime=detail))
     problem = warm_up(service)
     if problem:
         raise UsageError(f"the plugin set fails on an empty container: {problem[len('runcore: '):]}")

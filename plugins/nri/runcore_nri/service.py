@@ -81,11 +81,13 @@ class PluginService:
     """
 
     def __init__(self, plugin_set: Any, options: AnnotationOptions, best_effort: Sequence[str],
-                 record: Callable[[Decision], None]) -> None:
+                 record: Callable[[Decision], None],
+                 on_event: Optional[Callable[[str, str], None]] = None) -> None:
         self.plugin_set = plugin_set
         self.options = options
         self.best_effort = list(best_effort)
         self.record = record
+        self.on_event = on_event or (lambda _method, _detail: None)
 
     # ------------------------------------------------------------------ dispatch
     def handle(self, service: str, method: str, payload: bytes, timeout: float
@@ -95,8 +97,13 @@ class PluginService:
         if service != PLUGIN_SERVICE:
             return b"", ttrpc.UNIMPLEMENTED, f"service {service}"
         if method == "Configure":
+            request = pb.ConfigureRequest.FromString(payload)
+            self.on_event("configured", f"{request.runtime_name} {request.runtime_version}")
             return pb.ConfigureResponse(events=EVENT_MASK).SerializeToString(), ttrpc.OK, ""
         if method == "Synchronize":
+            request = pb.SynchronizeRequest.FromString(payload)
+            self.on_event("synchronized", f"{len(request.pods)} pods, "
+                                          f"{len(request.containers)} containers")
             return pb.SynchronizeResponse().SerializeToString(), ttrpc.OK, ""
         if method == "CreateContainer":
             request = pb.CreateContainerRequest.FromString(payload)
