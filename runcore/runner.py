@@ -102,11 +102,24 @@ def edit_spec(spec: Dict[str, Any], ctx: RunContext) -> SpecEditor:
     prepared or created, so ``ctx.image`` and ``ctx.rootfs`` stay ``None`` and the
     snapshot, record and task hooks are not called. ``spec`` itself is not changed: the
     result is the returned editor's ``spec``, and ``editor.changes``/``explain()`` say
-    which plugin wrote which path. Raises what the hooks raise (``UsageError``, ...).
+    which plugin wrote which path. Raises what the hooks raise (``UsageError``, ...);
+    any other exception from a hook becomes a ``PluginError`` naming the plugin.
     """
-    configure(ctx)
+    from runcore.errors import PluginError, RuncoreError
+    from runcore.plugin.loader import one_line
+
     editor = SpecEditor(copy.deepcopy(spec))
-    _run_phases(editor, ctx, SPEC_PHASES)
+
+    def turn(rec: Any) -> None:
+        editor.owner = rec.id
+
+    try:
+        _plugins(ctx).call_each("runcore_configure", on_turn=turn, ctx=ctx)
+        _run_phases(editor, ctx, SPEC_PHASES)
+    except RuncoreError:
+        raise
+    except Exception as exc:  # a broken plugin: name it (the CLI would say "internal error")
+        raise PluginError(f"plugin {editor.owner!r} failed: {one_line(exc)}") from exc
     return editor
 
 

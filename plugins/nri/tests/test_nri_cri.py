@@ -35,3 +35,210 @@ def test_core_flags_from_pod_annotation_reach_spec_and_cgroup(cri_daemon, serve,
     assert decision["decision"] == "adjusted"
     assert decision["plugins"] == ["core.resources"]
     assert decision["fields"] == ["memory.limit", "cpu.shares"]
+
+
+def _only_sandbox_left(daemon, pod_id):
+    """After a refused creation only the pod's sandbox container exists in k8s.io."""
+    assert daemon.lines("containers", "ls", "-q", namespace="k8s.io") == [pod_id]
+
+
+def test_distro_default_applies_to_unannotated_pod_and_lock_refuses(cri_daemon, serve, pods, tmp_path):
+    from cri import CRIError
+
+    server = serve('locked = ["memory-limit"]\n\n[defaults]\nmemory-limit = 33554432\n')
+    pod = pods.run_pod("plain")
+    plain = pod.create("plain")
+    assert stored_spec(cri_daemon, plain)["linux"]["resources"]["memory"]["limit"] == 33554432
+    (decision,) = server.decisions("plain")
+    assert decision["fields"] == ["memory.limit"] and decision["options"] == []
+
+    same = pods.run_pod("same", {"runcore.io/memory-limit": "33554432"})
+    assert stored_spec(cri_daemon, same.create("same"))["linux"]["resources"]["memory"]["limit"] == 33554432
+
+    locked = pods.run_pod("locked", {"runcore.io/memory-limit": "67108864"})
+    with pytest.raises(CRIError) as err:
+        locked.create("locked")
+    config = tmp_path / "runcore-0.toml"
+    assert f"runcore: option 'memory-limit' is locked by {config} (from annotation runcore.io/memory-limit)" \
+        in err.value.details
+    assert pods.cri.containers(locked.id) == []
+    (refused,) = server.decisions("locked")
+    assert refused["decision"] == "refused" and "is locked by" in refused["error"]
+
+
+def test_seccomp_by_annotation_is_refused_unless_best_effort(cri_daemon, serve, pods):
+    from cri import CRIError
+
+    server = serve()
+    pod = pods.run_pod("seccomp", {"runcore.io/seccomp": "true"})
+    with pytest.raises(CRIError) as err:
+        pod.create("confined")
+    assert ("runcore: plugin 'seccomp' set linux.seccomp, which cannot be expressed through NRI "
+            "v0.6.1 (containerd 1.7)") in err.value.details
+    _only_sandbox_left(cri_daemon, pod.id)
+    assert server.decisions("confined")[0]["decision"] == "refused"
+    assert server.stop() == 0
+
+    server = serve('[nri]\nbest_effort = ["seccomp"]\n')
+    created = pod.create("best-effort")
+    assert "seccomp" not in stored_spec(cri_daemon, created)["linux"]
+    (decision,) = server.decisions("best-effort")
+    assert decision["decision"] == "unchanged"
+    assert decision["dropped"] == ["linux.seccomp (seccomp)"]
+
+
+def test_bad_annotation_value_gives_the_cli_error_and_leaves_nothing(cri_daemon, serve, pods, tmp_path):
+    import subprocess
+    import sys
+
+    from cri import CRIError
+
+    server = serve()
+    pod = pods.run_pod("bad", {"runcore.io/memory-limit": "lots"})
+    with pytest.raises(CRIError) as err:
+        pod.create("bad")
+    cli = subprocess.run([sys.executable, "-m", "runcore", "spec", "--memory-limit", "lots",
+                          "--rootfs", str(tmp_path), "x"], capture_output=True, text=True)
+    assert cli.returncode == 1
+    cli_message = cli.stderr.strip().split(" (see ")[0]  # the CLI adds its --help hint
+    assert cli_message == "runcore: Invalid value for '--memory-limit': 'lots' is not a valid integer range."
+    assert f"{cli_message} (from annotation runcore.io/memory-limit)" in err.value.details
+    assert "\n" not in err.value.details
+    assert pods.cri.containers(pod.id) == []
+    _only_sandbox_left(cri_daemon, pod.id)
+    unknown = pods.run_pod("unknown", {"runcore.io/memory-limt": "1"})
+    with pytest.raises(CRIError) as err:
+        unknown.create("unknown")
+    assert "runcore: No such option: --memory-limt (from annotation runcore.io/memory-limt)" \
+        in err.value.details
+    assert [d["decision"] for d in server.decisions()] == ["refused", "refused"]
+
+
+CDI_SPEC = """\
+cdiVersion: "0.5.0"
+kind: example.com/dev
+devices:
+  - name: one
+    containerEdits:
+      env: [CDI_ONE=hello]
+      deviceNodes:
+        - path: /dev/example-null
+          hostPath: /dev/null
+      mounts:
+        - hostPath: {shared}
+          containerPath: /cdi-mnt
+          options: [rbind, ro]
+      hooks:
+        - hookName: createRuntime
+          path: /bin/sh
+          args: [sh, -c, "cat > {marker}"]
+"""
+
+
+def test_cdi_device_from_annotation_becomes_plain_adjustments(cri_daemon, serve, pods, tmp_path):
+    cdi = tmp_path / "cdi"
+    cdi.mkdir()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "hello.txt").write_text("from the host\n")
+    marker = tmp_path / "cdi-hook-ran"
+    (cdi / "example.yaml").write_text(CDI_SPEC.format(shared=shared, marker=marker))
+    server = serve(f'[defaults]\nnvidia-cdi-spec-dirs = "{cdi}"\n')
+    pod = pods.run_pod("cdi", {"runcore.io/device": "example.com/dev=one"})
+    container = pod.create("gpu")
+    spec = stored_spec(cri_daemon, container)
+    assert {"path": "/dev/example-null", "type": "c", "major": 1, "minor": 3} .items() <= \
+        next(d for d in spec["linux"]["devices"] if d["path"] == "/dev/example-null").items()
+    assert any(m["destination"] == "/cdi-mnt" and m["source"] == str(shared) for m in spec["mounts"])
+    assert "CDI_ONE=hello" in spec["process"]["env"]
+    assert spec["hooks"]["createRuntime"][-1]["path"] == "/bin/sh"
+    pods.cri.start_container(container)
+    assert marker.exists() and json.loads(marker.read_text())["id"] == container
+    out = pods.cri.exec_sync(container, ["sh", "-c", "test -c /dev/example-null && echo node-ok; "
+                                         "echo $CDI_ONE; cat /cdi-mnt/hello.txt"])
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout.decode().splitlines() == ["node-ok", "hello", "from the host"]
+    (decision,) = server.decisions("gpu")
+    assert decision["plugins"] == ["nvidia"]
+    assert set(decision["fields"]) == {"env[CDI_ONE]", "mounts[/cdi-mnt]", "hooks.createRuntime+1",
+                                       "devices[/dev/example-null]"}
+
+
+def test_third_party_plugin_rlimits_and_oci_hook(cri_daemon, serve, pods, tmp_path):
+    marker = tmp_path / "hook-state.json"
+    server = serve()
+    pod = pods.run_pod("thirdparty", {"runcore.io/nritest-nofile": "512",
+                                      "runcore.io/nritest-hook-file": str(marker)})
+    container = pod.create("limited")
+    spec = stored_spec(cri_daemon, container)
+    assert {"type": "RLIMIT_NOFILE", "hard": 512, "soft": 512} in spec["process"]["rlimits"]
+    pods.cri.start_container(container)
+    assert json.loads(marker.read_text())["id"] == container
+    out = pods.cri.exec_sync(container, ["sh", "-c", "ulimit -n; ulimit -Hn"])
+    assert out.stdout.decode().split() == ["512", "512"]
+    (decision,) = server.decisions("limited")
+    assert decision["plugins"] == ["nritest"]
+    assert decision["fields"] == ["hooks.createRuntime+1", "rlimits[RLIMIT_NOFILE]"]
+
+
+def test_hanging_or_crashing_plugin_fails_only_its_container(cri_daemon, serve, pods):
+    from cri import CRIError
+
+    server = serve()
+    slow = pods.run_pod("slow", {"runcore.io/nritest-sleep": "5"})
+    with pytest.raises(CRIError) as err:
+        slow.create("slow")
+    assert "runcore: the plugins did not finish within 1.50s" in err.value.details
+    crash = pods.run_pod("crash", {"runcore.io/nritest-crash": "true"})
+    with pytest.raises(CRIError) as err:
+        crash.create("crash")
+    assert ("runcore: plugin 'nritest' failed: RuntimeError: nritest crashed on purpose"
+            in err.value.details)
+    fine = pods.run_pod("fine", {"runcore.io/memory-limit": "67108864"})
+    container = fine.create("fine")  # the slow plugin is still sleeping in its thread
+    assert stored_spec(cri_daemon, container)["linux"]["resources"]["memory"]["limit"] == 67108864
+    assert [d["decision"] for d in server.decisions()] == ["refused", "refused", "adjusted"]
+    assert "connection lost" not in "\n".join(server.lines)
+
+
+def test_two_pods_created_concurrently(cri_daemon, serve, pods):
+    from concurrent.futures import ThreadPoolExecutor
+
+    server = serve()
+
+    def make(limit):
+        pod = pods.run_pod(f"conc-{limit}", {"runcore.io/memory-limit": str(limit)})
+        return limit, pod.create(f"conc-{limit}")
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(make, [33554432, 67108864]))
+    for limit, container in results:
+        assert stored_spec(cri_daemon, container)["linux"]["resources"]["memory"]["limit"] == limit
+    assert sorted(d["container"] for d in server.decisions()) == ["conc-33554432", "conc-67108864"]
+
+
+def test_containerd_restart_then_next_pod_still_adjusted(cri_daemon, serve, pods):
+    server = serve()
+    before = len(server.lines)
+    cri_daemon.restart()
+    server.wait_for(lambda line: '"connection lost; reconnecting"' in line, start=before)
+    server.wait_for(lambda line: '"synchronized"' in line, start=before)
+    import time
+
+    time.sleep(0.3)
+    pod = pods.run_pod("after-restart", {"runcore.io/cpu-shares": "300"})
+    container = pod.create("after")
+    assert stored_spec(cri_daemon, container)["linux"]["resources"]["cpu"]["shares"] == 300
+
+
+def test_sigterm_unregisters_and_exits_zero_text_log(cri_daemon, serve, pods):
+    server = serve(log_format="text")
+    pod = pods.run_pod("text", {"runcore.io/memory-limit": "67108864"})
+    pod.create("text")
+    line = server.wait_for(lambda l: "info: container" in l)
+    assert "container=text" in line and "decision=adjusted" in line and "fields=memory.limit" in line
+    assert server.stop() == 0
+    assert "info: unregistered; exiting" in server.lines[-1]
+    other = pods.run_pod("unadjusted", {"runcore.io/memory-limit": "67108864"})
+    container = other.create("unadjusted")  # containerd forgot the plugin: no adjustment
+    assert "limit" not in stored_spec(cri_daemon, container)["linux"]["resources"].get("memory", {})
