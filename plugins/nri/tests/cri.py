@@ -244,3 +244,21 @@ def build_pause_archive(source: Path, target: Path, name: str,
     return target
 
 
+
+
+def restart_daemon(daemon: Any, client: CRI, timeout: float = 60) -> None:
+    """Restart a CRI/NRI daemon in place and wait until CRI serves again (containerd
+    answers "server is not initialized yet" for a moment after it is up)."""
+    import time
+
+    daemon.restart()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.pods()
+            if os.path.exists(daemon.nri_socket):
+                return
+        except CRIError as exc:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"CRI not ready {timeout}s after restart: {exc}") from None
+        time.sleep(0.1)

@@ -218,9 +218,11 @@ def test_two_pods_created_concurrently(cri_daemon, serve, pods):
 
 
 def test_containerd_restart_then_next_pod_still_adjusted(cri_daemon, serve, pods):
+    from cri import restart_daemon
+
     server = serve()
     before = len(server.lines)
-    cri_daemon.restart()
+    restart_daemon(cri_daemon, pods.cri)
     server.wait_for(lambda line: '"connection lost; reconnecting"' in line, start=before)
     server.wait_for(lambda line: '"synchronized"' in line, start=before)
     import time
@@ -242,3 +244,36 @@ def test_sigterm_unregisters_and_exits_zero_text_log(cri_daemon, serve, pods):
     other = pods.run_pod("unadjusted", {"runcore.io/memory-limit": "67108864"})
     container = other.create("unadjusted")  # containerd forgot the plugin: no adjustment
     assert "limit" not in stored_spec(cri_daemon, container)["linux"]["resources"].get("memory", {})
+
+
+def test_blockio_class_is_passed_by_name(cri_daemon, serve, pods, tmp_path):
+    """The blockio plugin's class travels as NRI's class *name*; containerd resolves it
+    with its own class file: refused while containerd has none, applied once it loads
+    the same file."""
+    from cri import CRIError, restart_daemon
+
+    classes = tmp_path / "blockio.yaml"
+    classes.write_text("Classes:\n  gold:\n    - Weight: 400\n")
+    server = serve(f'[defaults]\nblockio-config-file = "{classes}"\n')
+    pod = pods.run_pod("blockio", {"runcore.io/blockio-class": "gold"})
+    with pytest.raises(CRIError) as err:
+        pod.create("without")
+    assert ('failed to adjust BlockIO class in OCI Spec: no OCI BlockIO parameters for class "gold"'
+            in err.value.details)
+    assert server.decisions("without")[0]["fields"] == ["blockio_class"]
+    config = open(cri_daemon.config_path).read()
+    try:
+        with open(cri_daemon.config_path, "a") as fh:
+            fh.write(f'  [plugins."io.containerd.service.v1.tasks-service"]\n'
+                     f'    blockio_config_file = "{classes}"\n')
+        before = len(server.lines)
+        restart_daemon(cri_daemon, pods.cri)
+        server.wait_for(lambda line: '"synchronized"' in line, start=before)
+        import time
+
+        time.sleep(0.3)
+        container = pod.create("with")
+        assert stored_spec(cri_daemon, container)["linux"]["resources"]["blockIO"] == {"weight": 400}
+    finally:
+        open(cri_daemon.config_path, "w").write(config)
+        restart_daemon(cri_daemon, pods.cri)
