@@ -229,10 +229,13 @@ class _Differ:
                 self.adj.fields.append("blockio_class")
             else:
                 self.refuse("linux.resources.blockIO", "set")
-        for res in (old_res, new_res):
-            for key in ("memory", "cpu"):
-                if key in res and not res[key]:
-                    del res[key]
+        for key in ("memory", "cpu"):  # emptied by the above on both sides: nothing left
+            if not old_res.get(key) and not new_res.get(key):
+                old_res.pop(key, None)
+                new_res.pop(key, None)
+            else:
+                old_res.setdefault(key, {})
+                new_res.setdefault(key, {})
 
     def linux_misc(self) -> None:
         old_cg = self.pop(self.old, "linux", "cgroupsPath")
