@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -277,3 +278,22 @@ def test_blockio_class_is_passed_by_name(cri_daemon, serve, pods, tmp_path):
     finally:
         open(cri_daemon.config_path, "w").write(config)
         restart_daemon(cri_daemon, pods.cri)
+
+
+@pytest.mark.parametrize("containerd", ["1.6"], indirect=True)
+def test_serve_against_containerd_16_says_it_has_no_nri(containerd, tmp_path):
+    """The shared 1.6 test daemon: no NRI socket, and serve says why instead of waiting."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    r = subprocess.run([sys.executable, "-m", "runcore", "--address", containerd.address, "nri",
+                        "serve", "--socket", str(tmp_path / "nri.sock")],
+                       capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "RUNCORE_CONFIG": str(config)})
+    assert r.returncode == 1
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"runcore: containerd {containerd.full_version} at {containerd.address} "
+                           "has no NRI plugin socket")
+    assert "needs containerd 1.7 or later with NRI enabled" in last
