@@ -30,13 +30,17 @@ CONTAINER_MARK = ".container."
 #: under NRI, when nobody set them, they take this value, which changes nothing.
 NEUTRAL: Dict[str, Any] = {"cpu_shares": 0}
 
-#: Options that only affect hooks NRI does not call (CRI makes the snapshot, record
-#: and task itself): refused when an annotation names them.
-NOT_UNDER_NRI = frozenset({
-    "snapshotter", "snapshotter_label", "platform", "rootfs", "config", "runtime",
-    "runtime_config_path", "runc_binary", "runc_root", "runc_systemd_cgroup", "sandbox",
-    "label", "uidmap", "gidmap", "remap_labels", "cni", "tty",
-})
+#: Options refused when an annotation names them, and why: they act on what CRI makes
+#: itself (snapshot, container record, runtime, task, network) through hooks NRI does
+#: not call, or need the image's files, which NRI does not show.
+NOT_UNDER_NRI: Dict[str, str] = {
+    **{name: "CRI creates the snapshot, container record and task itself" for name in (
+        "snapshotter", "snapshotter_label", "platform", "rootfs", "config", "runtime",
+        "runtime_config_path", "runc_binary", "runc_root", "runc_systemd_cgroup", "sandbox",
+        "label", "uidmap", "gidmap", "remap_labels", "tty")},
+    "cni": "CRI sets up the pod's network itself",
+    "user": "resolving a user needs the image's files, which NRI does not show",
+}
 
 #: Source recorded for a value that came from an annotation (``ctx.source(name)``).
 ANNOTATION = "annotation"
@@ -129,9 +133,8 @@ class AnnotationOptions:
             option = given.option
             flag = option.opts[0]
             if name in NOT_UNDER_NRI:
-                raise OptionError(
-                    f"runcore: option {flag} has no effect under NRI: CRI creates the snapshot, "
-                    f"container record and task itself (from annotation {given.key})")
+                raise OptionError(f"runcore: option {flag} has no effect under NRI: "
+                                  f"{NOT_UNDER_NRI[name]} (from annotation {given.key})")
             raw: Any = given.raw
             if option.multiple:
                 raw = [line.strip() for line in given.raw.splitlines() if line.strip()]
