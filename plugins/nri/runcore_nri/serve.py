@@ -18,9 +18,6 @@ import threading
 import time
 from typing import Any, List, Optional
 
-DEFAULT_SOCKET = "/var/run/nri/nri.sock"
-DEFAULT_NAME = "runcore"
-DEFAULT_INDEX = "50"
 #: How long to wait for the RegisterPlugin answer (containerd allows 5 s to register).
 REGISTER_TIMEOUT = 5.0
 #: Back-off between connection attempts while the socket is missing or refusing.
@@ -207,12 +204,10 @@ def serve(socket_path: str, name: str, index: str, prefix: str, log_format: str,
 
 def read_best_effort(files: List[Any]) -> List[str]:
     """``[nri] best_effort = [...]`` from runcore's configuration files (later files win)."""
-    import sys as _sys
-
-    if _sys.version_info >= (3, 11):
+    if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
-        import tomli as tomllib
+        import tomli as tomllib  # type: ignore[no-redef]
     from runcore.api import UsageError
 
     best: List[str] = []
