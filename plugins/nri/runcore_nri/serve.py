@@ -180,7 +180,15 @@ def serve(socket_path: str, name: str, index: str, prefix: str, log_format: str,
         options = AnnotationOptions(pset, prefix)
     except OptionError as exc:
         raise UsageError(str(exc)[len("runcore: "):]) from None
+    for key, source in sorted(pset.unknown_defaults().items()):
+        log.event("warning", "[defaults] key names no option of any active plugin; ignored",
+                  key=key.replace("_", "-"), file=source)
     best_effort = read_best_effort(config_files())
+    known = {r.id for r in pset.plugins.records}
+    for plugin_id in best_effort:
+        if plugin_id not in known:
+            log.event("warning", "[nri] best_effort names a plugin that is not installed",
+                      plugin=plugin_id)
     service = PluginService(pset, options, best_effort, log.decision,
                             lambda what, detail: log.event("info", what, runtime=detail))
     problem = warm_up(service)
