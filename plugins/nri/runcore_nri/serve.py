@@ -20,6 +20,8 @@ from typing import Any, List, Optional
 
 #: How long to wait for the RegisterPlugin answer (containerd allows 5 s to register).
 REGISTER_TIMEOUT = 5.0
+#: How long a stop waits for requests being answered.
+STOP_GRACE = 5.0
 #: Back-off between connection attempts while the socket is missing or refusing.
 RETRY_MIN, RETRY_MAX = 0.1, 2.0
 
@@ -157,6 +159,9 @@ class Server:
                 break
             self.log.event("info", "connection lost; reconnecting", reason=trunk.close_reason)
         if self.trunk is not None and not self.trunk.closed.is_set():
+            # Answer what is in flight first: a dropped request would let containerd
+            # create that container without the plugins.
+            self.service.wait_idle(STOP_GRACE)
             self.trunk.close("runcore nri serve is stopping")
         self.log.event("info", "unregistered; exiting", plugin=f"{self.index}-{self.name}")
         return 0

@@ -88,6 +88,13 @@ class PluginService:
         self.best_effort = list(best_effort)
         self.record = record
         self.on_event = on_event or (lambda _method, _detail: None)
+        self._inflight = 0
+        self._idle = threading.Condition()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no container request is being answered (for a clean stop)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._inflight == 0, timeout)
 
     # ------------------------------------------------------------------ dispatch
     def handle(self, service: str, method: str, payload: bytes, timeout: float
@@ -107,7 +114,14 @@ class PluginService:
             return pb.SynchronizeResponse().SerializeToString(), ttrpc.OK, ""
         if method == "CreateContainer":
             request = pb.CreateContainerRequest.FromString(payload)
-            return self.create_container(request, timeout)
+            with self._idle:
+                self._inflight += 1
+            try:
+                return self.create_container(request, timeout)
+            finally:
+                with self._idle:
+                    self._inflight -= 1
+                    self._idle.notify_all()
         if method == "UpdateContainer":
             return pb.UpdateContainerResponse().SerializeToString(), ttrpc.OK, ""
         if method == "StopContainer":

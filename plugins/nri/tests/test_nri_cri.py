@@ -5,6 +5,7 @@ import json
 import os
 
 import pytest
+from support.fixtures import _selected_versions
 
 pytestmark = pytest.mark.containerd
 
@@ -280,6 +281,7 @@ def test_blockio_class_is_passed_by_name(cri_daemon, serve, pods, tmp_path):
         restart_daemon(cri_daemon, pods.cri)
 
 
+@pytest.mark.skipif("1.6" not in _selected_versions(), reason="containerd 1.6 not selected")
 @pytest.mark.parametrize("containerd", ["1.6"], indirect=True)
 def test_serve_against_containerd_16_says_it_has_no_nri(containerd, tmp_path):
     """The shared 1.6 test daemon: no NRI socket, and serve says why instead of waiting."""
@@ -297,3 +299,21 @@ def test_serve_against_containerd_16_says_it_has_no_nri(containerd, tmp_path):
     assert last.startswith(f"runcore: containerd {containerd.full_version} at {containerd.address} "
                            "has no NRI plugin socket")
     assert "needs containerd 1.7 or later with NRI enabled" in last
+
+
+def test_sigterm_answers_the_request_in_flight_first(cri_daemon, serve, pods):
+    import threading
+    import time
+
+    server = serve()
+    pod = pods.run_pod("inflight", {"runcore.io/nritest-sleep": "0.8",
+                                    "runcore.io/memory-limit": "67108864"})
+    result = {}
+    creator = threading.Thread(target=lambda: result.setdefault("id", pod.create("inflight")))
+    creator.start()
+    time.sleep(0.3)  # the request is in the plugins now (they sleep 0.8 s)
+    assert server.stop() == 0
+    creator.join(30)
+    spec = stored_spec(cri_daemon, result["id"])
+    assert spec["linux"]["resources"]["memory"]["limit"] == 67108864
+    assert server.decisions("inflight")[0]["decision"] == "adjusted"
