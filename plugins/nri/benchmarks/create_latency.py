@@ -21,12 +21,14 @@ Needs root and scripts/bootstrap.sh. Prints medians and the differences; asserts
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -42,18 +44,31 @@ from cri import CRI, Pods, build_pause_archive  # noqa: E402
 IMAGE = "docker.io/library/rcbox:latest"
 
 
+#: Time the plugin itself spent per decision (the "ms" of each JSON log line).
+PLUGIN_MS: list = []
+
+
 def start_serve(daemon, config: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNCORE_")}
     env["RUNCORE_CONFIG"] = str(config)
     proc = subprocess.Popen([sys.executable, "-m", "runcore", "--address", daemon.address, "nri",
-                             "serve", "--socket", daemon.nri_socket], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+                             "serve", "--socket", daemon.nri_socket, "--log-format", "json"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env=env)
     assert proc.stderr is not None
     for line in proc.stderr:
         if "synchronized" in line:
             break
     else:
         raise SystemExit("benchmark: serve never synchronized")
+
+    def drain() -> None:  # keep reading: a full pipe would block serve's log writes
+        for line in proc.stderr:  # type: ignore[union-attr]
+            record = json.loads(line)
+            if record.get("msg") == "container":
+                PLUGIN_MS.append(record["ms"])
+
+    threading.Thread(target=drain, daemon=True).start()
     time.sleep(0.3)
     return proc
 
@@ -114,6 +129,9 @@ def main() -> None:
                 median = statistics.median(values) * 1000
                 extra = "" if label == "no plugin" else f"  (+{median - base:.1f} ms)"
                 print(f"  {label:20s} {median:7.1f} ms{extra}")
+            if PLUGIN_MS:
+                print(f"  time inside serve per decision (median of {len(PLUGIN_MS)}): "
+                      f"{statistics.median(PLUGIN_MS):.1f} ms")
     finally:
         if serve is not None:
             stop_serve(serve)
