@@ -50,9 +50,20 @@ class Inexpressible:
     what: str  # e.g. "set", "removed", "changed"
     owners: List[str] = field(default_factory=list)
 
-    def describe(self) -> str:
+    def change(self) -> str:
         who = ", ".join(repr(o) for o in self.owners) or "an unknown plugin"
-        return f"plugin {who} {self.what} {self.path}, which {CANNOT}"
+        return f"plugin {who} {self.what} {self.path}"
+
+    def describe(self) -> str:
+        return f"{self.change()}, which {CANNOT}"
+
+
+def refusal(items: Sequence[Inexpressible]) -> str:
+    """One line for a refused container: the first change in full, then the others."""
+    text = f"runcore: {items[0].describe()}"
+    if len(items) > 1:
+        text += "; also " + "; ".join(item.change() for item in items[1:])
+    return text
 
 
 @dataclass

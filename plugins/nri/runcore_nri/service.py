@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from runcore_nri import ttrpc
-from runcore_nri.adjust import diff, owners_from_changes, to_message
+from runcore_nri.adjust import diff, owners_from_changes, refusal, to_message
 from runcore_nri.options import AnnotationOptions, OptionError, blockio_class
 from runcore_nri.spec import spec_from_container
 
@@ -190,7 +190,7 @@ class PluginService:
         owners_of = owners_from_changes(editor.changes)
         result = diff(before, editor.spec, owners_of, self.best_effort, blockio_class(values))
         if result.refused:
-            raise Refused("runcore: " + "; ".join(item.describe() for item in result.refused))
+            raise Refused(refusal(result.refused))
         adj = result.adjustment
         decision.fields = list(adj.fields)
         decision.dropped = [f"{i.path} ({', '.join(i.owners)})" for i in result.dropped]

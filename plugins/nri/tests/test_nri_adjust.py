@@ -164,6 +164,10 @@ def test_unset_cpu_shares_leaves_cri_value(service):
     ({"runcore.io/cap-add": "CAP_NOPE"}, "runcore: "),
     ({"runcore.io/read-only": "true"},
      "runcore: plugin 'core.mounts' set root, which cannot be expressed through NRI"),
+    ({"runcore.io/env": "B=1"},
+     "runcore: plugin 'core.process' removed variable PATH from process.env, which cannot be "
+     "expressed through NRI v0.6.1 (containerd 1.7); also plugin 'core.process' removed "
+     "variable A from process.env"),
 ])
 def test_bad_annotations_are_one_line_refusals(service, annotations, message):
     with pytest.raises(Refused) as err:
