@@ -175,7 +175,7 @@ def serve(cri_daemon, tmp_path):
     started: List[Serve] = []
 
     def start(config_toml: str = "", args: Any = (), log_format: str = "json",
-              env: Optional[Dict[str, str]] = None) -> Serve:
+              env: Optional[Dict[str, str]] = None, global_args: Any = ()) -> Serve:
         config = tmp_path / f"runcore-{len(started)}.toml"
         config.write_text(config_toml)
         environ = {k: v for k, v in os.environ.items() if not k.startswith("RUNCORE_")}
@@ -185,7 +185,8 @@ def serve(cri_daemon, tmp_path):
         })
         environ.update(env or {})
         proc = subprocess.Popen(
-            [sys.executable, "-m", "runcore", "--address", cri_daemon.address, "nri", "serve",
+            [sys.executable, "-m", "runcore", "--address", cri_daemon.address, *global_args,
+             "nri", "serve",
              "--socket", cri_daemon.nri_socket, "--log-format", log_format, *args],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             env=environ)
@@ -198,3 +199,7 @@ def serve(cri_daemon, tmp_path):
     yield start
     codes = [handle.stop() for handle in started]
     assert all(code == 0 for code in codes), (codes, [h.lines[-5:] for h in started])
+    for handle in started:
+        if handle.log_format == "json":  # every line is one JSON object with the basics
+            for record in handle.records():
+                assert {"time", "level", "msg"} <= set(record), record

@@ -317,3 +317,15 @@ def test_sigterm_answers_the_request_in_flight_first(cri_daemon, serve, pods):
     spec = stored_spec(cri_daemon, result["id"])
     assert spec["linux"]["resources"]["memory"]["limit"] == 67108864
     assert server.decisions("inflight")[0]["decision"] == "adjusted"
+
+
+def test_plugin_disabled_with_p_no_is_not_run(cri_daemon, serve, pods):
+    from cri import CRIError
+
+    server = serve(global_args=["-p", "no:nritest"])
+    starting = next(r for r in server.records() if r["msg"] == "starting")
+    assert "nritest" not in starting["plugins"] and "core.resources" in starting["plugins"]
+    pod = pods.run_pod("disabled", {"runcore.io/nritest-nofile": "512"})
+    with pytest.raises(CRIError) as err:
+        pod.create("disabled")
+    assert "runcore: No such option: --nritest-nofile" in err.value.details
