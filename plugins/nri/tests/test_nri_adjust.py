@@ -197,3 +197,17 @@ def test_any_annotations_give_an_adjustment_or_one_line_refusal(service, raw):
         assert "internal error" not in exc.message and "Traceback" not in exc.message
     else:
         assert isinstance(response, api_pb2.CreateContainerResponse)
+
+
+@settings(max_examples=150, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.text(max_size=25), st.text(max_size=25), max_size=4),
+       st.dictionaries(st.sampled_from(["runcore.io/", "runcore.io", "other.io/x", "runcore.io/-"]),
+                       st.text(max_size=10), max_size=2))
+def test_arbitrary_annotation_keys_never_crash(service, suffixes, extra):
+    annotations = {f"runcore.io/{k}": v for k, v in suffixes.items()}
+    annotations.update(extra)
+    try:
+        adjustment(service, annotations)
+    except Refused as exc:
+        assert exc.message.startswith("runcore: ") and "\n" not in exc.message
