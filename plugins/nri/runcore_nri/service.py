@@ -152,7 +152,7 @@ class PluginService:
         decision.seconds = time.monotonic() - start
         if not box:
             decision.error = (f"runcore: the plugins did not finish within {budget:.2f}s "
-                              f"(NRI request timeout {timeout:g}s); creation refused")
+                              f"(NRI request timeout {timeout:.2f}s); creation refused")
             self.record(decision)
             return b"", ttrpc.DEADLINE_EXCEEDED, decision.error
         result = box[0]

@@ -142,20 +142,22 @@ class Pods:
         """Stop and remove every pod this test made (and so their containers); remove
         the pods' cgroups. Returns problems."""
         problems = []
-        for pod_id in self.pod_ids:
-            for container in self.cri.containers(pod_id):
+        try:
+            for pod_id in self.pod_ids:
                 try:
-                    self.cri.stop_container(container.id, timeout=0)
-                    self.cri.remove_container(container.id)
+                    for container in self.cri.containers(pod_id):
+                        self.cri.stop_container(container.id, timeout=0)
+                        self.cri.remove_container(container.id)
                 except CRIError as exc:
                     problems.append(str(exc))
-            try:
-                self.cri.stop_pod(pod_id)
-                self.cri.remove_pod(pod_id)
-            except CRIError as exc:
-                problems.append(str(exc))
-        self.pod_ids.clear()
-        remove_cgroups(self.cgroup_parent)
+                try:
+                    self.cri.stop_pod(pod_id)
+                    self.cri.remove_pod(pod_id)
+                except CRIError as exc:
+                    problems.append(str(exc))
+            self.pod_ids.clear()
+        finally:
+            remove_cgroups(self.cgroup_parent)
         return problems
 
 

@@ -4,7 +4,8 @@ directory (with its ``.dist-info``) on ``PYTHONPATH``. It knows nothing about NR
 * ``--nritest-nofile N`` - RLIMIT_NOFILE soft = hard = N (``process.rlimits``);
 * ``--nritest-hook-file PATH`` - a ``createRuntime`` OCI hook that writes the container
   state runc passes on stdin to PATH (on the host);
-* ``--nritest-sleep SECONDS`` - sleeps in the resources phase (a hanging plugin);
+* ``--nritest-sleep SECONDS`` - sleeps in the resources phase (a hanging plugin),
+  creating ``--nritest-started-file PATH`` first when given;
 * ``--nritest-crash`` - raises in the resources phase (a broken plugin).
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ def runcore_add_options(registrar: Any, command: str) -> None:
     registrar.add("--nritest-nofile", type=int, default=0, help="RLIMIT_NOFILE for the process.")
     registrar.add("--nritest-hook-file", default="", help="createRuntime hook writing the state here.")
     registrar.add("--nritest-sleep", type=float, default=0.0, help="Sleep this long in a phase.")
+    registrar.add("--nritest-started-file", default="", help="Created when the sleep starts.")
     registrar.add("--nritest-crash", is_flag=True, help="Raise in a phase.")
 
 
@@ -40,6 +42,8 @@ def runcore_spec_resources(spec: Any, ctx: Any) -> None:
         rlimits.append({"type": "RLIMIT_NOFILE", "hard": nofile, "soft": nofile})
         spec.set("process.rlimits", rlimits)
     if ctx.opt("nritest_sleep", 0.0):
+        if ctx.opt("nritest_started_file", ""):
+            open(ctx.opt("nritest_started_file"), "w").close()
         time.sleep(ctx.opt("nritest_sleep"))
     if ctx.opt("nritest_crash"):
         raise RuntimeError("nritest crashed on purpose")
