@@ -338,3 +338,18 @@ def test_plugin_disabled_with_p_no_is_not_run(cri_daemon, serve, pods):
     with pytest.raises(CRIError) as err:
         pod.create("disabled")
     assert "runcore: No such option: --nritest-nofile" in err.value.details
+
+
+def test_annotation_removed_by_a_plugin_is_removed_from_the_spec(cri_daemon, serve, pods):
+    """NRI v0.6.1 honours the removal marker for annotations (not for env, mounts, devices)."""
+    server = serve()
+    key = "io.kubernetes.cri.image-name"
+    pod = pods.run_pod("drop", {"runcore.io/nritest-drop-annotation": key,
+                                "runcore.io/annotation": "org.example/added=yes"})
+    container = pod.create("dropped")
+    annotations = stored_spec(cri_daemon, container)["annotations"]
+    assert key not in annotations and annotations["org.example/added"] == "yes"
+    other = pods.run_pod("keep").create("kept")
+    assert stored_spec(cri_daemon, other)["annotations"][key] == "docker.io/library/rcbox:latest"
+    (decision,) = server.decisions("dropped")
+    assert f"annotations[-{key}]" in decision["fields"]

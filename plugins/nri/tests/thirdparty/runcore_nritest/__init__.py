@@ -6,7 +6,8 @@ directory (with its ``.dist-info``) on ``PYTHONPATH``. It knows nothing about NR
   state runc passes on stdin to PATH (on the host);
 * ``--nritest-sleep SECONDS`` - sleeps in the resources phase (a hanging plugin),
   creating ``--nritest-started-file PATH`` first when given;
-* ``--nritest-crash`` - raises in the resources phase (a broken plugin).
+* ``--nritest-crash`` - raises in the resources phase (a broken plugin);
+* ``--nritest-drop-annotation KEY`` - removes a spec annotation (finish phase).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def runcore_add_options(registrar: Any, command: str) -> None:
     registrar.add("--nritest-sleep", type=float, default=0.0, help="Sleep this long in a phase.")
     registrar.add("--nritest-started-file", default="", help="Created when the sleep starts.")
     registrar.add("--nritest-crash", is_flag=True, help="Raise in a phase.")
+    registrar.add("--nritest-drop-annotation", default="", help="Remove this spec annotation.")
 
 
 @hookimpl
@@ -47,3 +49,11 @@ def runcore_spec_resources(spec: Any, ctx: Any) -> None:
         time.sleep(ctx.opt("nritest_sleep"))
     if ctx.opt("nritest_crash"):
         raise RuntimeError("nritest crashed on purpose")
+
+
+@hookimpl
+def runcore_spec_finish(spec: Any, ctx: Any) -> None:
+    """The annotation removal."""
+    key = ctx.opt("nritest_drop_annotation", "")
+    if key:
+        spec.remove(("annotations", key))
