@@ -72,6 +72,10 @@ _LAZY: Dict[str, Tuple[str, str]] = {
     # Command-line access for plugin commands.
     "global_options": ("runcore.cli.common", "global_options"),
     "load_config": ("runcore.config", "load"),
+    # Running the plugin set over a spec made elsewhere (runcore-nri).
+    "plugin_set": ("runcore.cli.plugin_set", "plugin_set"),
+    "edit_spec": ("runcore.runner", "edit_spec"),
+    "config_files": ("runcore.config", "config_files"),
 }
 
 

@@ -69,14 +69,26 @@ class Config:
     #: option name -> "file:line" of its ``[defaults]`` key / of its ``locked`` entry
     default_lines: Dict[str, str] = field(default_factory=dict)
     locked_lines: Dict[str, str] = field(default_factory=dict)
+    #: plugin id -> its own table (``[nri]``), merged over the files (later keys win)
+    plugin_tables: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    #: plugin id -> "file:line" of its table, checked against the installed plugins
+    plugin_table_lines: Dict[str, str] = field(default_factory=dict)
 
     def apply_to_policy(self, policy: "Policy") -> None:
         policy.enable_cfg.update(self.enable)
         policy.disable_cfg.update(self.disable)
 
     def check_required(self, plugins: "PluginRegistry") -> None:
-        """Stop with one line when a required plugin is not usable."""
+        """Stop with one line when a required plugin is not usable, or a plugin's own
+        table names no installed plugin (a typo must not silently drop a setting)."""
         from runcore.plugin import loader
+
+        for plugin_id, where in self.plugin_table_lines.items():
+            if plugins.info(plugin_id) is None:
+                raise ConfigError(
+                    f"{where}: unknown key {plugin_id!r} (a file holds [plugins], [defaults], "
+                    "locked and tables of installed plugins)"
+                )
 
         for text, source in self.required.items():
             name, spec = split_requirement(text, source)
@@ -190,9 +202,15 @@ def load(environ: Optional[Dict[str, str]] = None) -> Config:
         source = str(path)
         cfg.files.append(source)
         for key in data:
-            if key not in ALLOWED_KEYS[""]:
-                raise ConfigError(f"{_where(path, text, '', key)}: unknown key {key!r} "
-                                  "(a file holds [plugins], [defaults] and locked)")
+            if key in ALLOWED_KEYS[""]:
+                continue
+            if isinstance(data[key], dict):  # a plugin's own table, e.g. [nri]
+                cfg.plugin_tables.setdefault(key, {}).update(data[key])
+                cfg.plugin_table_lines.setdefault(key, _where(path, text, "", key))
+                continue
+            raise ConfigError(f"{_where(path, text, '', key)}: unknown key {key!r} "
+                              "(a file holds [plugins], [defaults], locked and tables of "
+                              "installed plugins)")
         plugins = data.get("plugins", {})
         if not isinstance(plugins, dict):
             raise ConfigError(f"{_where(path, text, '', 'plugins')}: [plugins] must be a table")

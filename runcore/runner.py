@@ -8,11 +8,12 @@ undoes it, so an error leaves nothing behind in containerd.
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
 import uuid
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from runcore.context import RunContext
 from runcore.errors import AlreadyExists, NotFound, UsageError
@@ -60,7 +61,6 @@ def build_spec(ctx: RunContext) -> SpecEditor:
     """Run the spec phases over the default spec (or the ``--config`` file)."""
     from runcore.oci import defaults
 
-    plugins = _plugins(ctx)
     if ctx.config_spec is not None:
         editor = SpecEditor(json.loads(json.dumps(ctx.config_spec)))
         phases: Tuple[str, ...] = ("runcore_spec_finish",)
@@ -69,6 +69,13 @@ def build_spec(ctx: RunContext) -> SpecEditor:
         editor.spec["linux"]["resources"]["devices"].extend(defaults.default_unix_devices())
         phases = SPEC_PHASES
 
+    _run_phases(editor, ctx, phases)
+    return editor
+
+
+def _run_phases(editor: SpecEditor, ctx: RunContext, phases: Sequence[str]) -> None:
+    """Run ``phases`` over ``editor`` (attributing each write), then the validation."""
+    plugins = _plugins(ctx)
     for phase in phases:
         plugins.call_each(phase, attribute=editor.attributed_to, spec=editor, ctx=ctx)
     problems: List[str] = []
@@ -77,6 +84,22 @@ def build_spec(ctx: RunContext) -> SpecEditor:
             problems.append(f"{plugin_id}: {problem}")
     if problems:
         raise UsageError("invalid spec: " + "; ".join(problems))
+
+
+def edit_spec(spec: Dict[str, Any], ctx: RunContext) -> SpecEditor:
+    """Run ``runcore_configure``, every spec phase and the validation over an existing spec.
+
+    For callers that get a container's spec from elsewhere instead of building it (the
+    NRI plugin receives each CRI container's spec from containerd). Nothing is resolved,
+    prepared or created, so ``ctx.image`` and ``ctx.rootfs`` stay ``None`` and the
+    snapshot, record and task hooks are not called. ``spec`` itself is not changed: the
+    result is the returned editor's ``spec``, and ``editor.changes``/``explain()`` say
+    which plugin wrote which path. Raises what the hooks raise (``UsageError``, ...);
+    any other exception from a hook becomes a ``PluginFailed`` naming the plugin and hook.
+    """
+    editor = SpecEditor(copy.deepcopy(spec))
+    _plugins(ctx).call_each("runcore_configure", ctx=ctx)
+    _run_phases(editor, ctx, SPEC_PHASES)
     return editor
 
 

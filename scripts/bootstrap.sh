@@ -211,11 +211,12 @@ done
 want=$( { echo "${plugin_dirs[*]}"; cat "$REPO/pyproject.toml"; for d in "${plugin_dirs[@]}"; do cat "$d/pyproject.toml"; done; } | sha256sum | cut -d' ' -f1)
 have=$(cat "$STAMP" 2>/dev/null || true)
 LINT_TOOLS=(ruff==0.17.6 mypy==2.4.1 vulture==2.16)  # keep in step with pyproject's `lint` extra
-if [ "$FORCE" = 1 ] || [ "$want" != "$have" ] || ! "$VENV/bin/python" -c 'import runcore, pytest, tox, grpc_tools, ruff, mypy, vulture' 2>/dev/null; then
+TEST_TOOLS=(pytest tox grpcio-tools==1.85.1 hypothesis PyYAML)
+if [ "$FORCE" = 1 ] || [ "$want" != "$have" ] || ! "$VENV/bin/python" -c 'import runcore, pytest, tox, grpc_tools, hypothesis, yaml, ruff, mypy, vulture' 2>/dev/null; then
     args=(-e "$REPO")
     for d in "${plugin_dirs[@]}"; do args+=(-e "$d"); done
-    log "pip install ${args[*]#"$REPO/"} pytest tox grpcio-tools==1.85.1 ${LINT_TOOLS[*]}"
-    quiet "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${args[@]}" pytest tox grpcio-tools==1.85.1 "${LINT_TOOLS[@]}"
+    log "pip install ${args[*]#"$REPO/"} ${TEST_TOOLS[*]} ${LINT_TOOLS[*]}"
+    quiet "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${args[@]}" "${TEST_TOOLS[@]}" "${LINT_TOOLS[@]}"
     echo "$want" >"$STAMP"
 else
     log "venv up to date ($VENV)"

@@ -121,6 +121,11 @@ def _split(value: str) -> List[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+#: Global options that take a separate value (``--address /x.sock``): their value is
+#: not the sub-command.
+_GLOBAL_VALUE_OPTIONS = ("--address", "-a", "--namespace", "-n", "--timeout", "--connect-timeout")
+
+
 def preparse_blocked(argv: Sequence[str]) -> List[str]:
     """The ids named by ``-p no:ID`` (or ``-pno:ID``, ``--plugin no:ID``) in ``argv``.
 
@@ -132,6 +137,9 @@ def preparse_blocked(argv: Sequence[str]) -> List[str]:
     while i < len(args):
         arg = args[i]
         value = None
+        if arg in _GLOBAL_VALUE_OPTIONS:
+            i += 2
+            continue
         if arg in ("-p", "--plugin") and i + 1 < len(args):
             value = args[i + 1]
             i += 1

@@ -148,3 +148,21 @@ def test_default_of_a_disabled_plugins_option_is_a_warning(env):
     assert r.returncode == 0, r.stderr
     assert r.stderr == (f"runcore: warning: {env['conf']}:4: [defaults] hello-greeting is an option "
                         f"of plugin 'hello' is disabled by {env['conf']}; ignored\n")
+
+
+def test_a_plugins_own_table_is_kept_for_it(env):
+    env["conf"].write_text('[hello]\nstyle = "loud"\n')
+    r, spec = spec_of(env)
+    assert r.returncode == 0, r.stderr
+    from runcore import config
+
+    cfg = config.load({"RUNCORE_CONFIG": str(env["conf"])})
+    assert cfg.plugin_tables == {"hello": {"style": "loud"}}
+
+
+def test_a_table_naming_no_installed_plugin_is_an_error(env):
+    env["conf"].write_text('[defaults]\n\n[helo]\nstyle = "loud"\n')
+    r, spec = spec_of(env)
+    assert r.returncode == 1
+    assert r.stderr.startswith(f"runcore: {env['conf']}:3: unknown key 'helo'"), r.stderr
+    assert r.stderr.count("\n") == 1
