@@ -224,3 +224,46 @@ def test_containerd_not_running(tmp_path):
     assert str(sock) in r.stderr
     assert "Traceback" not in r.stderr
 
+
+
+#: Images without /etc/passwd or /etc/group (issue 18, defect 1): (etc variant, flags).
+ETC_CASES = [
+    ("no-passwd", ["-u", "1000"]),
+    ("no-passwd", ["-u", "1000:50"]),
+    ("no-group", ["-u", "1000"]),
+    ("no-group", ["-u", "alice"]),
+    ("dangling-passwd", ["-u", "1000"]),
+    ("no-etc-files", ["-u", "1000"]),
+    ("no-etc-files", []),
+]
+SNAPSHOTTERS = ["overlayfs", "native"]
+
+
+@pytest.mark.parametrize("snapshotter", SNAPSHOTTERS)
+@pytest.mark.parametrize("etc,flags", ETC_CASES, ids=[f"{e}-{'_'.join(f) or 'nouser'}" for e, f in ETC_CASES])
+def test_record_parity_image_without_etc_files(containerd, namespace, import_image, busybox_archives,
+                                               snapshotter, etc, flags):
+    image = import_image(busybox_archives(name=f"docker.io/library/rcbox:{etc}", etc=etc))
+    ctr, rc = compare(containerd, namespace, ["--snapshotter", snapshotter, *flags], image, ["id"])
+    assert ctr.record is not None, f"ctr created nothing: {ctr.stderr}"
+    assert rc.ok, f"runcore failed: {rc.stderr}"
+    problems = diff(ctr.record, rc.record) + diff(ctr.snapshot, rc.snapshot, "snapshot")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("snapshotter", SNAPSHOTTERS)
+@pytest.mark.parametrize("etc,flags,missing", [
+    ("no-passwd", ["-u", "alice"], "/etc/passwd"),
+    ("dangling-passwd", ["-u", "alice"], "/nonexistent/passwd"),
+    ("no-group", ["-u", "1000:staff"], "/etc/group"),
+    ("no-etc-files", ["-u", "alice:staff"], "/etc/passwd"),
+])
+def test_names_need_etc_files(containerd, namespace, import_image, busybox_archives, snapshotter, etc, flags,
+                              missing):
+    image = import_image(busybox_archives(name=f"docker.io/library/rcbox:{etc}", etc=etc))
+    ctr, rc = compare(containerd, namespace, ["--snapshotter", snapshotter, *flags], image, ["id"])
+    assert not ctr.ok, f"ctr accepted {flags}"
+    assert not rc.ok and rc.record is None
+    assert rc.stderr.startswith("runcore: ") and rc.stderr.count("\n") == 0, rc.stderr
+    assert f"{missing}: no such file or directory" in rc.stderr, rc.stderr
+    assert f"{missing}: no such file or directory" in ctr.stderr, ctr.stderr
