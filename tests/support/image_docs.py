@@ -156,3 +156,80 @@ def write_tar(members: List[Member]) -> bytes:
             tar.addfile(ti, io.BytesIO(data) if data else None)
     raw = buf.getvalue()
     return raw
+
+
+def _set(path: str, value: Any):
+    """A mutation setting ``path`` (``doc.key.0.key``; doc = index|manifest|config|oci_layout) to ``value``."""
+    doc_name, *keys = path.split(".")
+
+    def apply(docs: ImageDocs) -> None:
+        node: Any = getattr(docs, doc_name)
+        for k in keys[:-1]:
+            node = node[int(k)] if isinstance(node, list) else node[k]
+        last = keys[-1]
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return apply
+
+
+def _raw(doc: str, data: bytes):
+    def apply(docs: ImageDocs) -> None:
+        docs.raw[doc] = data
+    return apply
+
+
+def _docker_manifest(value: Any):
+    def apply(docs: ImageDocs) -> None:
+        docs.docker_manifest = value
+    return apply
+
+
+#: Malformed image documents (issue 18, defect 5): id -> (layout, mutation). The first 16 are
+#: the issue's variants, then the cases where ctr is stricter than runcore used to be.
+MALFORMED = {
+    "index-manifests-string": ("oci", _set("index.manifests", "x")),
+    "index-manifests-null-entry": ("oci", _set("index.manifests", [None])),
+    "index-digest-int": ("oci", _set("index.manifests.0.digest", 5)),
+    "index-mediatype-int": ("oci", _set("index.manifests.0.mediaType", 5)),
+    "manifest-config-null": ("oci", _set("manifest.config", None)),
+    "manifest-layers-string": ("oci", _set("manifest.layers", "x")),
+    "index-annotation-value-int": ("oci", _set("index.manifests.0.annotations.x", 1)),
+    "layer-size-2^63": ("oci", _set("manifest.layers.0.size", 1 << 63)),
+    "index-size-2^63": ("oci", _set("index.manifests.0.size", 1 << 63)),
+    "config-labels-list": ("oci", _set("config.config.Labels", ["a"])),
+    "config-stopsignal-number": ("oci", _set("config.config.StopSignal", 9)),
+    "layer-digest-int": ("oci", _set("manifest.layers.0.digest", 5)),
+    "index-annotations-list": ("oci", _set("index.annotations", ["a"])),
+    "config-env-string": ("oci", _set("config.config.Env", "A=1")),
+    "config-diff-ids-string": ("oci", _set("config.rootfs.diff_ids", "x")),
+    "docker-config-labels-list": ("docker", _set("config.config.Labels", ["a"])),
+    # ctr refuses these too
+    "layer-size-string": ("oci", _set("manifest.layers.0.size", "12")),
+    "layer-size-float": ("oci", _set("manifest.layers.0.size", 12.5)),
+    "platform-string": ("oci", _set("index.manifests.0.platform", "linux/amd64")),
+    "schema-version-string": ("oci", _set("index.schemaVersion", "2")),
+    "architecture-number": ("oci", _set("config.architecture", 5)),
+    "volumes-list": ("oci", _set("config.config.Volumes", ["/v"])),
+    "docker-architecture-number": ("docker", _set("config.architecture", 5)),
+    "created-number": ("oci", _set("config.created", 5)),
+    "oci-layout-version-int": ("oci", _set("oci_layout.imageLayoutVersion", 1)),
+    "index-is-array": ("oci", _raw("index", b"[]")),
+    "index-not-json": ("oci", _raw("index", b"{x")),
+    "docker-config-int": ("docker", _docker_manifest([{"Config": 5, "RepoTags": ["a:b"], "Layers": []}])),
+    "docker-repotags-string": ("docker", _docker_manifest([{"Config": "x.json", "RepoTags": "a:b", "Layers": []}])),
+    "docker-manifest-object": ("docker", _docker_manifest({"Config": "x"})),
+    # ctr accepts these: so does runcore
+    "manifest-schema-version-1": ("oci", _set("manifest.schemaVersion", 1)),
+    "index-schema-version-3": ("oci", _set("index.schemaVersion", 3)),
+    "folded-keys": ("oci", _set("config.config", {"env": ["A=1"], "CMD": ["/bin/sh"], "labels": {"a": "b"}})),
+}
+
+
+def malformed(case: str, name: str = "docker.io/library/rcdoc:latest") -> bytes:
+    """The archive bytes of the :data:`MALFORMED` case ``case``."""
+    layout, mutate = MALFORMED[case]
+    docs = ImageDocs(name=name, layout=layout)
+    mutate(docs)
+    return docs.archive()
