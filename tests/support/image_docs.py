@@ -135,9 +135,14 @@ class ImageDocs:
             config = self._doc("config", self.config)
             cname = sha256(config).split(":", 1)[1] + ".json"
             lname = sha256(self.layer).split(":", 1)[1] + "/layer.tar"
-            manifest = self.docker_manifest
+            manifest = copy.deepcopy(self.docker_manifest)
             if manifest is None:
-                manifest = [{"Config": cname, "RepoTags": [self.name.split("/")[-1]], "Layers": [lname]}]
+                manifest = [{"Config": "", "RepoTags": [self.name.split("/")[-1]], "Layers": [""]}]
+            for entry in manifest if isinstance(manifest, list) else ():
+                if isinstance(entry, dict) and entry.get("Config") == "":
+                    entry["Config"] = cname
+                if isinstance(entry, dict) and isinstance(entry.get("Layers"), list):
+                    entry["Layers"] = [lname if x == "" else x for x in entry["Layers"]]
             members += [Member(cname, config), Member(lname, self.layer),
                         Member("manifest.json", self._doc("manifest.json", manifest))]
         members += self.extra
