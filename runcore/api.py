@@ -33,7 +33,10 @@ from runcore.record import ContainerRecord, SnapshotRequest, TaskInfo
 from runcore.spec_editor import SpecEditor
 
 if TYPE_CHECKING:  # pragma: no cover
-    from runcore.gocompat import clean, errno_text, go_quote, path_error
+    from runcore import gocompat
+    from runcore.gocompat import GoNumError, clean, errno_text, go_quote, parse_int, parse_uint, path_error
+    from runcore.gocompat import json as gojson
+    from runcore.options_types import GoFloat, GoInt
     from runcore.oci import DeviceError, device_from_path, parse_id_mapping, parse_key_values
 
 #: Lazily loaded names: public name -> (module, attribute in it; "" for the module).
@@ -43,6 +46,14 @@ _LAZY: Dict[str, Tuple[str, str]] = {
     "errno_text": ("runcore.gocompat", "errno_text"),
     "path_error": ("runcore.gocompat", "path_error"),
     "clean": ("runcore.gocompat", "clean"),
+    "gocompat": ("runcore.gocompat", ""),
+    "gojson": ("runcore.gocompat.json", ""),
+    "GoNumError": ("runcore.gocompat", "GoNumError"),
+    "parse_int": ("runcore.gocompat", "parse_int"),
+    "parse_uint": ("runcore.gocompat", "parse_uint"),
+    # Option value types with their Go range (declare every integer option with GoInt).
+    "GoInt": ("runcore.options_types", "GoInt"),
+    "GoFloat": ("runcore.options_types", "GoFloat"),
     # Small composable OCI spec functions (use them through ``spec.apply``).
     "oci": ("runcore.oci", ""),
     "parse_key_values": ("runcore.oci", "parse_key_values"),

@@ -41,6 +41,11 @@ CASES = [
     ("with-ns", ["--with-ns", "network:/var/run/netns/rc-none", "--with-ns", "cgroup:/x/y"], []),
     ("allow-new-privs", ["--allow-new-privs"], []),
     ("memory-limit", ["--memory-limit", "67108864"], []),
+    # Go flag syntax and the Go types' bounds (issue 18, defect 3): ctr stores int64(uint64 max) = -1
+    ("numbers-go-syntax", ["--memory-limit", "0x4000000", "--cpu-shares", "0o1000", "--cpu-period", "1_000_000"], []),
+    ("numbers-max", ["--memory-limit", "18446744073709551615", "--cpu-quota", "9223372036854775807",
+                     "--cpu-period", "18446744073709551615", "--cpu-shares", "9223372036854775807"], []),
+    ("numbers-min", ["--cpu-quota", "-9223372036854775808", "--cpu-shares", "-9223372036854775808"], []),
     ("device", ["--device", "/dev/null", "--device", "/dev/zero"], []),
     ("cap-add-drop", ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_CHOWN", "--cap-drop", "CAP_NET_RAW"], []),
     ("rdt-class", ["--rdt-class", "gold"], []),
@@ -86,6 +91,13 @@ ERROR_CASES = [
     ("user-format", ["-u", "a:b:c"], "invalid USER value a:b:c"),
     ("snapshotter-unknown", ["--snapshotter", "nosuch"], "snapshotter not loaded: nosuch"),
     ("platform-bad", ["--platform", "linux/arm64/v8/extra"], "cannot parse platform specifier"),
+    ("memory-limit-wraps", ["--memory-limit", str((1 << 64) + (2 << 20))], "value out of range"),
+    ("memory-limit-negative", ["--memory-limit", "-5"], "invalid syntax"),
+    ("cpu-quota-range", ["--cpu-quota", "99999999999999999999"], "value out of range"),
+    ("cpu-quota-min", ["--cpu-quota", "-9223372036854775809"], "value out of range"),
+    ("cpu-period-range", ["--cpu-period", "18446744073709551616"], "value out of range"),
+    ("cpu-shares-range", ["--cpu-shares", "9223372036854775808"], "value out of range"),
+    ("cpus-range", ["--cpus", "1e400"], "value out of range"),
 ]
 
 
