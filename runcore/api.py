@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from runcore import gocompat
     from runcore.gocompat import GoNumError, clean, errno_text, go_quote, parse_int, parse_uint, path_error
     from runcore.gocompat import json as gojson
+    from runcore.oci.jsonutil import runtime_spec_schema
     from runcore.options_types import GoFloat, GoInt
     from runcore.oci import DeviceError, device_from_path, parse_id_mapping, parse_key_values
 
@@ -48,6 +49,7 @@ _LAZY: Dict[str, Tuple[str, str]] = {
     "clean": ("runcore.gocompat", "clean"),
     "gocompat": ("runcore.gocompat", ""),
     "gojson": ("runcore.gocompat.json", ""),
+    "runtime_spec_schema": ("runcore.oci.jsonutil", "runtime_spec_schema"),
     "GoNumError": ("runcore.gocompat", "GoNumError"),
     "parse_int": ("runcore.gocompat", "parse_int"),
     "parse_uint": ("runcore.gocompat", "parse_uint"),

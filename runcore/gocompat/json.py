@@ -233,6 +233,10 @@ class _Obj(list):
     """A JSON object as its (key, value) pairs in document order."""
 
 
+#: Public names of the token types :func:`parse_document` returns for objects and numbers.
+JSONObject = _Obj
+JSONNumber = _Num
+
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
@@ -685,7 +689,7 @@ def load_schema(package_file: str, name: str, *, base: Optional[Schema] = None) 
 
 
 __all__ = [
-    "Decoder", "Field", "GoType", "JSONError", "JSONTypeError", "MarshalError", "Schema", "fold_name",
+    "Decoder", "Field", "GoType", "JSONError", "JSONNumber", "JSONObject", "JSONTypeError", "MarshalError", "Schema", "fold_name",
     "go_float", "go_json_string", "is_empty", "load_schema", "marshal_any", "marshal_ordered",
     "parse_document", "zero_value",
 ]
