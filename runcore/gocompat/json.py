@@ -208,6 +208,15 @@ class Schema:
         """
         return Decoder(strict=strict).decode(parse_document(data), self.type(type_expr))
 
+    def decode_value(self, value: Any, type_expr: str, *, strict: bool = False, yaml: bool = False) -> Any:
+        """Like :meth:`decode` for an already parsed Python value (dicts, lists, scalars).
+
+        ``yaml=True`` decodes as sigs.k8s.io/yaml does after converting YAML to JSON: a
+        scalar meant for a string field becomes its text, a whole float fits an integer
+        field, and object keys are visited in sorted order.
+        """
+        return Decoder(strict=strict, yaml=yaml).decode(tokens_of(value, sort_keys=yaml), self.type(type_expr))
+
     def zero(self, type_expr: str) -> Any:
         """Go's zero value of ``type_expr`` as :meth:`decode` represents it."""
         return zero_value(self.type(type_expr))
@@ -303,6 +312,22 @@ def parse_document(data: Any) -> Any:
         raise JSONError(f"exceeded max depth {MAX_DEPTH}") from None
 
 
+def tokens_of(value: Any, *, sort_keys: bool = False) -> Any:
+    """A Python value as :func:`parse_document` would have returned its JSON text."""
+    if isinstance(value, dict):
+        items = [(str(k), tokens_of(v, sort_keys=sort_keys)) for k, v in value.items()]
+        if sort_keys:
+            items.sort(key=lambda kv: kv[0].encode("utf-8", "surrogatepass"))
+        return _Obj(items)
+    if isinstance(value, (list, tuple)):
+        return [tokens_of(v, sort_keys=sort_keys) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return _Num(repr(value))
+    return str(value)
+
+
 def _kind(raw: Any) -> str:
     if isinstance(raw, _Obj):
         return "object"
@@ -338,8 +363,9 @@ _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-
 class Decoder:
     """One ``json.Unmarshal`` run: remembers the first type error and goes on, like Go."""
 
-    def __init__(self, *, strict: bool = False) -> None:
+    def __init__(self, *, strict: bool = False, yaml: bool = False) -> None:
         self.strict = strict
+        self.yaml = yaml
         self.error: Optional[JSONError] = None
         self._struct = ""  # innermost struct being decoded (error context)
         self._stack: List[str] = []  # field path (error context)
@@ -454,6 +480,10 @@ class Decoder:
         if t.kind != "basic":
             self._type_error(kind, t)
             return into
+        if self.yaml and t.basic == "string" and kind in ("number", "bool"):
+            return raw if kind == "number" else ("true" if raw else "false")
+        if self.yaml and kind == "number" and t.basic in GO_INT_RANGES and re.fullmatch(r"-?\d+\.0", raw):
+            raw = _Num(raw[:-2])
         if kind == "string":
             if t.basic != "string":
                 self._type_error("string", t)
@@ -691,5 +721,5 @@ def load_schema(package_file: str, name: str, *, base: Optional[Schema] = None) 
 __all__ = [
     "Decoder", "Field", "GoType", "JSONError", "JSONNumber", "JSONObject", "JSONTypeError", "MarshalError", "Schema", "fold_name",
     "go_float", "go_json_string", "is_empty", "load_schema", "marshal_any", "marshal_ordered",
-    "parse_document", "zero_value",
+    "parse_document", "tokens_of", "zero_value",
 ]
