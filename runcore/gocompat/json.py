@@ -249,8 +249,12 @@ JSONNumber = _Num
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
+class _Constant(Exception):
+    """NaN/Infinity, which Go's JSON does not have."""
+
+
 def _no_constant(name: str) -> Any:
-    raise _pyjson.JSONDecodeError(f"invalid character {name[:1]!r} looking for beginning of value", name, 0)
+    raise _Constant(name)
 
 
 def _clean(s: str) -> str:
@@ -308,6 +312,8 @@ def parse_document(data: Any) -> Any:
                              parse_constant=_no_constant)
     except _pyjson.JSONDecodeError as exc:
         raise JSONError(_syntax_message(exc, text)) from None
+    except _Constant as exc:
+        raise JSONError(f"invalid character '{str(exc)[:1]}' looking for beginning of value") from None
     except RecursionError:
         raise JSONError(f"exceeded max depth {MAX_DEPTH}") from None
 
