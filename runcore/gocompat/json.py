@@ -238,7 +238,7 @@ class _Num(str):
     """A JSON number kept as its literal (Go decides per field how to read it)."""
 
 
-class _Obj(list):
+class _Obj(List[Tuple[str, Any]]):
     """A JSON object as its (key, value) pairs in document order."""
 
 
@@ -439,7 +439,7 @@ class Decoder:
             out[key] = self._value(item, t.elem, zero_value(t.elem))  # type: ignore[arg-type]
         return out
 
-    def _array(self, raw: list, t: GoType, into: Any) -> List[Any]:
+    def _array(self, raw: List[Any], t: GoType, into: Any) -> List[Any]:
         old = into if isinstance(into, list) else []
         out = []
         for i, item in enumerate(raw):
@@ -624,10 +624,10 @@ def is_empty(value: Any, t: GoType) -> bool:
         return True
     if t.kind == "basic":
         if t.basic == "string":
-            return value == ""
+            return bool(value == "")
         if t.basic == "bool":
             return value is False
-        return value == 0
+        return bool(value == 0)
     if t.kind in ("slice", "map", "bytes"):
         return len(value) == 0
     return False

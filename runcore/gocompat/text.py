@@ -80,7 +80,7 @@ def clean(path: str) -> str:
     if path == "":
         return "."
     rooted = path.startswith("/")
-    parts = []
+    parts: List[str] = []
     for part in path.split("/"):
         if part in ("", "."):
             continue
