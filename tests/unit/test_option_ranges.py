@@ -150,3 +150,35 @@ def test_go_float(text, ok):
 def test_go_float_errors(text, reason):
     with pytest.raises(click.BadParameter, match=reason):
         GoFloat().convert(text, None, None)
+
+
+# ----------------------------------------------------------------------------- properties
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+GO_TYPES = ["int", "int64", "uint64", "uint32", "int32", "uint16", "uint8", "int8"]
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(st.sampled_from(GO_TYPES), st.integers(min_value=-(1 << 70), max_value=1 << 70))
+def test_any_integer_is_accepted_exactly_within_its_go_type(go_type, n):
+    t = GoInt(go_type)
+    if t.min <= n <= t.max:
+        assert t.convert(str(n), None, None) == n
+    else:
+        with pytest.raises(click.BadParameter):
+            t.convert(str(n), None, None)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(st.sampled_from(GO_TYPES), st.one_of(st.text(max_size=30), st.from_regex(r"[+-]?0[xXoObB]?[0-9a-fA-F_]{0,25}")))
+def test_any_text_is_a_number_in_range_or_a_one_line_usage_error(go_type, text):
+    t = GoInt(go_type)
+    try:
+        value = t.convert(text, None, None)
+    except click.BadParameter as exc:
+        assert "\n" not in exc.message and exc.message.startswith("strconv.Parse")
+    else:
+        assert t.min <= value <= t.max
+        assert value == int(text.replace("_", ""), 0) if text.lstrip("+-")[:2].lower() in ("0x", "0o", "0b") \
+            or not text.lstrip("+-").startswith("0") or text.lstrip("+-") == "0" else True
