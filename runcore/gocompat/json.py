@@ -703,19 +703,6 @@ def _encode_struct(value: Any, t: GoType, path: str, drop_unknown: bool) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def marshal_ordered(value: Dict[str, Any]) -> bytes:
-    """Compact Go JSON of a dict whose key order is already Go's field order (no schema)."""
-    return _marshal_ordered(value).encode("utf-8")
-
-
-def _marshal_ordered(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{" + ",".join(go_json_string(k) + ":" + _marshal_ordered(v) for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(_marshal_ordered(v) for v in value) + "]"
-    return marshal_any(value)
-
-
 def load_schema(package_file: str, name: str, *, base: Optional[Schema] = None) -> Schema:
     """A :class:`Schema` from the type table ``name`` next to ``package_file`` (a module's ``__file__``)."""
     import os
@@ -726,6 +713,6 @@ def load_schema(package_file: str, name: str, *, base: Optional[Schema] = None) 
 
 __all__ = [
     "Decoder", "Field", "GoType", "JSONError", "JSONNumber", "JSONObject", "JSONTypeError", "MarshalError", "Schema", "fold_name",
-    "go_float", "go_json_string", "is_empty", "load_schema", "marshal_any", "marshal_ordered",
+    "go_float", "go_json_string", "is_empty", "load_schema", "marshal_any",
     "parse_document", "tokens_of", "zero_value",
 ]
