@@ -38,10 +38,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from types import ModuleType
 
     from runcore.cli.common import global_options
+    from runcore.cli.plugin_set import plugin_set
+    from runcore.config import config_files
     from runcore.config import load as load_config
+    from runcore.runner import edit_spec
     from runcore.gocompat import clean, errno_text, go_quote, path_error
     from runcore.images import resolve_image
     from runcore.images.platforms import Platform
+    from runcore import gocompat
+    from runcore.gocompat import GoNumError, parse_int, parse_uint
+    from runcore.gocompat import json as gojson
+    from runcore.oci.jsonutil import runtime_spec_schema
+    from runcore.options_types import GoFloat, GoInt
     from runcore.oci import DeviceError, device_from_path, parse_id_mapping, parse_key_values
     from runcore.plugin.commands import CommandRegistrar
     from runcore.plugin.options import OptionRegistrar
@@ -56,6 +64,15 @@ _LAZY: Dict[str, Tuple[str, str]] = {
     "errno_text": ("runcore.gocompat", "errno_text"),
     "path_error": ("runcore.gocompat", "path_error"),
     "clean": ("runcore.gocompat", "clean"),
+    "gocompat": ("runcore.gocompat", ""),
+    "gojson": ("runcore.gocompat.json", ""),
+    "runtime_spec_schema": ("runcore.oci.jsonutil", "runtime_spec_schema"),
+    "GoNumError": ("runcore.gocompat", "GoNumError"),
+    "parse_int": ("runcore.gocompat", "parse_int"),
+    "parse_uint": ("runcore.gocompat", "parse_uint"),
+    # Option value types with their Go range (declare every integer option with GoInt).
+    "GoInt": ("runcore.options_types", "GoInt"),
+    "GoFloat": ("runcore.options_types", "GoFloat"),
     # Small composable OCI spec functions (use them through ``spec.apply``).
     "oci": ("runcore.oci", ""),
     "parse_key_values": ("runcore.oci", "parse_key_values"),
@@ -134,4 +151,15 @@ __all__ = [
     "rootfs_mount",
     "global_options",
     "load_config",
+    "gocompat",
+    "gojson",
+    "runtime_spec_schema",
+    "GoNumError",
+    "parse_int",
+    "parse_uint",
+    "GoInt",
+    "GoFloat",
+    "plugin_set",
+    "edit_spec",
+    "config_files",
 ]

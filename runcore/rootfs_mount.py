@@ -104,11 +104,12 @@ class SnapshotRootFS:
         return self._reader
 
     def read_file(self, path: str) -> Optional[bytes]:
+        """Contents of ``path`` inside the snapshot; None when it does not exist."""
         return self._ensure().read_file(path)
 
     def host_path(self, path: str) -> str:
-        """Where ``path`` is on the host, under the temporary mount (error messages)."""
-        return self._ensure().host_path(path)
+        """Where ``path`` lies under the temporary mount (Go's PathError names this path)."""
+        return str(self._ensure().host_path(path))
 
     def close(self) -> None:
         if self._dir is not None:

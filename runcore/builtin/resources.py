@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import click
-
 from runcore import hookimpl
+from runcore.options_types import GoFloat, GoInt
 
 if TYPE_CHECKING:  # pragma: no cover
     from runcore.context import RunContext
@@ -23,13 +22,14 @@ PLUGIN = "core.resources"
 def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add("--cgroup", default=None,
                   help="Cgroup path (with systemd cgroups: slice:prefix:name).")
-    registrar.add("--cpus", type=float, default=0.0, help="Set the CFS cpu quota.")
-    registrar.add("--cpu-shares", type=int, default=1024, show_default=True,
+    # Go types of ctr's flags: values outside them are refused, never wrapped.
+    registrar.add("--cpus", type=GoFloat(), default=0.0, help="Set the CFS cpu quota.")
+    registrar.add("--cpu-shares", type=GoInt("int"), default=1024, show_default=True,
                   help="Set the cpu shares.")
-    registrar.add("--cpu-quota", type=int, default=-1, help="Limit CPU CFS quota.")
-    registrar.add("--cpu-period", type=click.IntRange(min=0), default=0,
+    registrar.add("--cpu-quota", type=GoInt("int64"), default=-1, help="Limit CPU CFS quota.")
+    registrar.add("--cpu-period", type=GoInt("uint64"), default=0,
                   help="Limit CPU CFS period.")
-    registrar.add("--memory-limit", type=click.IntRange(min=0), default=0,
+    registrar.add("--memory-limit", type=GoInt("uint64"), default=0,
                   help="Memory limit (in bytes) for the container.")
     registrar.add("--rdt-class", default="",
                   help="Name of the RDT class to associate the container with.")

@@ -317,16 +317,18 @@ def image_import_method() -> str:
 
 @pytest.fixture(scope="session")
 def busybox_archives(tmp_path_factory) -> Callable[..., ImageArchive]:
-    """Factory ``get(layout="oci", user=None, name=None) -> ImageArchive``, cached per session."""
+    """Factory ``get(layout="oci", user=None, name=None, etc="full") -> ImageArchive``, cached per session."""
     cache: Dict[tuple, ImageArchive] = {}
     root = tmp_path_factory.mktemp("images")
 
-    def get(layout: str = "oci", user: Optional[str] = None, name: Optional[str] = None) -> ImageArchive:
+    def get(layout: str = "oci", user: Optional[str] = None, name: Optional[str] = None,
+            etc: str = "full") -> ImageArchive:
         name = name or (USER_NAME if user else DEFAULT_NAME)
-        key = (layout, user, name)
+        key = (layout, user, name, etc)
         if key not in cache:
             fn = hashlib.sha1(repr(key).encode()).hexdigest()[:12]
-            cache[key] = build_busybox_oci_archive(root / f"rcbox-{fn}.tar", name=name, layout=layout, user=user)
+            cache[key] = build_busybox_oci_archive(root / f"rcbox-{fn}.tar", name=name, layout=layout, user=user,
+                                                   etc=etc)
         return cache[key]
 
     return get

@@ -189,7 +189,7 @@ def serve(socket_path: str, name: str, index: str, prefix: str, log_format: str,
         log.event("warning", "[defaults] key names no option of any active plugin; ignored",
                   key=key.replace("_", "-"), file=source)
     best_effort = read_best_effort(config_files())
-    known = {r.id for r in pset.plugins.records}
+    known = {r.id for r in pset.registry.infos}
     for plugin_id in best_effort:
         if plugin_id not in known:
             log.event("warning", "[nri] best_effort names a plugin that is not installed",
@@ -206,7 +206,7 @@ def serve(socket_path: str, name: str, index: str, prefix: str, log_format: str,
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        active = [r.id for r in pset.plugins.active()]
+        active = [r.id for r in pset.registry.active()]
         log.event("info", "starting", socket=socket_path, plugins=active,
                   prefix=options.prefix, best_effort=best_effort, pid=os.getpid())
         return server.run()

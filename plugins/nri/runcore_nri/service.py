@@ -178,7 +178,7 @@ class PluginService:
             raise Refused(str(exc), ttrpc.INVALID_ARGUMENT) from None
         decision.options = self.options.annotated_flags(sources)
         ctx = RunContext(command="create", options=values, sources=sources,
-                         container_id=container.id, plugins=self.plugin_set.plugins)
+                         container_id=container.id, plugins=self.plugin_set.registry)
         before = spec_from_container(container)
         try:
             editor = edit_spec(before, ctx)

@@ -111,10 +111,10 @@ def test_owners_come_from_the_editor_changes():
     from runcore.api import SpecEditor
 
     editor = SpecEditor({"linux": {}})
-    editor.owner = "seccomp"
-    editor.set("linux.seccomp.defaultAction", "x")
-    editor.owner = "core.labels"
-    editor.set(("annotations", "a.b"), "1")
+    with editor.attributed_to("seccomp"):
+        editor.set("linux.seccomp.defaultAction", "x")
+    with editor.attributed_to("core.labels"):
+        editor.set(("annotations", "a.b"), "1")
     owners_of = adjust.owners_from_changes(editor.changes)
     assert owners_of("linux.seccomp") == ["seccomp"]
     assert owners_of("annotations.[a.b]") == ["core.labels"]
@@ -155,8 +155,8 @@ def test_unset_cpu_shares_leaves_cri_value(service):
 
 @pytest.mark.parametrize("annotations, message", [
     ({"runcore.io/memory-limit": "abc"},
-     "runcore: Invalid value for '--memory-limit': 'abc' is not a valid integer range. "
-     "(from annotation runcore.io/memory-limit)"),
+     "runcore: Invalid value for '--memory-limit': strconv.ParseUint: parsing \"abc\": invalid "
+     "syntax (from annotation runcore.io/memory-limit)"),
     ({"runcore.io/read-only": "maybe"}, "runcore: Invalid value for '--read-only': 'maybe' is not a "
                                         "valid boolean."),
     ({"runcore.io/": "1"}, "runcore: No such option: -- (from annotation runcore.io/)"),

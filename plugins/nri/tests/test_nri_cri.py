@@ -103,7 +103,8 @@ def test_bad_annotation_value_gives_the_cli_error_and_leaves_nothing(cri_daemon,
                           "--rootfs", str(tmp_path), "x"], capture_output=True, text=True)
     assert cli.returncode == 1
     cli_message = cli.stderr.strip().split(" (see ")[0]  # the CLI adds its --help hint
-    assert cli_message == "runcore: Invalid value for '--memory-limit': 'lots' is not a valid integer range."
+    assert cli_message == ("runcore: Invalid value for '--memory-limit': strconv.ParseUint: "
+                           'parsing "lots": invalid syntax')
     assert f"{cli_message} (from annotation runcore.io/memory-limit)" in err.value.details
     assert "\n" not in err.value.details
     assert pods.cri.containers(pod.id) == []

@@ -33,9 +33,11 @@ GPU_APPLIERS = StashKey[List[Callable[[SpecEditor], None]]]()
 def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     import click
 
-    from ._cli import DEFAULT_SPEC_DIRS_TEXT, GPU_MODES, SPEC_DIRS_ENV, GoInt
+    from runcore.api import GoInt
 
-    registrar.add("--gpus", type=GoInt(), multiple=True, metavar="ID",
+    from ._cli import DEFAULT_SPEC_DIRS_TEXT, GPU_MODES, SPEC_DIRS_ENV
+
+    registrar.add("--gpus", type=GoInt("int", base=10, func="Atoi"), multiple=True, metavar="ID",
                   help="Add gpus to the container (repeatable).")
     registrar.add("--nvidia-gpu-mode", type=click.Choice(GPU_MODES), default="hook",
                   show_default=True,
