@@ -42,3 +42,13 @@ def test_architecture_names_existing_modules():
     assert len(paths) > 15
     missing = [p for p in paths if not (ROOT / p).exists() and not (ROOT / p[:-3]).is_dir()]
     assert missing == []
+
+
+def test_plugin_set_does_not_import_the_cli_entry_point():
+    """cli/main.py builds the plugin set; the plugin set must not import cli/main.py back."""
+    import ast
+
+    tree = ast.parse((ROOT / "runcore" / "cli" / "plugin_set.py").read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in imported if m and m.startswith("runcore.cli")}
