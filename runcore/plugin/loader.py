@@ -217,12 +217,18 @@ def load(policy: Policy, entry_points: Optional[Iterable[Any]] = None) -> List[P
             entry_point=ep.value,
         )
         records.append(record)
+        bad_requirement: Optional[Exception] = None
+        try:
+            record.requires_runcore = runcore_requirement(dist) if dist is not None else ""
+        except Exception as exc:  # a malformed requirement is the plugin's fault
+            bad_requirement = exc
         why = policy.decide(ep.name)
         if why:
             record.status, record.reason = DISABLED, why
             continue
         try:
-            record.requires_runcore = runcore_requirement(dist) if dist is not None else ""
+            if bad_requirement is not None:
+                raise bad_requirement
             compatible = is_compatible(record.requires_runcore, __version__)
         except Exception as exc:  # a malformed specifier is the plugin's fault
             record.status, record.reason = FAILED, f"bad runcore requirement: {one_line(exc)}"
