@@ -33,12 +33,11 @@ against the installed distributions.
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib
 import json
 import os
 import sys
-import tempfile
+import zlib
 from typing import Any, Callable, Dict, Iterable, List, Optional, TypeVar
 
 #: Bumped when the file format changes.
@@ -143,8 +142,8 @@ def cache_file(environ: Optional[Dict[str, str]] = None) -> Optional[str]:
     where = cache_dir(environ)
     if where is None:
         return None
-    key = hashlib.sha256(f"{sys.prefix}\0{sys.executable}".encode()).hexdigest()[:16]
-    return os.path.join(where, f"plugins-{key}.json")
+    key = zlib.crc32(f"{sys.prefix}\0{sys.executable}".encode())  # the file checks the rest
+    return os.path.join(where, f"plugins-{key:08x}.json")
 
 
 #: Fingerprints kept per file: ``runcore`` and ``python -m runcore`` from different
@@ -177,6 +176,8 @@ def _read(path: str) -> Dict[str, Any]:
 
 def _write(path: str, data: Dict[str, Any]) -> None:
     """Replace ``path`` atomically; errors are ignored (the cache is an optimisation)."""
+    import tempfile
+
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".plugins-", suffix=".tmp", dir=os.path.dirname(path))
