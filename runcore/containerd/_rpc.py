@@ -148,6 +148,23 @@ class Duplex:
                 self._responses.cancel()
 
 
+class Future:
+    """A unary call in flight (see :meth:`Method.future`)."""
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+
+    def result(self) -> Any:
+        """The response; a failed call raises its :mod:`runcore.errors` exception."""
+        try:
+            return self._call.result()
+        except grpc.RpcError as err:
+            raise map_error(err) from None
+
+    def cancel(self) -> None:
+        self._call.cancel()
+
+
 class Method:
     """One RPC: ``method(request)`` or ``method(field=value, ...)``."""
 
@@ -178,6 +195,19 @@ class Method:
             return self._callable(request, **kwargs)
         except grpc.RpcError as err:
             raise map_error(err) from None
+
+    def future(self, request: Any = None, *, timeout: Optional[float] = None,
+               **fields: Any) -> "Future":
+        """Start a unary call without waiting for it (independent calls overlap);
+        :meth:`Future.result` waits and raises runcore errors."""
+        if self._descriptor.client_streaming or self._descriptor.server_streaming:
+            raise TypeError(f"{self.path} is a stream; only unary calls have futures")
+        if request is None:
+            request = self.request_type(**fields)
+        elif fields:
+            raise TypeError("pass either a request message or fields, not both")
+        return Future(self._callable.future(
+            request, metadata=self._ctx.metadata(), timeout=self._ctx.timeout(self.path, timeout)))
 
     def open(self, *, timeout: Optional[float] = None) -> Duplex:
         """Start a bidirectional stream (for Content/Write)."""

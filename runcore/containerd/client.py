@@ -13,7 +13,7 @@ import stat
 import time
 from datetime import timedelta
 from types import ModuleType
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import grpc
 
@@ -267,6 +267,20 @@ class Client:
     def default_snapshotter(self) -> str:
         """The namespace's ``containerd.io/defaults/snapshotter`` label, else ``overlayfs``."""
         return self.namespace_labels().get(SNAPSHOTTER_LABEL) or DEFAULT_SNAPSHOTTER
+
+    def default_snapshotter_later(self) -> Callable[[], str]:
+        """Start :meth:`default_snapshotter`'s call now and return a function that waits
+        for its answer, so that the caller's other calls overlap with it."""
+        future = self.namespaces.Get.future(name=self.namespace)
+
+        def result() -> str:
+            try:
+                labels = dict(future.result().namespace.labels)
+            except errors.NotFound:
+                labels = {}
+            return labels.get(SNAPSHOTTER_LABEL) or DEFAULT_SNAPSHOTTER
+
+        return result
 
     def resolve_snapshotter(self, name: Optional[str]) -> str:
         """``name`` if given, else :meth:`default_snapshotter` (as ctr resolves it)."""
