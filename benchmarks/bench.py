@@ -26,6 +26,9 @@ Sub-benchmarks (``--only``, comma-separated; default all):
 * ``ls``       ``ls`` / ``images ls`` vs ``ctr containers ls`` / ``ctr images ls``, 0 and 500
 * ``rpcs``     gRPC calls of one ``run --rm``, counted by a counting proxy in front of the
                daemon (needs ``hpack``), ctr's list next to runcore's
+* ``changes``  what two start-up changes save, each against itself switched off, alternating:
+               leaving through ``os._exit`` (vs the interpreter's teardown, which closes the
+               gRPC channel) and the plugin discovery cache (vs ``RUNCORE_NO_CACHE=1``)
 
 Needs root and scripts/bootstrap.sh. Prints numbers; asserts nothing (exit 0 unless a
 command fails).
@@ -58,7 +61,7 @@ from support.busybox_image import build_busybox_oci_archive  # noqa: E402
 from support.daemon import Daemon, discover_binaries, start_daemon  # noqa: E402
 
 DEFAULT_VENV = "/tmp/runcore-bench-venv"
-ALL = ("startup", "run", "parallel", "import", "ls", "rpcs")
+ALL = ("startup", "run", "parallel", "import", "ls", "rpcs", "changes")
 NS = "bench"
 
 
@@ -329,6 +332,51 @@ c.close()
             for call in calls:
                 print(f"    {call}")
         self.r.note(f"RPCs per run --rm: ctr {len(rows['ctr'])}, runcore {len(rows['runcore'])}")
+
+
+    # -- changes -------------------------------------------------------------------
+
+    def changes(self) -> None:
+        image = self.ensure_image()
+        print(f"changes: {self.n} alternating pairs each, the change on vs off")
+        py = str(self.venv / "bin" / "python")
+        # main() without the entry point's os._exit: SystemExit, then the interpreter's
+        # teardown (which closes the gRPC channel)
+        teardown = [py, "-c", "import sys; from runcore.cli.main import main; main(sys.argv[1:])"]
+        rows = []
+        for what, args in (("ls", ["ls"]), ("run --rm", ["run", "--rm", image, "{id}", "/bin/true"])):
+            def argv(prefix: List[str], i: int, tag: str, a=args) -> List[str]:
+                return [*prefix, "--address", self.d.address, "--namespace", NS,
+                        *[x.replace("{id}", f"x{tag}{i}") for x in a]]
+            on, off = alternate(lambda i: argv([self.runcore_bin], i, "a"),
+                                lambda i: argv(teardown, i, "b"), self.n)
+            rows.append((f"os._exit at the end ({what})", on, off))
+        env_off = dict(os.environ, RUNCORE_NO_CACHE="1")
+        for what, args in (("--help", ["--help"]), ("run --rm", ["run", "--rm", image, "{id}", "/bin/true"])):
+            on, off = [], []
+            for i in range(self.n):
+                a = [x.replace("{id}", f"y{i}") for x in args]
+                b = [x.replace("{id}", f"z{i}") for x in args]
+                on.append(measure(self.rc(*a)))
+                off.append(measure_env(self.rc(*b), env_off))
+            rows.append((f"plugin cache ({what})", on, off))
+        for name, on, off in rows:
+            w_on, w_off = med([s.wall for s in on]), med([s.wall for s in off])
+            c_on, c_off = med([s.cpu for s in on]), med([s.cpu for s in off])
+            self.r.note(f"{name:<32} saves {1000 * (w_off - w_on):6.1f} ms wall, "
+                        f"{1000 * (c_off - c_on):6.1f} ms CPU (on {1000 * w_on:.1f} ms, "
+                        f"off {1000 * w_off:.1f} ms)")
+
+
+def measure_env(argv: Sequence[str], env: Dict[str, str]) -> Sample:
+    err = tempfile.TemporaryFile()
+    start = time.perf_counter()
+    proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=err, env=env)
+    sample = reap(proc, start, err)
+    if sample.code != 0:
+        raise SystemExit(f"bench: {' '.join(argv)} exited {sample.code}: {sample.err.strip()}")
+    return sample
 
 
 def write_big_archive(path: Path, name: str, layers: int = 5, layer_mb: int = 41) -> int:
