@@ -50,7 +50,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -90,7 +90,7 @@ class Sample:
         self.wall, self.cpu, self.rss_kib, self.code, self.err = wall, cpu, rss_kib, code, err
 
 
-def spawn(argv: Sequence[str]) -> Tuple[subprocess.Popen, float, "tempfile._TemporaryFileWrapper"]:
+def spawn(argv: Sequence[str]) -> Tuple[subprocess.Popen, float, Any]:
     err = tempfile.TemporaryFile()
     start = time.perf_counter()
     proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -194,7 +194,8 @@ class Bench:
         print(f"startup: {self.n} alternating pairs each, baseline {sys.executable} -c pass")
         py = [sys.executable, "-c", "pass"]
         for args in (["--help"], ["plugins"], ["run", "--help"]):
-            base, ours = alternate(lambda i: py, lambda i, a=args: [self.runcore_bin, *a], self.n)
+            ours_argv = [self.runcore_bin, *args]
+            base, ours = alternate(lambda i: py, lambda i: ours_argv, self.n)
             self.r.add(f"runcore {' '.join(args)}", "python -c pass",
                        med([s.wall for s in base]), med([s.wall for s in ours]), 5)
 
@@ -237,10 +238,10 @@ class Bench:
             return wall
 
         for k in range(rounds):
-            base_walls.append(batch("ctr", lambda i, k=k: self.ctr("run", "--rm", image,
-                                                                   f"pc{k}-{i}", "/bin/true")))
-            our_walls.append(batch("runcore", lambda i, k=k: self.rc("run", "--rm", image,
-                                                                     f"pr{k}-{i}", "/bin/true")))
+            base_walls.append(batch("ctr", lambda i: self.ctr("run", "--rm", image,
+                                                              f"pc{k}-{i}", "/bin/true")))
+            our_walls.append(batch("runcore", lambda i: self.rc("run", "--rm", image,
+                                                                f"pr{k}-{i}", "/bin/true")))
         self.r.add(f"{width} concurrent run --rm (batch)", f"{width} x ctr run --rm", med(base_walls),
                    med(our_walls), 2, unit="s")
         self.r.note(f"parallel failures: ctr {failures['ctr']}, runcore {failures['runcore']} "
@@ -300,8 +301,8 @@ c.close()
         measure(self.ctr("namespaces", "create", "ls0"))
         for ns, count in (("ls0", 0), ("ls500", 500)):
             for ours, theirs in ((["ls"], ["containers", "ls"]), (["images", "ls"], ["images", "ls"])):
-                base, mine = alternate(lambda i, t=theirs, ns=ns: self.ctr(*t, ns=ns),
-                                       lambda i, o=ours, ns=ns: self.rc(*o, ns=ns), self.n)
+                base_argv, our_argv = self.ctr(*theirs, ns=ns), self.rc(*ours, ns=ns)
+                base, mine = alternate(lambda i: base_argv, lambda i: our_argv, self.n)
                 self.r.add(f"runcore {' '.join(ours)} ({count})", f"ctr {' '.join(theirs)}",
                            med([s.wall for s in base]), med([s.wall for s in mine]), 3)
 
@@ -429,6 +430,8 @@ class CountingProxy:
 
     def __init__(self, upstream: str) -> None:
         import hpack  # noqa: F401  (ImportError: the caller skips)
+
+        del hpack
 
         self.upstream = upstream
         self.path = upstream + ".count"

@@ -61,7 +61,13 @@ MODULES = {
     "runtime_options": "runcore._pb.runtimeoptions.v1.api_pb2",
 }
 
-__all__ = sorted(MODULES)
+__all__ = [
+    "any", "empty", "field_mask", "timestamp",
+    "containers", "content", "diff", "events", "images", "introspection", "leases",
+    "namespaces", "snapshots", "tasks", "version",
+    "descriptor", "metrics", "mount", "platform", "task",
+    "runc_options", "runtime_options",
+]
 
 
 def __getattr__(name: str) -> ModuleType:

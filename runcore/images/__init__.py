@@ -42,7 +42,19 @@ _LAZY = {
     "unpack": "runcore.images.unpack",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "ArchiveContents",
+    "ImageInfo",
+    "ImportOptions",
+    "ImportedImage",
+    "chain_id",
+    "ensure_unpacked",
+    "import_archive",
+    "is_unpacked",
+    "read_archive",
+    "resolve_image",
+    "unpack",
+]
 
 
 def __getattr__(name: str) -> Any:
