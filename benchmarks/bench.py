@@ -15,6 +15,7 @@ bytecode, in a virtualenv of its own (``--venv``, default /tmp/runcore-bench-ven
     sudo python3 benchmarks/bench.py --build-venv            # everything, default sizes
     sudo /tmp/runcore-bench-venv/bin/python benchmarks/bench.py -n 15 --only run,startup
     sudo ... benchmarks/bench.py --only rpcs                 # RPCs of one run, ctr vs runcore
+    sudo ... benchmarks/bench.py --before /tmp/old-venv      # an older install alongside
 
 Sub-benchmarks (``--only``, comma-separated; default all):
 
@@ -50,7 +51,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -153,26 +154,42 @@ class Report:
 
 
 def alternate(base_argv: Callable[[int], Sequence[str]], our_argv: Callable[[int], Sequence[str]],
-              n: int) -> Tuple[List[Sample], List[Sample]]:
-    """n pairs, baseline first then runcore, each pair back to back."""
-    base, ours = [], []
+              n: int, before_argv: Optional[Callable[[int], Sequence[str]]] = None
+              ) -> Tuple[List[Sample], List[Sample], List[Sample]]:
+    """n rounds of baseline, runcore (and the ``--before`` install), back to back."""
+    base, ours, before = [], [], []
     for i in range(n):
         base.append(measure(base_argv(i)))
         ours.append(measure(our_argv(i)))
-    return base, ours
+        if before_argv is not None:
+            before.append(measure(before_argv(i)))
+    return base, ours, before
 
 
 # --------------------------------------------------------------------------- sub-benchmarks
 
 
 class Bench:
-    def __init__(self, daemon: Daemon, venv: Path, n: int, report: Report) -> None:
+    def __init__(self, daemon: Daemon, venv: Path, n: int, report: Report,
+                 before: Optional[Path] = None) -> None:
         self.d = daemon
         self.venv = venv
         self.n = n
         self.r = report
         self.runcore_bin = str(venv / "bin" / "runcore")
+        self.before_bin = str(before / "bin" / "runcore") if before else None
         self.image = ""
+
+    def rc_before(self, *args: str, ns: str = NS) -> List[str]:
+        assert self.before_bin is not None
+        return [self.before_bin, "--address", self.d.address, "--namespace", ns, *args]
+
+    def add(self, name: str, base_name: str, base: List[Sample], ours: List[Sample],
+            before: List[Sample], goal: float) -> None:
+        self.r.add(name, base_name, med([s.wall for s in base]), med([s.wall for s in ours]), goal)
+        if before:
+            self.r.add(f"  (before) {name}", base_name, med([s.wall for s in base]),
+                       med([s.wall for s in before]), goal)
 
     def ctr(self, *args: str, ns: str = NS) -> List[str]:
         return self.d.ctr_argv(*args, namespace=ns)
@@ -195,9 +212,10 @@ class Bench:
         py = [sys.executable, "-c", "pass"]
         for args in (["--help"], ["plugins"], ["run", "--help"]):
             ours_argv = [self.runcore_bin, *args]
-            base, ours = alternate(lambda i: py, lambda i: ours_argv, self.n)
-            self.r.add(f"runcore {' '.join(args)}", "python -c pass",
-                       med([s.wall for s in base]), med([s.wall for s in ours]), 5)
+            before_argv = [self.before_bin, *args] if self.before_bin else []
+            base, ours, before = alternate(lambda i: py, lambda i: ours_argv, self.n,
+                                           (lambda i: before_argv) if before_argv else None)
+            self.add(f"runcore {' '.join(args)}", "python -c pass", base, ours, before, 5)
 
     # -- run -----------------------------------------------------------------------
 
@@ -207,13 +225,17 @@ class Bench:
         # one untimed warm-up each (page cache, the daemon's first shim of the namespace)
         measure(self.ctr("run", "--rm", image, "warm-c", "/bin/true"))
         measure(self.rc("run", "--rm", image, "warm-r", "/bin/true"))
-        base, ours = alternate(lambda i: self.ctr("run", "--rm", image, f"c{i}", "/bin/true"),
-                               lambda i: self.rc("run", "--rm", image, f"r{i}", "/bin/true"),
-                               self.n)
-        self.r.add("run --rm /bin/true (wall)", "ctr run --rm", med([s.wall for s in base]),
-                   med([s.wall for s in ours]), 1.6)
+        before_argv = None
+        if self.before_bin:
+            measure(self.rc_before("run", "--rm", image, "warm-b", "/bin/true"))
+            before_argv = lambda i: self.rc_before("run", "--rm", image, f"b{i}", "/bin/true")  # noqa: E731
+        base, ours, before = alternate(
+            lambda i: self.ctr("run", "--rm", image, f"c{i}", "/bin/true"),
+            lambda i: self.rc("run", "--rm", image, f"r{i}", "/bin/true"), self.n, before_argv)
+        self.add("run --rm /bin/true (wall)", "ctr run --rm", base, ours, before, 1.6)
         self.r.note(f"run --rm CPU (user+sys) per run: ctr {med([s.cpu for s in base]) * 1000:.1f} ms, "
-                    f"runcore {med([s.cpu for s in ours]) * 1000:.1f} ms")
+                    f"runcore {med([s.cpu for s in ours]) * 1000:.1f} ms"
+                    + (f", before {med([s.cpu for s in before]) * 1000:.1f} ms" if before else ""))
         rss = max(s.rss_kib for s in ours) / 1024
         self.r.note(f"runcore run peak RSS: max {rss:.1f} MiB over {len(ours)} runs (goal <= 50 MiB) "
                     f"{'ok' if rss <= 50 else 'MISSED'}; ctr "
@@ -302,9 +324,11 @@ c.close()
         for ns, count in (("ls0", 0), ("ls500", 500)):
             for ours, theirs in ((["ls"], ["containers", "ls"]), (["images", "ls"], ["images", "ls"])):
                 base_argv, our_argv = self.ctr(*theirs, ns=ns), self.rc(*ours, ns=ns)
-                base, mine = alternate(lambda i: base_argv, lambda i: our_argv, self.n)
-                self.r.add(f"runcore {' '.join(ours)} ({count})", f"ctr {' '.join(theirs)}",
-                           med([s.wall for s in base]), med([s.wall for s in mine]), 3)
+                old_argv = self.rc_before(*ours, ns=ns) if self.before_bin else []
+                base, mine, before = alternate(lambda i: base_argv, lambda i: our_argv, self.n,
+                                               (lambda i: old_argv) if old_argv else None)
+                self.add(f"runcore {' '.join(ours)} ({count})", f"ctr {' '.join(theirs)}",
+                         base, mine, before, 3)
 
     # -- rpcs ----------------------------------------------------------------------
 
@@ -349,8 +373,8 @@ c.close()
             def argv(prefix: List[str], i: int, tag: str, a=args) -> List[str]:
                 return [*prefix, "--address", self.d.address, "--namespace", NS,
                         *[x.replace("{id}", f"x{tag}{i}") for x in a]]
-            on, off = alternate(lambda i: argv([self.runcore_bin], i, "a"),
-                                lambda i: argv(teardown, i, "b"), self.n)
+            on, off, _ = alternate(lambda i: argv([self.runcore_bin], i, "a"),
+                                   lambda i: argv(teardown, i, "b"), self.n)
             rows.append((f"os._exit at the end ({what})", on, off))
         env_off = dict(os.environ, RUNCORE_NO_CACHE="1")
         for what, args in (("--help", ["--help"]), ("run --rm", ["run", "--rm", image, "{id}", "/bin/true"])):
@@ -541,6 +565,9 @@ def main() -> None:
     parser.add_argument("--build-venv", action="store_true",
                         help="(re)create --venv from this checkout, then run with it")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of parallel and import (3)")
+    parser.add_argument("--before", metavar="VENV",
+                        help="another regular install (e.g. of the previous release) measured "
+                             "in the same alternation by startup, run and ls")
     args = parser.parse_args()
     venv = Path(args.venv)
     if args.build_venv:
@@ -562,7 +589,7 @@ def main() -> None:
     print(f"containerd {daemon.full_version} (private, {daemon.tmpdir}); runcore from {venv} "
           f"(regular install); {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.2f}")
     try:
-        bench = Bench(daemon, venv, args.n, report)
+        bench = Bench(daemon, venv, args.n, report, Path(args.before) if args.before else None)
         for w in wanted:
             if w == "import":
                 bench.import_(args.rounds)
