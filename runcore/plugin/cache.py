@@ -25,7 +25,8 @@ which is a pure function, and stored in the same file.
 
 Where: ``$RUNCORE_CACHE_DIR``, else ``$XDG_CACHE_HOME/runcore``, else
 ``~/.cache/runcore``; ``RUNCORE_NO_CACHE=1`` turns the cache off. A cache that cannot be
-read or written is ignored (the scan result is used directly).
+read or written is ignored (the scan result is used directly), and so is a file owned by
+another user (it names the modules to import).
 
 Written by hand: no maintained library caches ``importlib.metadata`` entry points
 against the installed distributions.
@@ -166,6 +167,8 @@ _STATE = _State()
 def _read(path: str) -> Dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as fh:
+            if os.fstat(fh.fileno()).st_uid != os.geteuid():
+                return {}  # names modules to import: only our own file is trusted
             data = json.load(fh)
     except (OSError, ValueError):
         return {}

@@ -171,7 +171,7 @@ def test_a_warm_process_imports_neither_metadata_nor_packaging(env, tmp_path):
     assert runs[1].stdout.strip() == ""  # the warm one did not
 
 
-@pytest.mark.parametrize("how", ["corrupt", "unwritable", "off"])
+@pytest.mark.parametrize("how", ["corrupt", "unwritable", "off", "foreign"])
 def test_a_broken_or_disabled_cache_is_ignored(env, tmp_path, monkeypatch, how):
     site, scans = env
     write_dist(site, "rc-one", "1.0", {"pcone": "pc_one_mod"})
@@ -183,11 +183,15 @@ def test_a_broken_or_disabled_cache_is_ignored(env, tmp_path, monkeypatch, how):
         blocker = tmp_path / "blocker"
         blocker.write_text("")
         monkeypatch.setenv("RUNCORE_CACHE_DIR", str(blocker / "cache"))
+    elif how == "foreign":  # a file someone else owns is never trusted
+        loader.discover()
+        cache.forget()
+        monkeypatch.setattr(os, "geteuid", lambda: os.getuid() + 4242)
     else:
         monkeypatch.setenv("RUNCORE_NO_CACHE", "1")
     for _ in range(2):
         assert list(ours(loader.discover())) == ["pcone"]
-    assert len(scans) == (1 if how == "corrupt" else 2)
+    assert len(scans) == (1 if how == "corrupt" else 3 if how == "foreign" else 2)
 
 
 def test_cached_entry_point_loads_attributes():
