@@ -246,7 +246,8 @@ class Bench:
     def parallel(self, width: int = 32, rounds: int = 3) -> None:
         image = self.ensure_image()
         print(f"parallel: {rounds} alternating rounds of {width} concurrent 'run --rm'")
-        base_walls, our_walls, failures = [], [], {"ctr": 0, "runcore": 0}
+        base_walls, our_walls, old_walls = [], [], []
+        failures = {"ctr": 0, "runcore": 0, "before": 0}
 
         def batch(tag: str, make: Callable[[int], List[str]]) -> float:
             start = time.perf_counter()
@@ -264,8 +265,14 @@ class Bench:
                                                               f"pc{k}-{i}", "/bin/true")))
             our_walls.append(batch("runcore", lambda i: self.rc("run", "--rm", image,
                                                                 f"pr{k}-{i}", "/bin/true")))
+            if self.before_bin:
+                old_walls.append(batch("before", lambda i: self.rc_before(
+                    "run", "--rm", image, f"pb{k}-{i}", "/bin/true")))
         self.r.add(f"{width} concurrent run --rm (batch)", f"{width} x ctr run --rm", med(base_walls),
                    med(our_walls), 2, unit="s")
+        if old_walls:
+            self.r.add(f"  (before) {width} concurrent run --rm", f"{width} x ctr run --rm",
+                       med(base_walls), med(old_walls), 2, unit="s")
         self.r.note(f"parallel failures: ctr {failures['ctr']}, runcore {failures['runcore']} "
                     f"(goal: runcore 0) {'ok' if not failures['runcore'] else 'MISSED'}")
 
@@ -285,12 +292,17 @@ class Bench:
 
             rm_c = self.ctr("images", "rm", "--sync", "bench.local/big:latest", ns="imp")
             one(self.ctr("images", "import", str(path), ns="imp"), rm_c)  # warm-up (page cache)
-            base, ours = [], []
+            base, ours, old = [], [], []
             for _ in range(rounds):
                 base.append(one(self.ctr("images", "import", str(path), ns="imp"), rm_c))
                 ours.append(one(self.rc("images", "import", str(path), ns="imp"), rm_c))
+                if self.before_bin:
+                    old.append(one(self.rc_before("images", "import", str(path), ns="imp"), rm_c))
             self.r.add("images import 200 MB, 5 layers", "ctr images import", med(base), med(ours),
                        1.2, unit="s")
+            if old:
+                self.r.add("  (before) images import 200 MB", "ctr images import", med(base),
+                           med(old), 1.2, unit="s")
 
     # -- ls ------------------------------------------------------------------------
 
@@ -567,7 +579,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of parallel and import (3)")
     parser.add_argument("--before", metavar="VENV",
                         help="another regular install (e.g. of the previous release) measured "
-                             "in the same alternation by startup, run and ls")
+                             "in the same alternation by startup, run, parallel, import and ls")
     args = parser.parse_args()
     venv = Path(args.venv)
     if args.build_venv:
