@@ -52,8 +52,11 @@ def resolve_image(ctx: RunContext) -> None:
     from runcore import images
 
     client = ctx.client()
-    ctx.snapshotter = ctx.opt("snapshotter") or client.default_snapshotter()
+    chosen = ctx.opt("snapshotter")
+    # the namespace's default snapshotter is looked up while the image is resolved
+    lookup = None if chosen else client.default_snapshotter_later()
     ctx.image = images.resolve_image(client, ctx.image_ref or "", platform=ctx.platform)
+    ctx.snapshotter = chosen if lookup is None else lookup()
     images.ensure_unpacked(client, ctx.image, ctx.snapshotter)
 
 

@@ -282,6 +282,37 @@ def test_default_snapshotter(fake):
     assert client.resolve_snapshotter("zfs") == "zfs"
 
 
+def test_default_snapshotter_later_overlaps_and_maps_errors(fake):
+    path, _, services = fake
+    client = Client.connect(path, "ns1")
+    services["namespaces"].labels.pop("ns1", None)
+    later = client.default_snapshotter_later()  # NotFound namespace: the default
+    assert later() == "overlayfs"
+    services["namespaces"].labels["ns1"] = {"containerd.io/defaults/snapshotter": "native"}
+    assert client.default_snapshotter_later()() == "native"
+
+
+def test_future_results_and_errors(fake):
+    path, _, _ = fake
+    client = Client.connect(path, "ns1")
+    assert client.version.Version.future().result().version == "1.7.99"
+    pending = client.images.Get.future(name="nope")
+    with pytest.raises(errors.NotFound, match='image "nope": not found'):
+        pending.result()
+    with pytest.raises(TypeError):
+        client.content.Read.future(digest="sha256:00")
+
+
+def test_services_are_bound_on_first_use(fake):
+    path, _, _ = fake
+    client = Client.connect(path, "ns1")
+    assert "tasks" not in vars(client)
+    assert client.tasks is client.tasks  # bound once
+    assert client.tasks.name == "containerd.services.tasks.v1.Tasks"
+    with pytest.raises(AttributeError):
+        client.nosuchservice  # noqa: B018
+
+
 def test_connect_errors(tmp_path):
     missing = tmp_path / "none.sock"
     with pytest.raises(errors.Unavailable) as info:
