@@ -27,3 +27,15 @@ def test_it():
 
 def test_fixture(runcore_cli):
     assert runcore_cli.run(["--version"]).stdout.startswith("runcore ")
+
+
+def test_support_modules_are_the_packaged_harness():
+    """tests/support keeps the old module names, as aliases of the one packaged copy."""
+    import support.daemon
+    import support.fixtures
+
+    import runcore.testing.containerd
+    import runcore.testing.daemon
+
+    assert support.daemon is runcore.testing.daemon
+    assert support.fixtures is runcore.testing.containerd
