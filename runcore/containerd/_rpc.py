@@ -116,8 +116,9 @@ class Stream:
 
 
 class Duplex:
-    """A bidirectional stream used in lock step: :meth:`exchange` sends one
-    request and waits for its answer (how containerd's Content/Write works)."""
+    """A bidirectional stream whose every request gets one answer, in order (how
+    containerd's Content/Write works): :meth:`exchange` in lock step, or
+    :meth:`send` ahead and :meth:`receive` the answers later."""
 
     _END = object()
 
@@ -133,12 +134,21 @@ class Duplex:
                 return
             yield item
 
-    def exchange(self, request: Any) -> Any:
+    def send(self, request: Any) -> None:
+        """Queue one request without waiting for its answer (see :meth:`receive`)."""
         self._requests.put(request)
+
+    def receive(self) -> Any:
+        """The next answer, in the order the requests were sent."""
         try:
             return next(self._responses)
         except StopIteration:
             raise errors.ContainerdError("stream closed by containerd") from None
+
+    def exchange(self, request: Any) -> Any:
+        """Send one request and wait for its answer."""
+        self.send(request)
+        return self.receive()
 
     def close(self, cancel: bool = False) -> None:
         if not self._closed.is_set():

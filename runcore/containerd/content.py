@@ -1,11 +1,12 @@
 """Reading and writing blobs through containerd's content service."""
 from __future__ import annotations
 
+import collections
 import hashlib
 import io
 import random
 import time
-from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Optional, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Deque, Iterable, Optional, Union
 
 from runcore import errors
 
@@ -14,6 +15,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Bytes per Content/Write message (containerd's gRPC limit is 16 MiB).
 CHUNK = 1 << 20
+#: Content/Write messages sent ahead of containerd's answers: containerd writes one
+#: chunk while the next is read, hashed and sent (lock step waited a round trip per MiB).
+WINDOW = 4
 #: How long a ref locked by another writer is waited for.
 LOCK_WAIT = 30.0
 
@@ -98,23 +102,23 @@ def write_blob(
         # reports the whole size as written; hash the data but do not resend it.
         present = bool(expected_digest) and size is not None and size > 0 and status.offset == size
         restart = status.offset > 0 and not present  # a stale ingest under this ref
+        unanswered: Deque[int] = collections.deque()  # offsets containerd must report
         for block in _chunks(data, size):
             hasher.update(block)
             if not present:
                 # Offset 0 makes containerd truncate whatever the ref held before.
-                req = pb.WriteContentRequest(
+                stream.send(pb.WriteContentRequest(
                     action=pb.WRITE, offset=0 if restart else offset, data=block
-                )
+                ))
                 restart = False
-                resp = stream.exchange(req)
-                if resp.offset != offset + len(block):
-                    raise errors.ContainerdError(
-                        f"short write to {ref}: containerd is at {resp.offset}, "
-                        f"expected {offset + len(block)}"
-                    )
+                unanswered.append(offset + len(block))
+                if len(unanswered) >= WINDOW:
+                    _check_written(stream, ref, unanswered.popleft())
             offset += len(block)
             if progress:
                 progress(len(block))
+        while unanswered:
+            _check_written(stream, ref, unanswered.popleft())
         if size is not None and offset != size:
             raise ShortBlob(ref, offset, size)
         actual = "sha256:" + hasher.hexdigest()
@@ -135,6 +139,14 @@ def write_blob(
         stream.close(cancel=not done)
         if not done:
             _abort(client, ref)
+
+
+def _check_written(stream: Any, ref: str, expected: int) -> None:
+    """containerd's answer to the oldest unanswered WRITE must be at ``expected``."""
+    resp = stream.receive()
+    if resp.offset != expected:
+        raise errors.ContainerdError(
+            f"short write to {ref}: containerd is at {resp.offset}, expected {expected}")
 
 
 def _open(client: "Client", ref: str, size: Optional[int], expected: Optional[str]):
