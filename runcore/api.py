@@ -51,6 +51,17 @@ _LAZY: Dict[str, Tuple[str, str]] = {
     "device_from_path": ("runcore.oci", "device_from_path"),
     # Images and snapshots (need the containerd client: imported on first use).
     "resolve_image": ("runcore.images", "resolve_image"),
+    # Supplying images from elsewhere (registries): content, names, platforms, unpack.
+    "ClientStore": ("runcore.images.store", "ClientStore"),
+    "fetch_blob": ("runcore.containerd.content", "fetch_blob"),
+    "inspect_image": ("runcore.images.unpack", "inspect_image"),
+    "unpack_image": ("runcore.images.unpack", "unpack"),
+    "image_platforms": ("runcore.images.manifests", "image_platforms"),
+    "validate_media_type": ("runcore.images.manifests", "validate_media_type"),
+    "mediatypes": ("runcore.images.mediatypes", ""),
+    "platforms": ("runcore.images.platforms", ""),
+    "normalize_docker_ref": ("runcore.images.reference", "normalize_docker_ref"),
+    "human_bytes": ("runcore.images.progress", "human_bytes"),
     "rootfs_mount": ("runcore.rootfs_mount", ""),
     # Command-line access for plugin commands.
     "global_options": ("runcore.cli.common", "global_options"),

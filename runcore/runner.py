@@ -54,8 +54,27 @@ def resolve_image(ctx: RunContext) -> None:
     client = ctx.client()
     ctx.snapshotter = ctx.opt("snapshotter") or client.default_snapshotter()
     platform = ctx.state("core.image").get("platform")
-    ctx.image = images.resolve_image(client, ctx.image_ref or "", platform=platform)
+    ref = ctx.image_ref or ""
+    if ctx.state("core.image").get("refresh"):
+        ref = _supply_image(ctx, ref) or ref
+    try:
+        ctx.image = images.resolve_image(client, ref, platform=platform)
+    except NotFound:
+        supplied = _supply_image(ctx, ref)
+        if supplied is None:
+            raise
+        ctx.image = images.resolve_image(client, supplied, platform=platform)
     images.ensure_unpacked(client, ctx.image, ctx.snapshotter)
+
+
+def _supply_image(ctx: RunContext, ref: str) -> Optional[str]:
+    """Ask the plugins to supply ``ref`` (:func:`runcore.hookspecs.runcore_supply_image`)."""
+    for _rec, function, argnames in _plugins(ctx).ordered_impls("runcore_supply_image"):
+        kwargs = {"ref": ref, "ctx": ctx}
+        result = function(**{name: kwargs[name] for name in argnames})
+        if result is not None:
+            return str(result)
+    return None
 
 
 def build_spec(ctx: RunContext) -> SpecEditor:

@@ -177,3 +177,84 @@ def _abort(client: "Client", ref: str) -> None:
         client.content.Abort(ref=ref)
     except errors.ContainerdError:
         pass
+
+
+def fetch_blob(
+    client: "Client",
+    ref: str,
+    opener: Callable[[int], Iterable[bytes]],
+    expected_digest: str,
+    size: int,
+    labels: Optional[dict[str, str]] = None,
+    progress: Optional[Callable[[int], None]] = None,
+) -> bool:
+    """Store the blob ``expected_digest`` of ``size`` bytes, fetching only what is missing.
+
+    For content from a remote (a registry), as containerd's ``content.Copy`` does it:
+    the ingest ``ref`` is opened first, and only then ``opener(offset)`` is called for the
+    bytes from ``offset`` on (so nothing is fetched for a blob the namespace already has).
+
+    * The namespace has the blob (AlreadyExists): nothing is fetched; returns False.
+    * containerd already holds all of it (content shared from another namespace, or a
+      finished ingest): committed without fetching; containerd verifies the digest.
+    * An ingest left by an interrupted pull (``0 < offset < size``): resumed from its
+      offset; containerd verifies the whole blob on commit.
+    * Otherwise every byte is hashed here as it streams, and the commit names the digest,
+      so it is verified twice.
+
+    Too many or too few bytes, or a digest mismatch, abort the ingest and raise
+    :class:`ShortBlob` / :class:`DigestMismatch`; nothing unverified is committed.
+    Returns True when the blob was committed by this call.
+    """
+    pb = client.pb.content
+    try:
+        stream, status = _open(client, ref, size, expected_digest)
+    except errors.AlreadyExists:
+        return False
+    done = False
+    try:
+        offset = status.offset if 0 < status.offset <= size else 0
+        hasher = hashlib.sha256() if offset == 0 else None
+        if offset < size:
+            first = True
+            for block in opener(offset):
+                if not block:
+                    continue
+                if offset + len(block) > size:
+                    raise ShortBlob(ref, offset + len(block), size)
+                if hasher is not None:
+                    hasher.update(block)
+                req = pb.WriteContentRequest(action=pb.WRITE, offset=offset, data=block)
+                if first and status.offset > 0 and offset == 0:
+                    req.offset = 0  # a stale ingest we could not resume: start it over
+                first = False
+                resp = stream.exchange(req)
+                if resp.offset != offset + len(block):
+                    raise errors.ContainerdError(
+                        f"short write to {ref}: containerd is at {resp.offset}, "
+                        f"expected {offset + len(block)}"
+                    )
+                offset += len(block)
+                if progress:
+                    progress(len(block))
+            if offset != size:
+                raise ShortBlob(ref, offset, size)
+        if hasher is not None:
+            actual = "sha256:" + hasher.hexdigest()
+            if actual != expected_digest:
+                raise DigestMismatch(ref, expected_digest, actual)
+        try:
+            stream.exchange(pb.WriteContentRequest(
+                action=pb.COMMIT, total=size, offset=size, expected=expected_digest,
+                labels=labels or {}))
+        except errors.AlreadyExists:
+            pass  # committed by someone else meanwhile
+        except errors.FailedPrecondition as exc:
+            # containerd's own check of a resumed or shared ingest
+            raise errors.ImageError(f"{ref}: commit failed: {exc}") from None
+        done = True
+        return True
+    finally:
+        stream.close(cancel=not done)
+        if not done:
+            _abort(client, ref)
