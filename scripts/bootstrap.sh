@@ -2,7 +2,8 @@
 # Set up everything runcore's tests need, idempotently, on Debian bookworm (as root):
 #
 #   * Debian packages: containerd (1.6.20, bookworm), runc, busybox-static, apparmor,
-#     containernetworking-plugins, iproute2, python3-venv, docker-registry;
+#     containernetworking-plugins, iproute2, python3-venv, docker-registry, skopeo,
+#     apache2-utils (htpasswd) and openssl (the pull tests' registries);
 #     the system containerd is never started (policy-rc.d during apt; systemctl
 #     disable --now where systemd runs) - the tests start private daemons only;
 #   * /opt/cni/bin -> links to Debian's CNI plugins in /usr/lib/cni (for --cni);
@@ -33,7 +34,7 @@ FORCE=${RUNCORE_BOOTSTRAP_FORCE:-0}
 
 PACKAGES=(containerd runc busybox-static apparmor containernetworking-plugins iproute2
           python3 python3-venv ca-certificates debian-archive-keyring)
-[ "${RUNCORE_SKIP_REGISTRY:-0}" = 1 ] || PACKAGES+=(docker-registry)
+[ "${RUNCORE_SKIP_REGISTRY:-0}" = 1 ] || PACKAGES+=(docker-registry skopeo apache2-utils openssl)
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }
 die() { printf 'bootstrap: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -210,11 +211,11 @@ done
 # Reinstall only when a pyproject.toml or the plugin set changed (or FORCE).
 want=$( { echo "${plugin_dirs[*]}"; cat "$REPO/pyproject.toml"; for d in "${plugin_dirs[@]}"; do cat "$d/pyproject.toml"; done; } | sha256sum | cut -d' ' -f1)
 have=$(cat "$STAMP" 2>/dev/null || true)
-if [ "$FORCE" = 1 ] || [ "$want" != "$have" ] || ! "$VENV/bin/python" -c 'import runcore, pytest, tox, grpc_tools' 2>/dev/null; then
+if [ "$FORCE" = 1 ] || [ "$want" != "$have" ] || ! "$VENV/bin/python" -c 'import runcore, pytest, tox, grpc_tools, hypothesis, cryptography' 2>/dev/null; then
     args=(-e "$REPO")
     for d in "${plugin_dirs[@]}"; do args+=(-e "$d"); done
-    log "pip install ${args[*]#"$REPO/"} pytest tox grpcio-tools==1.85.1"
-    quiet "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${args[@]}" pytest tox grpcio-tools==1.85.1
+    log "pip install ${args[*]#"$REPO/"} pytest tox hypothesis cryptography grpcio-tools==1.85.1"
+    quiet "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${args[@]}" pytest tox hypothesis cryptography grpcio-tools==1.85.1
     echo "$want" >"$STAMP"
 else
     log "venv up to date ($VENV)"

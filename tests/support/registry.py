@@ -151,9 +151,11 @@ def build_single_archive(path: Path, ref_name: str = "single") -> Tuple[Path, di
     return layout.write(path), desc
 
 
-def build_multiplatform_archive(path: Path, ref_name: str = "multi") -> Tuple[Path, dict]:
-    """An OCI index: linux/amd64 (busybox), linux/arm64 (a small file layer) and an
-    attestation manifest (``unknown/unknown``, in-toto layer); (path, index descriptor)."""
+def build_multiplatform_archive(path: Path, ref_name: str = "multi",
+                                attestation: bool = True) -> Tuple[Path, dict]:
+    """An OCI index: linux/amd64 (busybox), linux/arm64 (a small file layer) and (with
+    ``attestation``) an attestation manifest (``unknown/unknown``, in-toto layer);
+    (path, index descriptor). skopeo's ``--format v2s2`` needs ``attestation=False``."""
     layout = Layout()
     amd = layout.image([build_layer(), file_layer({"etc/flavour": b"amd64 second layer\n"})])
     arm = layout.image([file_layer({"etc/flavour": b"arm64\n"})], arch="arm64",
@@ -167,10 +169,15 @@ def build_multiplatform_archive(path: Path, ref_name: str = "multi") -> Tuple[Pa
     index = {"schemaVersion": 2, "mediaType": MT_OCI_INDEX, "manifests": [
         {**amd, "platform": {"architecture": "amd64", "os": "linux"}},
         {**arm, "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}},
-        {**att, "platform": {"architecture": "unknown", "os": "unknown"},
-         "annotations": {"vnd.docker.reference.digest": amd["digest"],
-                         "vnd.docker.reference.type": "attestation-manifest"}},
     ]}
+    if attestation:
+        index["manifests"].append(
+            {**att, "platform": {"architecture": "unknown", "os": "unknown"},
+             "annotations": {"vnd.docker.reference.digest": amd["digest"],
+                             "vnd.docker.reference.type": "attestation-manifest"}})
+    else:
+        for d in (att, att_cfg, att_layer):
+            layout.blobs.pop(d["digest"], None)
     idx = layout.add_json(index, MT_OCI_INDEX)
     layout.entries.append({**idx, "annotations": {ANN_REF_NAME: ref_name}})
     return layout.write(path), idx

@@ -63,7 +63,8 @@ def run_pull(client: Any, ref: Any, opts: Any, stream: IO[str], quiet: bool,
 @click.option("--plain-http", is_flag=True, help="Use plain HTTP for the registry.")
 @click.option("--hosts-dir", multiple=True, metavar="DIR",
               help="Registry host configuration directory (hosts.toml); repeatable. Default: "
-                   "/etc/containerd/certs.d, then /etc/docker/certs.d.")
+                   "$RUNCORE_HOSTS_DIR (colon-separated), else /etc/containerd/certs.d, then "
+                   "/etc/docker/certs.d.")
 @click.option("--skip-verify", "-k", is_flag=True, help="Do not verify the registry's TLS certificate.")
 @click.option("--max-concurrent-downloads", type=click.IntRange(min=0), default=0,
               help="Fetch at most N blobs at once (0: up to 16).")

@@ -3,8 +3,8 @@
 Lookup (containerd's ``config.ConfigureHosts`` with nerdctl's defaults): for reference host
 ``h:p`` the first existing of ``<root>/h_p_``, ``<root>/h:p``, ``<root>/_default`` is used,
 for each root in turn (``--hosts-dir`` given: only those; otherwise
-``/etc/containerd/certs.d`` then ``/etc/docker/certs.d``; the first root with a match
-wins). Inside it ``hosts.toml`` lists mirrors (``[host."<url>"]``, in file order) and the
+``$RUNCORE_HOSTS_DIR`` (colon-separated), else ``/etc/containerd/certs.d`` then
+``/etc/docker/certs.d``; the first root with a match wins). Inside it ``hosts.toml`` lists mirrors (``[host."<url>"]``, in file order) and the
 top-level ``server``; without ``hosts.toml`` the Docker cert-directory layout is read
 (``*.crt`` CAs, ``*.cert`` + ``*.key`` client pairs).
 
@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 from runcore.api import UsageError
 
 DEFAULT_HOSTS_DIRS = ("/etc/containerd/certs.d", "/etc/docker/certs.d")
+#: Environment variable naming the hosts directories when --hosts-dir is not given.
+HOSTS_DIR_ENV = "RUNCORE_HOSTS_DIR"
 CAPABILITIES = ("pull", "resolve", "push")
 
 ClientCert = Tuple[str, str]  # (certificate file, key file; "" = same file)
@@ -74,6 +76,14 @@ def _host_dir_names(host: str) -> List[str]:
         names.append(f"{h}_{port}_")
     names.append(host)
     return names
+
+
+def default_roots() -> List[str]:
+    """``$RUNCORE_HOSTS_DIR`` (colon-separated) if set, else containerd's then docker's."""
+    env = os.environ.get(HOSTS_DIR_ENV, "")
+    if env:
+        return [d for d in env.split(":") if d]
+    return list(DEFAULT_HOSTS_DIRS)
 
 
 def find_host_dir(host: str, roots: Sequence[str]) -> Optional[str]:
@@ -193,7 +203,7 @@ def _cert_dir(d: str) -> dict:
 def endpoints(host: str, *, hosts_dirs: Optional[Sequence[str]] = None, plain_http: bool = False,
               skip_verify: bool = False) -> List[Endpoint]:
     """The hosts to try for reference host ``host``: mirrors first, the server last."""
-    roots = list(hosts_dirs) if hosts_dirs else list(DEFAULT_HOSTS_DIRS)
+    roots = list(hosts_dirs) if hosts_dirs else default_roots()
     d = find_host_dir(host, roots)
     default_scheme = "http" if plain_http or is_loopback(host) else "https"
     server_host = "registry-1.docker.io" if host in ("docker.io", "index.docker.io") else host
