@@ -481,7 +481,7 @@ class Registry:
         """Request lines ("METHOD path") the registry logged, in order."""
         out = []
         for line in self.log.read_text(errors="replace").splitlines():
-            m = re.search(r'"(GET|HEAD|POST|PUT|PATCH|DELETE) ([^ ]+) HTTP/[0-9.]+"', line)
+            m = _ACCESS.search(line)
             if m:
                 out.append(f"{m.group(1)} {m.group(2)}")
         return out
@@ -506,3 +506,41 @@ def hosts_dir_for(directory: Path, host: str, server: str, *, mirror_for: Option
         lines.append(f"  skip_verify = {'true' if skip_verify else 'false'}")
     (d / "hosts.toml").write_text("\n".join(lines) + "\n" + extra)
     return directory
+
+
+def build_unique_archive(path: Path, ref_name: str = "unique", mib: int = 2, layers: int = 2) -> Tuple[Path, dict]:
+    """An image whose layers (``mib`` MiB of random bytes each) no other test has: its blobs
+    are never already in a daemon's shared content store."""
+    tars = [file_layer({f"data/{i}.bin": os.urandom(mib << 20)}) for i in range(layers)]
+    layout = Layout()
+    desc = layout.image(tars)
+    layout.entries.append({**desc, "annotations": {ANN_REF_NAME: ref_name}})
+    return layout.write(path), desc
+
+
+def image_blobs(archive: Path) -> Dict[str, List[str]]:
+    """``{"manifest": [d], "config": [d], "layers": [d, ...]}`` of a single-image OCI archive."""
+    with tarfile.open(archive) as tar:
+        def read(name: str) -> dict:
+            f = tar.extractfile(name)
+            assert f is not None
+            return json.loads(f.read())
+        index = read("index.json")
+        mdesc = index["manifests"][0]
+        manifest = read("blobs/sha256/" + mdesc["digest"].split(":", 1)[1])
+    return {"manifest": [mdesc["digest"]], "config": [manifest["config"]["digest"]],
+            "layers": [l["digest"] for l in manifest["layers"]]}
+
+
+_ACCESS = re.compile(r'"(GET|HEAD|POST|PUT|PATCH|DELETE) ([^ ]+) HTTP/[0-9.]+" (\d{3}) (\d+|-)')
+
+
+def served_bytes(registry: "Registry", since: int = 0) -> int:
+    """Body bytes the registry sent for blob GETs (access log), from log line ``since`` on."""
+    total = 0
+    lines = [l for l in registry.log.read_text(errors="replace").splitlines() if _ACCESS.search(l)]
+    for line in lines[since:]:
+        m = _ACCESS.search(line)
+        if m and m.group(1) == "GET" and "/blobs/" in m.group(2):
+            total += int(m.group(4)) if m.group(4).isdigit() else 0
+    return total
