@@ -101,7 +101,9 @@ def check_descriptor(obj: Any, where: str) -> Dict[str, Any]:
         raise ImageError(f"{where}: annotations of {digest} are not a map of strings")
     plat = obj.get("platform")
     if plat is not None and (not isinstance(plat, dict) or not all(
-            isinstance(plat.get(k, ""), str) for k in ("os", "architecture", "variant", "os.version"))):
+            isinstance(plat.get(k, ""), str) for k in ("os", "architecture", "variant", "os.version"))
+            or not isinstance(plat.get("os.features") or [], list)
+            or not all(isinstance(f, str) for f in plat.get("os.features") or [])):
         raise ImageError(f"{where}: platform of {digest} is not valid")
     out: Dict[str, Any] = {"mediaType": media_type, "digest": digest, "size": size}
     if annotations:
