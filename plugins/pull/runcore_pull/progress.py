@@ -66,13 +66,27 @@ class BarReporter(LineReporter):
         import tqdm
 
         self._tqdm = tqdm.tqdm
+        encoding = (getattr(stream, "encoding", "") or "").lower().replace("-", "")
+        self._ascii = not encoding.startswith("utf")  # block characters need UTF-8
         self._bars: Dict[str, Any] = {}
 
     def blob_started(self, key: str, size: int) -> None:
         with self._lock:
             self._bars[key] = self._tqdm(total=size, desc=_short_key(key), unit="B", unit_scale=True,
                                          unit_divisor=1024, file=self.stream, leave=True,
-                                         dynamic_ncols=True, mininterval=0.1)
+                                         ncols=self._size()[0], nrows=self._size()[1], mininterval=0.1,
+                                         ascii=self._ascii)
+
+    def _size(self) -> "tuple[int, int]":
+        """(columns, lines) of the terminal; 100x50 when it does not say (a fresh pty)."""
+        import os
+
+        try:
+            size = os.get_terminal_size(self.stream.fileno())  # type: ignore[union-attr]
+            cols, rows = size.columns, size.lines
+        except (OSError, AttributeError, ValueError):
+            cols, rows = 0, 0
+        return (cols if cols > 0 else 100, rows if rows > 0 else 50)
 
     def advance(self, key: str, n: int) -> None:
         super().advance(key, n)

@@ -354,7 +354,8 @@ class Remote:
 
     def ping(self) -> None:
         """``GET /v2/`` on the registry's own endpoint, authenticating if asked (login)."""
-        ep = self.endpoints[-1]
+        own = [e for e in self.endpoints if not e.mirror]
+        ep = own[0] if own else self.endpoints[-1]
         try:
             resp = self.request("GET", ep, "", accept="*/*", url=ep.base + "/")
         except _Transport as exc:
