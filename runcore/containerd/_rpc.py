@@ -134,7 +134,15 @@ class Duplex:
             yield item
 
     def exchange(self, request: Any) -> Any:
+        self.send(request)
+        return self.receive()
+
+    def send(self, request: Any) -> None:
+        """Queue one request without waiting for its answer (pipelined writes)."""
         self._requests.put(request)
+
+    def receive(self) -> Any:
+        """The next answer, in the order the requests were sent."""
         try:
             return next(self._responses)
         except StopIteration:

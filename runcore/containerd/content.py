@@ -187,6 +187,8 @@ def fetch_blob(
     size: int,
     labels: Optional[dict[str, str]] = None,
     progress: Optional[Callable[[int], None]] = None,
+    local_hash: bool = True,
+    window: int = 4,
 ) -> bool:
     """Store the blob ``expected_digest`` of ``size`` bytes, fetching only what is missing.
 
@@ -196,15 +198,16 @@ def fetch_blob(
 
     * The namespace has the blob (AlreadyExists): nothing is fetched; returns False.
     * containerd already holds all of it (content shared from another namespace, or a
-      finished ingest): committed without fetching; containerd verifies the digest.
-    * An ingest left by an interrupted pull (``0 < offset < size``): resumed from its
-      offset; containerd verifies the whole blob on commit.
-    * Otherwise every byte is hashed here as it streams, and the commit names the digest,
-      so it is verified twice.
+      finished ingest): committed without fetching.
+    * An ingest left by an interrupted pull (``0 < offset < size``): resumed from its offset.
+    * Otherwise the bytes are streamed, up to ``window`` writes in flight.
 
-    Too many or too few bytes, or a digest mismatch, abort the ingest and raise
-    :class:`ShortBlob` / :class:`DigestMismatch`; nothing unverified is committed.
-    Returns True when the blob was committed by this call.
+    containerd hashes every byte it is given and refuses a commit whose digest differs
+    from ``expected_digest``; with ``local_hash`` (a fresh ingest) the bytes are also hashed
+    here and the commit is not even attempted on a mismatch. Too many or too few bytes, or a
+    digest mismatch, abort the ingest and raise :class:`ShortBlob` /
+    :class:`DigestMismatch`: nothing unverified is committed. Returns True when the blob
+    was committed by this call.
     """
     pb = client.pb.content
     try:
@@ -214,9 +217,19 @@ def fetch_blob(
     done = False
     try:
         offset = status.offset if 0 < status.offset <= size else 0
-        hasher = hashlib.sha256() if offset == 0 else None
+        hasher = hashlib.sha256() if offset == 0 and local_hash else None
         if offset < size:
-            first = True
+            restart = status.offset > 0 and offset == 0  # a stale ingest: start it over
+            pending: list[int] = []  # offsets expected in the answers still to come
+
+            def settle(keep: int) -> None:
+                while len(pending) > keep:
+                    want = pending.pop(0)
+                    resp = stream.receive()
+                    if resp.offset != want:
+                        raise errors.ContainerdError(
+                            f"short write to {ref}: containerd is at {resp.offset}, expected {want}")
+
             for block in opener(offset):
                 if not block:
                     continue
@@ -224,19 +237,15 @@ def fetch_blob(
                     raise ShortBlob(ref, offset + len(block), size)
                 if hasher is not None:
                     hasher.update(block)
-                req = pb.WriteContentRequest(action=pb.WRITE, offset=offset, data=block)
-                if first and status.offset > 0 and offset == 0:
-                    req.offset = 0  # a stale ingest we could not resume: start it over
-                first = False
-                resp = stream.exchange(req)
-                if resp.offset != offset + len(block):
-                    raise errors.ContainerdError(
-                        f"short write to {ref}: containerd is at {resp.offset}, "
-                        f"expected {offset + len(block)}"
-                    )
+                stream.send(pb.WriteContentRequest(action=pb.WRITE, offset=0 if restart else offset,
+                                                   data=block))
+                restart = False
                 offset += len(block)
+                pending.append(offset)
+                settle(window - 1)
                 if progress:
                     progress(len(block))
+            settle(0)
             if offset != size:
                 raise ShortBlob(ref, offset, size)
         if hasher is not None:
@@ -250,7 +259,7 @@ def fetch_blob(
         except errors.AlreadyExists:
             pass  # committed by someone else meanwhile
         except errors.FailedPrecondition as exc:
-            # containerd's own check of a resumed or shared ingest
+            # containerd's own check: "unexpected commit digest …" / "unexpected commit size …"
             raise errors.ImageError(f"{ref}: commit failed: {exc}") from None
         done = True
         return True

@@ -183,8 +183,11 @@ class Puller:
             return self.remote.open_blob(desc, offset)
 
         try:
+            # layers are hashed by containerd alone (it refuses a commit with another
+            # digest); documents are small, hashed here too
             fetched = fetch_blob(self.client, key, opener, digest, size,
-                                 progress=lambda n: self.report.advance(key, n))
+                                 progress=lambda n: self.report.advance(key, n),
+                                 local_hash=not mediatypes.is_layer(media_type), window=8)
         except ImageError as exc:
             raise ImageError(f"failed to fetch {key}: {exc}") from None
         if fetched:
