@@ -32,13 +32,11 @@ import tempfile
 import threading
 import time
 import urllib.parse
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from .busybox_image import (
-    EPOCH,
     MT_OCI_CONFIG,
     MT_OCI_INDEX,
     MT_OCI_LAYER_GZIP,

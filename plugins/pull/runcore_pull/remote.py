@@ -132,7 +132,7 @@ class Remote:
             self._verify[ep.host] = False
         else:
             ctx = ssl.create_default_context()
-            for ca in verify or []:
+            for ca in verify if isinstance(verify, list) else []:
                 try:
                     ctx.load_verify_locations(cafile=ca)
                 except (OSError, ssl.SSLError) as exc:

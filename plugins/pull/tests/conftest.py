@@ -5,11 +5,9 @@ htpasswd, token auth) and stopped at the end; tests that damage registry storage
 registry of their own (``fresh_registry``). Every test runs with its own ``DOCKER_CONFIG``
 and ``RUNCORE_HOSTS_DIR`` so nothing of the machine's configuration is read.
 """
-import os
 import pathlib
-import re
 import sys
-from typing import Dict, List, Optional
+from typing import Dict
 
 import pytest
 
