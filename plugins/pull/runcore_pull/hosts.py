@@ -208,8 +208,15 @@ def endpoints(host: str, *, hosts_dirs: Optional[Sequence[str]] = None, plain_ht
     default_scheme = "http" if plain_http or is_loopback(host) else "https"
     server_host = "registry-1.docker.io" if host in ("docker.io", "index.docker.io") else host
     default = Endpoint(scheme=default_scheme, host=server_host)
-    if skip_verify:
-        default.skip_verify = True
+    result = _configured(host, d, default, server_host)
+    if skip_verify:  # ctr's --skip-verify: for every entry without TLS settings of its own
+        for ep in result:
+            if not ep.ca and not ep.client and ep.skip_verify is None:
+                ep.skip_verify = True
+    return result
+
+
+def _configured(host: str, d: Optional[str], default: Endpoint, server_host: str) -> List[Endpoint]:
     result: List[Endpoint] = []
     if d is None:
         return [default]

@@ -213,6 +213,9 @@ class Remote:
                     if resp.status_code == 404:
                         continue
                     if resp.status_code >= 400:
+                        if resp.request.method == "HEAD":  # a HEAD has no body: GET the message
+                            resp.close()
+                            resp = self.request("GET", ep, path, accept=RESOLVE_ACCEPT, stream=True)
                         first_error = first_error or f"{error_text(resp)} ({resp.request.method} {resp.url})"
                         continue
                     if resp.status_code >= 300:
