@@ -120,3 +120,22 @@ def test_docker_io_through_hosts_toml_mirror(containerd, namespace, ctr_namespac
     assert any("containerd.io/distribution.source.docker.io=library/busybox" in row for row in rows["content ls"])
     log = plain_registry.access_log()
     assert "HEAD /v2/library/busybox/manifests/latest?ns=docker.io" in log
+
+
+def test_native_snapshotter_matches_ctr(containerd, namespace, ctr_namespace, plain_registry):
+    ref = f"{plain_registry.host}/test/multi:v1"
+    _both(containerd, namespace, ctr_namespace, ref, ["--snapshotter", "native"], ["--snapshotter", "native"])
+    mine, theirs = listing(containerd, namespace, "native"), listing(containerd, ctr_namespace, "native")
+    assert mine == theirs
+    assert len(mine["snapshots --snapshotter native ls"]) == 3  # header + two layers
+
+
+def test_skip_verify_matches_ctr(containerd, namespace, ctr_namespace, tls_registry, tmp_path):
+    hosts = reg.hosts_dir_for(tmp_path / "certs.d", tls_registry.host, f"https://{tls_registry.host}")
+    ref = f"{tls_registry.host}/test/single:v1"
+    user = f"{reg.USER}:{reg.PASSWORD}"
+    r = runcore(containerd, "pull", "--hosts-dir", str(hosts), "--user", user, ref, namespace=namespace)
+    assert r.returncode != 0 and "certificate verify failed" in r.stderr
+    _both(containerd, namespace, ctr_namespace, ref, ["--hosts-dir", str(hosts), "--user", user, "-k"],
+          ["--hosts-dir", str(hosts), "--user", user, "--skip-verify"])
+    _same(containerd, namespace, ctr_namespace)
