@@ -228,6 +228,18 @@ def make_ca(directory: Path) -> CA:
     return CA(directory, ca_crt, crt, key)
 
 
+def make_client_cert(ca: CA) -> Tuple[Path, Path]:
+    """A client certificate signed by ``ca`` (for registries with ``http.tls.clientcas``)."""
+    d = ca.dir
+    key, csr, crt, ext = d / "client.key", d / "client.csr", d / "client.cert", d / "client.ext"
+    ext.write_text("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n")
+    run = lambda *a: subprocess.run([OPENSSL_BIN, *a], check=True, capture_output=True)  # noqa: E731
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=runcore-client")
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca.ca_crt), "-CAkey", str(ca.dir / "ca.key"),
+        "-CAcreateserial", "-out", str(crt), "-days", "2", "-extfile", str(ext))
+    return crt, key
+
+
 # --------------------------------------------------------------------------- token issuer
 
 def libtrust_key_id(public_der: bytes) -> str:
@@ -359,7 +371,7 @@ class Registry:
     ``mode`` is ``plain``, ``tls`` or ``token``. :attr:`host` is ``127.0.0.1:<port>``.
     """
 
-    def __init__(self, mode: str = "plain", root: Optional[Path] = None) -> None:
+    def __init__(self, mode: str = "plain", root: Optional[Path] = None, client_certs: bool = False) -> None:
         if mode not in ("plain", "tls", "token"):
             raise ValueError(mode)
         self.mode = mode
@@ -387,6 +399,9 @@ class Registry:
         if mode == "tls":
             self.ca = make_ca(self.dir / "tls")
             cfg += ["  tls:", f"    certificate: {self.ca.server_crt}", f"    key: {self.ca.server_key}"]
+            if client_certs:  # the registry demands a client certificate signed by the CA
+                self.client_cert = make_client_cert(self.ca)
+                cfg += ["    clientcas:", f"      - {self.ca.ca_crt}"]
             htpasswd = self.dir / "htpasswd"
             out = subprocess.run([HTPASSWD_BIN, "-nbB", USER, PASSWORD], check=True,
                                  capture_output=True, text=True).stdout.strip()
@@ -457,6 +472,13 @@ class Registry:
         argv = [SKOPEO_BIN, "copy", "-q", "--dest-tls-verify=false"]
         if self.mode == "tls":
             argv += ["--dest-creds", f"{USER}:{PASSWORD}"]
+            if getattr(self, "client_cert", None):
+                certs = self.dir / "skopeo-certs"
+                certs.mkdir(exist_ok=True)
+                shutil.copy(self.ca.ca_crt, certs / "ca.crt")
+                shutil.copy(self.client_cert[0], certs / "client.cert")
+                shutil.copy(self.client_cert[1], certs / "client.key")
+                argv += ["--dest-cert-dir", str(certs)]
         elif self.mode == "token":
             argv += ["--dest-creds", f"{USER}:{PASSWORD}"]
         if all_images:

@@ -139,3 +139,25 @@ def test_skip_verify_matches_ctr(containerd, namespace, ctr_namespace, tls_regis
     _both(containerd, namespace, ctr_namespace, ref, ["--hosts-dir", str(hosts), "--user", user, "-k"],
           ["--hosts-dir", str(hosts), "--user", user, "--skip-verify"])
     _same(containerd, namespace, ctr_namespace)
+
+
+def test_client_certificate_matches_ctr(containerd, namespace, ctr_namespace, archives, tmp_path):
+    registry = reg.Registry("tls", client_certs=True).start()
+    try:
+        registry.push(archives["single"], "single", "test/single:v1")
+        cert, key = registry.client_cert
+        hosts = reg.hosts_dir_for(tmp_path / "certs.d", registry.host, f"https://{registry.host}",
+                                  ca=registry.ca.ca_crt, extra=f'  client = [["{cert}", "{key}"]]\n')
+        ref = f"{registry.host}/test/single:v1"
+        user = f"{reg.USER}:{reg.PASSWORD}"
+        _both(containerd, namespace, ctr_namespace, ref, ["--hosts-dir", str(hosts), "--user", user],
+              ["--hosts-dir", str(hosts), "--user", user])
+        _same(containerd, namespace, ctr_namespace)
+        # without the client certificate the TLS handshake is refused: one line
+        plain = reg.hosts_dir_for(tmp_path / "no-client", registry.host, f"https://{registry.host}",
+                                  ca=registry.ca.ca_crt)
+        r = runcore(containerd, "pull", "--hosts-dir", str(plain), "--user", user, ref, namespace=namespace + "-x")
+        assert r.returncode == 1 and len(r.stderr.splitlines()) == 1, r.stderr
+        containerd.ctr("namespaces", "rm", namespace + "-x", check=False)
+    finally:
+        registry.stop()
