@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import json
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -157,6 +158,7 @@ class Puller:
                                        skip_verify=opts.skip_verify)
         self.remote = Remote(ref, endpoints, credentials)
         self.fetched = 0
+        self._stop = threading.Event()
         if opts.all_platforms:
             self.matcher: Any = None
         else:
@@ -178,9 +180,10 @@ class Puller:
         def opener(offset: int) -> Any:
             started[0] = True
             self.report.blob_started(key, size)
-            if offset:
-                self.report.advance(key, 0)
-            return self.remote.open_blob(desc, offset)
+            for block in self.remote.open_blob(desc, offset):
+                if self._stop.is_set():  # the pull was interrupted: the ingest is aborted
+                    raise ImageError(f"{key}: interrupted")
+                yield block
 
         try:
             # layers are hashed by containerd alone (it refuses a commit with another
@@ -220,7 +223,8 @@ class Puller:
     def _walk(self, target: Dict[str, Any]) -> None:
         workers = self.opts.max_concurrent or DEFAULT_CONCURRENCY
         level = [target]
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pull") as pool:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pull")
+        try:
             while level:
                 futures = [pool.submit(contextvars.copy_context().run, self._handle, d) for d in level]
                 nxt: List[Dict[str, Any]] = []
@@ -228,8 +232,9 @@ class Puller:
                 for fut in futures:
                     try:
                         nxt.extend(fut.result())
-                    except BaseException as exc:  # noqa: BLE001 - first error wins, all finish
+                    except Exception as exc:  # noqa: BLE001 - first error wins, the others stop
                         error = error or exc
+                        self._stop.set()
                 if error is not None:
                     raise error
                 seen = set()
@@ -238,6 +243,11 @@ class Puller:
                     if d["digest"] not in seen:
                         seen.add(d["digest"])
                         level.append(d)
+        except BaseException:
+            self._stop.set()  # SIGTERM, Ctrl-C or an error: running fetches stop at their next block
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _store_record(self, target: Dict[str, Any]) -> None:
         pb = self.client.pb

@@ -171,3 +171,28 @@ def test_sigkill_then_rerun(containerd, namespace, ctr_namespace, fresh_registry
     assert _lease_ids(containerd, namespace) == left_leases
     for lease in left_leases:
         containerd.ctr("leases", "rm", lease, namespace=namespace)
+
+
+def test_sigterm_mid_download_cleans_up(containerd, namespace, fresh_registry, tmp_path):
+    """SIGTERM stops every running fetch, aborts its ingest and deletes the lease."""
+    archive, blobs, ref = _push_unique(fresh_registry, tmp_path, mib=24, layers=4)
+    from support.daemon import _clean_env
+
+    proc = subprocess.Popen(containerd.runcore_argv("pull", "-q", ref, namespace=namespace),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_clean_env())
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(l.split()[0].startswith("layer-") and l.split()[1] not in ("0B", "0")
+               for l in active_ingests(containerd, namespace)):
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    start = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the pull finished before SIGTERM arrived")
+    assert time.monotonic() - start < 20
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert err.strip() == "runcore: terminated by SIGTERM"
+    assert active_ingests(containerd, namespace) == []
+    assert _lease_ids(containerd, namespace) == []
