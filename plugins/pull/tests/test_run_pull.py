@@ -62,3 +62,14 @@ def test_missing_everywhere_creates_nothing(containerd, namespace, plain_registr
     assert "not found" in one_line_error(r)
     assert containerd.lines("containers", "ls", "-q", namespace=namespace) == []
     assert containerd.lines("images", "ls", "-q", namespace=namespace) == []
+
+
+def test_create_platform_pulls_that_platform(containerd, namespace, plain_registry):
+    ref = f"{plain_registry.host}/test/multi:v1"
+    r = runcore(containerd, "create", "--platform", "linux/arm64", ref, "c1", namespace=namespace)
+    try:
+        assert r.returncode == 0, r.stderr
+        assert "unpacking linux/arm64 " in r.stderr
+        assert ref in containerd.ctr("containers", "info", "c1", namespace=namespace).stdout
+    finally:
+        runcore(containerd, "rm", "c1", namespace=namespace)
