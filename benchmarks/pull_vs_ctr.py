@@ -42,6 +42,22 @@ def timed(argv: list, env: dict) -> float:
     return elapsed
 
 
+def pull_in_process(daemon, ref: str, namespace: str) -> float:
+    """The pull's own work: runcore-pull's Puller in this process (no start-up, no CLI)."""
+    sys.path.insert(0, str(ROOT / "plugins" / "pull"))
+    from runcore.containerd.client import Client
+    from runcore_pull import names, pull
+    from runcore_pull.progress import Reporter
+
+    client = Client.connect(daemon.address, namespace)
+    try:
+        start = time.perf_counter()
+        pull.Puller(client, names.parse(ref), pull.PullOptions(), Reporter(), lambda _h: None).run()
+        return time.perf_counter() - start
+    finally:
+        client.close()
+
+
 def empty_store(daemon, namespaces: list) -> None:
     """Remove the namespaces' images and garbage-collect, so the next pull is cold."""
     for ns in namespaces:
@@ -80,12 +96,16 @@ def main() -> None:
                 return [args.python, "-m", "runcore", "--address", daemon.address, "--namespace", ns,
                         "pull", "--quiet", ref]
 
-            ctr_cold, rc_cold = [], []
+            ctr_cold, rc_cold, ip_cold = [], [], []
             for i in range(args.n):
                 empty_store(daemon, [f"ctr{i - 1}", f"rc{i - 1}"] if i else [])
                 ctr_cold.append(timed(daemon.ctr_argv("images", "pull", ref, namespace=f"ctr{i}"), env))
                 empty_store(daemon, [f"ctr{i}"])
                 rc_cold.append(timed(runcore(f"rc{i}"), env))
+                empty_store(daemon, [f"rc{i}"])
+                ip_cold.append(pull_in_process(daemon, ref, f"ip{i}"))
+                empty_store(daemon, [f"ip{i}"])
+            timed(runcore(f"rc{args.n - 1}"), env)  # present again for the no-op pulls
             ctr_noop, rc_noop = [], []
             for _ in range(args.noop):
                 ctr_noop.append(timed(daemon.ctr_argv("images", "pull", ref, namespace=f"rc{args.n - 1}"), env))
@@ -93,7 +113,7 @@ def main() -> None:
         finally:
             registry.stop()
             daemon.stop()
-    c, r = statistics.median(ctr_cold), statistics.median(rc_cold)
+    c, r, ip = statistics.median(ctr_cold), statistics.median(rc_cold), statistics.median(ip_cold)
     cn, rn = statistics.median(ctr_noop), statistics.median(rc_noop)
     print(f"containerd {daemon.full_version}; image {size / (1 << 20):.0f} MiB in the registry; "
           f"runcore on {args.python}")
@@ -101,6 +121,8 @@ def main() -> None:
     print(f"  ctr images pull   median {c:7.2f} s   (all: {', '.join(f'{t:.2f}' for t in ctr_cold)})")
     print(f"  runcore pull      median {r:7.2f} s   (all: {', '.join(f'{t:.2f}' for t in rc_cold)})")
     print(f"  ratio runcore/ctr        {r / c:7.2f}")
+    print(f"  runcore, in-process median {ip:5.2f} s   (all: {', '.join(f'{t:.2f}' for t in ip_cold)})")
+    print(f"  ratio in-process/ctr     {ip / c:7.2f}")
     print(f"no-op pull of a present image, {args.noop} each")
     print(f"  ctr images pull   median {cn * 1000:7.0f} ms")
     print(f"  runcore pull      median {rn * 1000:7.0f} ms")
