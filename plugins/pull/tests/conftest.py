@@ -90,6 +90,12 @@ def token_registry(archives):
     r.stop()
 
 
+@pytest.fixture(scope="session")
+def big_ref(plain_registry, big_archive) -> str:
+    """The >= 200 MiB image, pushed once per session to the plain registry."""
+    return plain_registry.push(big_archive, "big", "test/big:v1")
+
+
 @pytest.fixture
 def fresh_registry(archives):
     """A plain registry of this test's own (its storage may be damaged)."""

@@ -161,3 +161,13 @@ def test_client_certificate_matches_ctr(containerd, namespace, ctr_namespace, ar
         containerd.ctr("namespaces", "rm", namespace + "-x", check=False)
     finally:
         registry.stop()
+
+
+def test_big_image_matches_ctr(containerd, namespace, ctr_namespace, big_ref):
+    """>= 200 MiB in 7 layers: fetched concurrently, unpacked, stored as ctr stores it."""
+    r = _both(containerd, namespace, ctr_namespace, big_ref)
+    rows = _same(containerd, namespace, ctr_namespace)
+    assert len(rows["snapshots --snapshotter overlayfs ls"]) == 8  # header + 7 layers
+    image_row = [row for row in rows["images ls"] if row.startswith(big_ref)][0].split()
+    assert image_row[4] == "MiB" and float(image_row[3]) >= 200, image_row  # SIZE column
+    assert r.stdout.count(": done ") >= 7  # every layer fetched by runcore (cold)
