@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Optional
 
-from runcore.api import NotFound
+from runcore.api import NotFound, RuncoreError
 
 
 def _exists(client: Any, name: str) -> bool:
@@ -22,7 +22,12 @@ def supply(ref: str, ctx: Any) -> Optional[str]:
     from .pull import PullOptions
 
     policy = ctx.opt("pull", "missing")
-    parsed = names.parse(ref)
+    try:
+        parsed = names.parse(ref)
+    except RuncoreError:
+        if policy == "always":
+            raise
+        return None  # not a registry reference: the core reports the image as not found
     client = ctx.client()
     if policy == "never":
         return parsed.name if parsed.name != ref and _exists(client, parsed.name) else None
