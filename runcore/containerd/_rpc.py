@@ -135,7 +135,7 @@ class Duplex:
             yield item
 
     def send(self, request: Any) -> None:
-        """Queue one request without waiting for its answer (see :meth:`receive`)."""
+        """Queue one request without waiting for its answer (pipelined writes)."""
         self._requests.put(request)
 
     def receive(self) -> Any:

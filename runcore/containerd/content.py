@@ -189,3 +189,93 @@ def _abort(client: "Client", ref: str) -> None:
         client.content.Abort(ref=ref)
     except errors.ContainerdError:
         pass
+
+
+def fetch_blob(
+    client: "Client",
+    ref: str,
+    opener: Callable[[int], Iterable[bytes]],
+    expected_digest: str,
+    size: int,
+    labels: Optional[dict[str, str]] = None,
+    progress: Optional[Callable[[int], None]] = None,
+    local_hash: bool = True,
+    window: int = 4,
+) -> bool:
+    """Store the blob ``expected_digest`` of ``size`` bytes, fetching only what is missing.
+
+    For content from a remote (a registry), as containerd's ``content.Copy`` does it:
+    the ingest ``ref`` is opened first, and only then ``opener(offset)`` is called for the
+    bytes from ``offset`` on (so nothing is fetched for a blob the namespace already has).
+
+    * The namespace has the blob (AlreadyExists): nothing is fetched; returns False.
+    * containerd already holds all of it (content shared from another namespace, or a
+      finished ingest): committed without fetching.
+    * An ingest left by an interrupted pull (``0 < offset < size``): resumed from its offset.
+    * Otherwise the bytes are streamed, up to ``window`` writes in flight.
+
+    containerd hashes every byte it is given and refuses a commit whose digest differs
+    from ``expected_digest``; with ``local_hash`` (a fresh ingest) the bytes are also hashed
+    here and the commit is not even attempted on a mismatch. Too many or too few bytes, or a
+    digest mismatch, abort the ingest and raise :class:`ShortBlob` /
+    :class:`DigestMismatch`: nothing unverified is committed. Returns True when the blob
+    was committed by this call.
+    """
+    pb = client.pb.content
+    try:
+        stream, status = _open(client, ref, size, expected_digest)
+    except errors.AlreadyExists:
+        return False
+    done = False
+    try:
+        offset = status.offset if 0 < status.offset <= size else 0
+        hasher = hashlib.sha256() if offset == 0 and local_hash else None
+        if offset < size:
+            restart = status.offset > 0 and offset == 0  # a stale ingest: start it over
+            pending: list[int] = []  # offsets expected in the answers still to come
+
+            def settle(keep: int) -> None:
+                while len(pending) > keep:
+                    want = pending.pop(0)
+                    resp = stream.receive()
+                    if resp.offset != want:
+                        raise errors.ContainerdError(
+                            f"short write to {ref}: containerd is at {resp.offset}, expected {want}")
+
+            for block in opener(offset):
+                if not block:
+                    continue
+                if offset + len(block) > size:
+                    raise ShortBlob(ref, offset + len(block), size)
+                if hasher is not None:
+                    hasher.update(block)
+                stream.send(pb.WriteContentRequest(action=pb.WRITE, offset=0 if restart else offset,
+                                                   data=block))
+                restart = False
+                offset += len(block)
+                pending.append(offset)
+                settle(window - 1)
+                if progress:
+                    progress(len(block))
+            settle(0)
+            if offset != size:
+                raise ShortBlob(ref, offset, size)
+        if hasher is not None:
+            actual = "sha256:" + hasher.hexdigest()
+            if actual != expected_digest:
+                raise DigestMismatch(ref, expected_digest, actual)
+        try:
+            stream.exchange(pb.WriteContentRequest(
+                action=pb.COMMIT, total=size, offset=size, expected=expected_digest,
+                labels=labels or {}))
+        except errors.AlreadyExists:
+            pass  # committed by someone else meanwhile
+        except errors.FailedPrecondition as exc:
+            # containerd's own check: "unexpected commit digest …" / "unexpected commit size …"
+            raise errors.ImageError(f"{ref}: commit failed: {exc}") from None
+        done = True
+        return True
+    finally:
+        stream.close(cancel=not done)
+        if not done:
+            _abort(client, ref)
