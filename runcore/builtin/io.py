@@ -37,7 +37,7 @@ def runcore_configure(ctx: Any) -> None:
     if ctx.opt("rm") and ctx.opt("detach"):
         raise UsageError("flags --detach and --rm cannot be specified together")
     if ctx.opt("log_uri"):
-        from runcore.task.io import parse_log_uri
+        from runcore.task.logurl import parse_log_uri
 
         parse_log_uri(ctx.opt("log_uri"))
 

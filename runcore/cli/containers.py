@@ -35,7 +35,7 @@ def rm_command() -> click.Command:
     @click.argument("ids", nargs=-1, required=True, metavar="ID...")
     def rm(force: bool, ids: List[str]) -> None:
         """Remove containers: task (stopped, or killed with -f), FIFOs, snapshot, record."""
-        from runcore.task import lifecycle
+        from runcore.task.remove import remove_container
 
         click_ctx = click.get_current_context()
         run_ctx = _run_context(click_ctx, "rm")
@@ -46,7 +46,7 @@ def rm_command() -> click.Command:
         for container_id in ids:
             run_ctx.container_id = container_id
             try:
-                lifecycle.remove_container(client, container_id, force=force,
+                remove_container(client, container_id, force=force,
                                            plugins=plugins, ctx=run_ctx)
             except RuncoreError as exc:
                 failed += 1
@@ -59,9 +59,9 @@ def rm_command() -> click.Command:
 
 
 def _rows(client: Any) -> List[Dict[str, Any]]:
-    from runcore.task import lifecycle
+    from runcore.task import status as task_states
 
-    tasks = lifecycle.task_status(client)
+    tasks = task_states.task_status(client)
     rows = []
     for container in sorted(client.containers.List().containers, key=lambda c: c.id):
         task = tasks.get(container.id)
@@ -76,9 +76,9 @@ def _rows(client: Any) -> List[Dict[str, Any]]:
             "exit_status": None,
         }
         if task is not None:
-            row["status"] = lifecycle.STATUS_NAMES.get(task.status, "unknown")
+            row["status"] = task_states.STATUS_NAMES.get(task.status, "unknown")
             row["pid"] = task.pid
-            if task.status == lifecycle.STOPPED:
+            if task.status == task_states.STOPPED:
                 row["exit_status"] = task.exit_status
         rows.append(row)
     return rows

@@ -9,6 +9,7 @@ from google.protobuf import empty_pb2 as empty
 from google.protobuf import field_mask_pb2 as field_mask
 from google.protobuf import timestamp_pb2 as timestamp
 
+from runcore._pb.containerd.linux.runc import runc_pb2 as runc_legacy_options
 from runcore._pb.containerd.runc.options import oci_pb2 as runc_options
 from runcore._pb.containerd.services.containers.v1 import containers_pb2 as containers
 from runcore._pb.containerd.services.content.v1 import content_pb2 as content
@@ -33,5 +34,5 @@ __all__ = [
     "containers", "content", "diff", "events", "images", "introspection", "leases",
     "namespaces", "snapshots", "tasks", "version",
     "descriptor", "metrics", "mount", "platform", "task",
-    "runc_options", "runtime_options",
+    "runc_legacy_options", "runc_options", "runtime_options",
 ]
