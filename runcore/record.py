@@ -41,3 +41,17 @@ class TaskInfo:
     pid: int = 0
     exit_status: Optional[int] = None
     record: Optional[Any] = None  # the stored containers.v1.Container, when known
+    exec_id: str = ""  # the exec process concerned ("" = the task's init process)
+
+    def spec(self) -> Dict[str, Any]:
+        """The OCI spec stored in :attr:`record` (``{}`` when absent or unreadable)."""
+        value = getattr(getattr(self.record, "spec", None), "value", b"")
+        if not value:
+            return {}
+        import json
+
+        try:
+            data = json.loads(value)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}

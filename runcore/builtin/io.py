@@ -44,7 +44,7 @@ def runcore_configure(ctx: Any) -> None:
 
 @hookimpl
 def runcore_task_created(task: Any, ctx: Any) -> None:
-    if ctx.command == "run" and ctx.is_set("pid_file"):
+    if ctx.command in ("run", "start") and ctx.is_set("pid_file"):
         write_pid_file(ctx.options["pid_file"] or "", task.pid)
 
 

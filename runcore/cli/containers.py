@@ -12,6 +12,13 @@ import click
 from runcore.errors import ExitStatus, RuncoreError
 
 
+
+def complete_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> List[Any]:
+    """Container ids from containerd (quiet when it is not there)."""
+    from runcore.cli.completion import container_ids
+
+    return container_ids(ctx, param, incomplete)
+
 def _run_context(click_ctx: click.Context, command: str) -> Any:
     from runcore.cli.common import global_options
     from runcore.context import RunContext
@@ -32,7 +39,7 @@ def rm_command() -> click.Command:
     @click.command("rm", context_settings={"help_option_names": ["-h", "--help"]})
     @click.option("--force", "-f", is_flag=True,
                   help="Kill a running task (SIGKILL) before removing it.")
-    @click.argument("ids", nargs=-1, required=True, metavar="ID...")
+    @click.argument("ids", nargs=-1, required=True, metavar="ID...", shell_complete=complete_ids)
     def rm(force: bool, ids: List[str]) -> None:
         """Remove containers: task (stopped, or killed with -f), FIFOs, snapshot, record."""
         from runcore.task.remove import remove_container

@@ -18,13 +18,54 @@ CORE_COMMANDS: Dict[str, tuple] = {
     "spec": ("runcore.cli.run", "spec_command"),
     "rm": ("runcore.cli.containers", "rm_command"),
     "ls": ("runcore.cli.containers", "ls_command"),
+    "start": ("runcore.cli.tasks", "start_command"),
+    "exec": ("runcore.cli.tasks", "exec_command"),
+    "attach": ("runcore.cli.tasks", "attach_command"),
+    "kill": ("runcore.cli.tasks", "kill_command"),
+    "stop": ("runcore.cli.tasks", "stop_command"),
+    "wait": ("runcore.cli.tasks", "wait_command"),
+    "ps": ("runcore.cli.tasks", "ps_command"),
+    "pause": ("runcore.cli.tasks", "pause_command"),
+    "resume": ("runcore.cli.tasks", "resume_command"),
+    "logs": ("runcore.cli.tasks", "logs_command"),
+    "inspect": ("runcore.cli.tasks", "inspect_command"),
+    "completion": ("runcore.cli.completion", "completion_command"),
     "images": ("runcore.cli.images", "images"),
     "plugins": ("runcore.cli.plugins", "plugins_command"),
 }
 
 
+#: ``runcore --help`` sections: title -> core commands, in the order shown.
+COMMAND_GROUPS: List[tuple] = [
+    ("Containers", ["run", "create", "start", "exec", "attach", "ps", "logs", "kill",
+                    "stop", "wait", "pause", "resume", "ls", "inspect", "rm", "spec"]),
+    ("Images", ["images"]),
+    ("Plugins", ["plugins"]),
+    ("Shell", ["completion"]),
+]
+
+
 class RootGroup(click.Group):
     """Loads core commands lazily and plugin commands from the plugin set."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Commands in sections (containers, images, plugins, commands of plugins)."""
+        rows: Dict[str, List[tuple]] = {}
+        grouped = {name: title for title, names in COMMAND_GROUPS for name in names}
+        order = {name: i for _, names in COMMAND_GROUPS for i, name in enumerate(names)}
+        names = self.list_commands(ctx)
+        width = formatter.width - 6 - max((len(n) for n in names), default=0)
+        for name in names:
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
+            title = grouped.get(name, "Commands of plugins")
+            rows.setdefault(title, []).append((name, cmd.get_short_help_str(width)))
+        titles = [t for t, _ in COMMAND_GROUPS] + ["Commands of plugins"]
+        for title in titles:
+            if title in rows:
+                with formatter.section(title):
+                    formatter.write_dl(sorted(rows[title], key=lambda r: order.get(r[0], 99)))
 
     def list_commands(self, ctx: click.Context) -> List[str]:
         names = set(CORE_COMMANDS)

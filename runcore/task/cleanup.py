@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator, Optional
 
 from runcore.errors import ContainerdError, FailedPrecondition, NotFound
-from runcore.task.status import PAUSED, PAUSING, STOPPED, get_task
+from runcore.task.status import CREATED, PAUSED, PAUSING, STOPPED, get_task
 
 #: How long cleanup waits for a killed task to report its exit.
 KILL_WAIT = 15.0
@@ -86,4 +86,44 @@ def destroy_task(client: Any, container_id: str, exited: Optional[threading.Even
             time.sleep(0.1)
 
 
-__all__ = ["KILL_WAIT", "delete_record_and_snapshot", "destroy_task", "no_deadline", "warn"]
+
+
+def delete_process(client: Any, container_id: str, exec_id: str,
+                   exited: Optional[threading.Event] = None) -> Optional[Any]:
+    """SIGKILL an exec process unless it exited, wait for it, ``Tasks/DeleteProcess``.
+
+    None when the process (or its task) is gone already.
+    """
+    try:
+        process = client.tasks.Get(container_id=container_id, exec_id=exec_id).process
+    except NotFound:
+        return None
+    if process.status not in (STOPPED, CREATED):
+        try:
+            client.tasks.Kill(container_id=container_id, exec_id=exec_id,
+                              signal=int(signal.SIGKILL))
+        except (NotFound, FailedPrecondition):  # gone, or never started
+            pass
+        except ContainerdError as exc:
+            warn(f"kill process {exec_id}: {exc}")
+        if exited is None or not exited.wait(KILL_WAIT):
+            try:
+                client.tasks.Wait(container_id=container_id, exec_id=exec_id, timeout=KILL_WAIT)
+            except NotFound:
+                return None
+            except ContainerdError as exc:
+                warn(f"wait for process {exec_id}: {exc}")
+    deadline = time.monotonic() + 5.0
+    while True:
+        try:
+            return client.tasks.DeleteProcess(container_id=container_id, exec_id=exec_id)
+        except NotFound:
+            return None
+        except FailedPrecondition:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
+
+
+__all__ = ["KILL_WAIT", "delete_process", "delete_record_and_snapshot", "destroy_task",
+           "no_deadline", "warn"]

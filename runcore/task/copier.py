@@ -11,6 +11,7 @@ and ``Tasks/CloseIO{stdin: true}`` is sent as soon as the task exists.
 """
 from __future__ import annotations
 
+import errno
 import os
 import select
 import threading
@@ -23,6 +24,9 @@ from runcore.task.fifos import FifoSet
 
 #: Bytes per read from a FIFO (the shim writes in 32 KiB chunks).
 CHUNK = 1 << 16
+#: runcore's exit status when the task succeeded but its output could not be written
+#: to runcore's own stdout/stderr (``EX_IOERR`` of sysexits.h).
+OUTPUT_LOST = 74
 
 
 
@@ -67,8 +71,12 @@ def _wait_fd(fd: int, events: int, wake: _Wake) -> bool:
             return True
 
 
-def _write_all(fd: int, data: bytes, wake: _Wake) -> bool:
-    """Write all of ``data``; False when ``fd`` is broken or ``wake`` fired."""
+def _write_all(fd: int, data: bytes, wake: _Wake,
+               failure: Optional[List[OSError]] = None) -> bool:
+    """Write all of ``data``; False when ``fd`` is broken or ``wake`` fired.
+
+    The error of a broken ``fd`` is appended to ``failure``.
+    """
     view = memoryview(data)
     while view:
         try:
@@ -79,7 +87,9 @@ def _write_all(fd: int, data: bytes, wake: _Wake) -> bool:
             continue
         except InterruptedError:  # pragma: no cover
             continue
-        except OSError:
+        except OSError as exc:
+            if failure is not None:
+                failure.append(exc)
             return False
         view = view[n:]
     return True
@@ -134,6 +144,56 @@ class Copier:
     _writing: int = 0
     stdin_eof: threading.Event = field(default_factory=threading.Event)
     stdin_closed: threading.Event = field(default_factory=threading.Event)
+    #: (destination fd, error) of the first failed write other than a closed pipe.
+    output_lost: Optional[Tuple[int, OSError]] = None
+    #: Input sequence that detaches (``attach``: Ctrl-P Ctrl-Q), and what to call then.
+    detach_keys: bytes = b""
+    on_detach: Optional[Callable[[], None]] = None
+    #: Leave the task's stdin open when runcore's stdin ends (``attach``).
+    keep_stdin_open: bool = False
+    _matched: int = 0
+
+    def _scan_detach(self, data: bytes) -> Tuple[bytes, bool]:
+        """``data`` without a detach sequence; whether the sequence completed.
+
+        Bytes of a partial match are held back until the match fails.
+        """
+        keys = self.detach_keys
+        out = bytearray()
+        for byte in data:
+            if byte == keys[self._matched]:
+                self._matched += 1
+                if self._matched == len(keys):
+                    self._matched = 0
+                    return bytes(out), True
+                continue
+            if self._matched:
+                out += keys[:self._matched]
+                self._matched = 0
+                if byte == keys[0]:
+                    self._matched = 1
+                    continue
+            out.append(byte)
+        return bytes(out), False
+
+    def report_output_lost(self) -> None:
+        """One line about the lost output, on the other standard stream (if it works)."""
+        if self.output_lost is None:
+            return
+        dest, exc = self.output_lost
+        names = {self.stdout_fd: "stdout", self.stderr_fd: "stderr"}
+        name = names.get(dest, f"fd {dest}")
+        other = self.stderr_fd if dest == self.stdout_fd else self.stdout_fd
+        line = (f"runcore: output of the container lost: cannot write to {name}: "
+                f"{exc.strerror or exc}\n").encode()
+        for fd in (other, 2 if other != 2 and dest != 2 else None):
+            if fd is None:
+                continue
+            try:
+                os.write(fd, line)
+                return
+            except OSError:
+                continue
 
     def open(self) -> None:
         """Open our FIFO ends (never blocks: readers get a keeper writer, stdin is O_RDWR)."""
@@ -209,7 +269,11 @@ class Copier:
                 with self._lock:
                     self._writing += 1
                 try:
-                    broken = not _write_all(dest, data, self._wake)  # type: ignore[arg-type]
+                    failure: List[OSError] = []
+                    broken = not _write_all(dest, data, self._wake, failure)  # type: ignore[arg-type]
+                    if failure and failure[0].errno != errno.EPIPE and self.output_lost is None:
+                        # a reader that went away (| head) is normal; a full disk is not
+                        self.output_lost = (int(dest or 0), failure[0])
                 finally:
                     with self._lock:
                         self._writing -= 1
@@ -232,9 +296,21 @@ class Copier:
                     data = b""
                 if not data:
                     break
+                if self.detach_keys:
+                    data, detached = self._scan_detach(data)
+                    if data and not _write_all(self._stdin_w, data, self._wake):
+                        return
+                    if detached:
+                        if self.on_detach is not None:
+                            self.on_detach()
+                        return
+                    continue
                 if not _write_all(self._stdin_w, data, self._wake):
                     return
-        self.stdin_eof.set()
+        if not self.keep_stdin_open:
+            self.stdin_eof.set()
+        else:
+            return  # attach: the task's stdin is not ours to close
         # Close our end only once the task exists: before that nobody else holds the
         # FIFO and the buffered input would be lost with it.
         while not self._created.wait(0.05):
@@ -306,4 +382,4 @@ class Copier:
             self._wake = None
 
 
-__all__ = ["CHUNK", "Copier", "standard_fds"]
+__all__ = ["CHUNK", "OUTPUT_LOST", "Copier", "standard_fds"]

@@ -1,18 +1,23 @@
-"""The task's lifetime: create, start, forward signals, wait, delete – and clean up.
+"""A task's or exec process's lifetime: create, start, forward signals, wait, delete – and clean up.
 
-:func:`run_task` follows ``ctr run`` after the container exists (reference §4.3), with
-these deliberate improvements (see ``docs/ctr-differences.md``):
+:class:`TaskRun` follows ``ctr run`` after the container exists (reference §4.3) and is
+also ``runcore start`` (the same steps for a container made earlier);
+:class:`ExecRun` is ``runcore exec`` (``ctr tasks exec``). Deliberate improvements (see
+``docs/ctr-differences.md``):
 
 * every failure after the container exists – ``Tasks/Create`` or ``Tasks/Start``
   failing, a ``runcore_task_created`` hook raising, ``Tasks/Wait`` failing, SIGINT or
   SIGTERM before the task started, ``KeyboardInterrupt`` – kills (SIGKILL) and deletes
   the task; with ``--rm`` the record and its snapshot go too. Without ``--rm`` exactly
-  the container record stays;
+  the container record stays; an exec process is deleted on every path;
 * stdin always reaches end of file in the container (``Tasks/CloseIO`` is sent even
   when runcore's stdin ended before the task existed);
 * a missing command exits 127, a command that cannot be executed 126 (as docker);
-* ``--tty`` restores the terminal on every exit path, also on SIGTERM/SIGHUP.
-
+* ``--tty`` restores the terminal on every exit path, also on SIGTERM/SIGHUP;
+* a containerd restart while the task runs is ridden out (:mod:`runcore.task.reconnect`):
+  the wait is re-established and the run ends normally;
+* a write error on runcore's own stdout/stderr (``> /dev/full``) is reported on the other
+  stream and the run exits :data:`runcore.task.copier.OUTPUT_LOST` unless the task failed.
 """
 from __future__ import annotations
 
@@ -25,12 +30,19 @@ from runcore.errors import ContainerdError, NotFound, RuncoreError, UsageError
 from runcore.record import TaskInfo
 from runcore.task import signals as sigs
 from runcore.task import tty as ttymod
-from runcore.task.cleanup import delete_record_and_snapshot, destroy_task, no_deadline, warn
-from runcore.task.copier import Copier, standard_fds
+from runcore.task.cleanup import (
+    delete_process,
+    delete_record_and_snapshot,
+    destroy_task,
+    no_deadline,
+    warn,
+)
+from runcore.task.copier import OUTPUT_LOST, Copier, standard_fds
 from runcore.task.errors import Interrupted, command_error
 from runcore.task.hooks import call_deleted_hooks
 from runcore.task.ioplan import IOPlan, plan_io
 from runcore.task.options import task_options_any
+from runcore.task.reconnect import is_connection_lost, retrying
 
 #: Output draining gives up after this long without a byte while nothing is blocked
 #: writing to runcore's stdout/stderr (e.g. a process outside the container's PID
@@ -41,7 +53,13 @@ DRAIN_IDLE = 10.0
 
 
 class TaskRun:
-    """One foreground or detached task of ``runcore run`` (see :func:`run_task`)."""
+    """One foreground or detached task of ``runcore run`` / ``runcore start``."""
+
+    #: "" for the task's init process; an exec id for :class:`ExecRun`.
+    exec_id = ""
+    #: Whether the shim opens the FIFOs only at ``Tasks/Start`` (exec processes) rather
+    #: than at create: our keeper write ends must stay open until then.
+    io_opened_at_start = False
 
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
@@ -79,10 +97,9 @@ class TaskRun:
                 self.catcher.restore()
 
     def _run(self) -> int:
-        client, pb = self.client, self.client.pb
         if self.tty and not ttymod.is_terminal(0):
             # Should have been refused before the container was created; leave nothing.
-            self._remove_container_now()
+            self._refuse_without_terminal()
             raise UsageError(ttymod.NOT_A_TTY)
         wanted = set(sigs.forwardable())
         if self.tty:
@@ -90,22 +107,17 @@ class TaskRun:
         self.catcher = sigs.SignalCatcher(self.events, wanted)
         self.catcher.install()
 
-        self.record = client.containers.Get(id=self.cid).container
-        options: Dict[str, Any] = {}
-        self.ctx.plugins.call_each("runcore_task_options", options=options, ctx=self.ctx)
-        rootfs: List[Any] = []
-        if self.record.snapshot_key:
-            snapshotter = self.record.snapshotter or client.default_snapshotter()
-            rootfs = list(client.snapshots.Mounts(snapshotter=snapshotter,
-                                                  key=self.record.snapshot_key).mounts)
+        if self.record is None:
+            self.record = self.client.containers.Get(id=self.cid).container
+        options = self._prepare()
         self.plan = plan_io(
-            self.cid, tty=self.tty, null_io=bool(self.ctx.opt("null_io")),
+            self._io_name(), tty=self.tty, null_io=bool(self.ctx.opt("null_io")),
             log_uri=self.ctx.opt("log_uri") or "", fifo_root=self.ctx.opt("fifo_dir") or "",
             uid=options.get("io_uid"), gid=options.get("io_gid"))
         if self.plan.fifos is not None:
             stdin_fd, stdout_fd, stderr_fd = standard_fds()
             self.copier = Copier(self.plan.fifos, stdin_fd=stdin_fd, stdout_fd=stdout_fd,
-                                        stderr_fd=stderr_fd, close_stdin=self._close_stdin)
+                                 stderr_fd=stderr_fd, close_stdin=self._close_stdin)
             self.copier.open()
             self.copier.start()
         if self.tty:
@@ -113,32 +125,26 @@ class TaskRun:
             self.terminal.enter()
         self._check_interrupted()
 
-        request = pb.tasks.CreateTaskRequest(
-            container_id=self.cid, rootfs=rootfs, stdin=self.plan.stdin,
-            stdout=self.plan.stdout, stderr=self.plan.stderr, terminal=self.plan.terminal)
-        if options:
-            request.options.CopyFrom(task_options_any(client, self.record.runtime.name, options))
         try:
-            response = client.tasks.Create(request)
+            self.pid = self._create(options)
         except ContainerdError as exc:
             raise command_error(exc) or exc from None
         self.task_exists = True
-        self.pid = response.pid
-        if self.copier is not None:
+        if self.copier is not None and not self.io_opened_at_start:
             self.copier.task_created()
         if not self.detach:
             self.wait_thread = threading.Thread(target=self._wait, daemon=True,
                                                 name="runcore-wait")
             self.wait_thread.start()
-        self.ctx.plugins.call_each("runcore_task_created",
-                                   task=TaskInfo(container_id=self.cid, pid=self.pid),
-                                   ctx=self.ctx)
+        self._created()
         self._check_interrupted()
         try:
-            client.tasks.Start(container_id=self.cid)
+            self.client.tasks.Start(container_id=self.cid, **self._eid())
         except ContainerdError as exc:
             raise command_error(exc) or exc from None
         self.started = True
+        if self.copier is not None and self.io_opened_at_start:
+            self.copier.task_created()
         if self.detach:
             self._detached()
             return 0
@@ -147,14 +153,68 @@ class TaskRun:
         status = self._wait_loop()
         return self._finish(status)
 
+    # -- the steps that differ between a task and an exec process ------------------
+
+    def _task_info(self, **extra: Any) -> TaskInfo:
+        return TaskInfo(container_id=self.cid, pid=self.pid, record=self.record,
+                        exec_id=self.exec_id, **extra)
+
+    def _io_name(self) -> str:
+        return self.cid
+
+    def _eid(self) -> Dict[str, str]:
+        """``exec_id`` for calls about an exec process (nothing for the init process)."""
+        return {"exec_id": self.exec_id} if self.exec_id else {}
+
+    def _prepare(self) -> Dict[str, Any]:
+        """The task options from the plugins (they see the stored record)."""
+        options: Dict[str, Any] = {}
+        self.ctx.plugins.call_each("runcore_task_options", options=options,
+                                   task=self._task_info(), ctx=self.ctx)
+        return options
+
+    def _create(self, options: Dict[str, Any]) -> int:
+        client, pb = self.client, self.client.pb
+        rootfs: List[Any] = []
+        if self.record.snapshot_key:
+            snapshotter = self.record.snapshotter or client.default_snapshotter()
+            rootfs = list(client.snapshots.Mounts(snapshotter=snapshotter,
+                                                  key=self.record.snapshot_key).mounts)
+        assert self.plan is not None
+        request = pb.tasks.CreateTaskRequest(
+            container_id=self.cid, rootfs=rootfs, stdin=self.plan.stdin,
+            stdout=self.plan.stdout, stderr=self.plan.stderr, terminal=self.plan.terminal)
+        if options:
+            request.options.CopyFrom(task_options_any(client, self.record.runtime.name, options))
+        return int(client.tasks.Create(request).pid)
+
+    def _created(self) -> None:
+        self.ctx.plugins.call_each("runcore_task_created",
+                                   task=self._task_info(),
+                                   ctx=self.ctx)
+
+    def _destroy(self, exited: Optional[threading.Event]) -> Optional[Any]:
+        return destroy_task(self.client, self.cid, exited)
+
+    def _after_delete(self, pid: int, status: Optional[int]) -> None:
+        if self.rm:
+            delete_record_and_snapshot(self.client, self.record)
+        call_deleted_hooks(self.ctx.plugins, TaskInfo(
+            container_id=self.cid, pid=pid, exit_status=status, record=self.record), self.ctx)
+
+    def _refuse_without_terminal(self) -> None:
+        self._remove_container_now()
+
     # -- helpers ------------------------------------------------------------------
 
     def _close_stdin(self) -> None:
-        self.client.tasks.CloseIO(container_id=self.cid, stdin=True)
+        self.client.tasks.CloseIO(container_id=self.cid, **self._eid(), stdin=True)
 
     def _wait(self) -> None:
+        """``Tasks/Wait``, re-established when containerd restarts meanwhile."""
         try:
-            response = self.client.tasks.Wait(container_id=self.cid)
+            response = retrying(self.client, lambda: self.client.tasks.Wait(
+                container_id=self.cid, **self._eid()), "the wait for the task")
         except BaseException as exc:  # noqa: BLE001 - reported to the main thread
             self.events.put(("wait-error", exc))
         else:
@@ -191,7 +251,8 @@ class TaskRun:
             return
         width, height = size
         try:
-            self.client.tasks.ResizePty(container_id=self.cid, width=width, height=height)
+            self.client.tasks.ResizePty(container_id=self.cid, **self._eid(),
+                                        width=width, height=height)
         except ContainerdError as exc:
             warn(f"resize pty: {exc}")
 
@@ -205,7 +266,9 @@ class TaskRun:
         if not self.forwarding or signum in sigs.NOT_FORWARDED:
             return
         try:
-            self.client.tasks.Kill(container_id=self.cid, signal=signum)
+            retrying(self.client, lambda: self.client.tasks.Kill(
+                container_id=self.cid, **self._eid(), signal=signum),
+                f"forwarding {sigs.name(signum)}")
         except NotFound:
             self.forwarding = False
         except ContainerdError as exc:
@@ -234,19 +297,23 @@ class TaskRun:
         if self.copier is not None:
             self.copier.wait_output(idle=DRAIN_IDLE)
         with no_deadline(client):
-            response = destroy_task(client, self.cid, self.exited)
+            response = retrying(client, lambda: self._destroy(self.exited),
+                                "the removal of the task")
             self.task_exists = False
             if self.copier is not None:
                 self.copier.wait_output(idle=2.0)
                 self.copier.close()
             if self.plan is not None and self.plan.fifos is not None:
                 self.plan.fifos.remove()
-            if self.rm:
-                delete_record_and_snapshot(client, self.record)
-        pid = response.pid if response is not None and response.pid else self.pid
-        call_deleted_hooks(self.ctx.plugins, TaskInfo(
-            container_id=self.cid, pid=pid, exit_status=status, record=self.record), self.ctx)
-        return status if 0 <= status <= 255 else 255
+            pid = response.pid if response is not None and response.pid else self.pid
+            retrying(client, lambda: self._after_delete(pid, status), "the clean-up")
+        code = status if 0 <= status <= 255 else 255
+        if self.copier is not None and self.copier.output_lost is not None and code == 0:
+            self.copier.report_output_lost()
+            return OUTPUT_LOST
+        if self.copier is not None and self.copier.output_lost is not None:
+            self.copier.report_output_lost()
+        return code
 
     def _detached(self) -> None:
         """Leave the task running; our ends of the FIFOs close with runcore.
@@ -272,12 +339,14 @@ class TaskRun:
         client = self.client
         if self.terminal is not None:
             self.terminal.restore()
+        lost = is_connection_lost(exc)
         try:
             with no_deadline(client):
                 had_task = self.task_exists
-                if self.task_exists:
+                if self.task_exists and not lost:
                     try:
-                        destroy_task(client, self.cid, self._exit_waiter())
+                        retrying(client, lambda: self._destroy(self._exit_waiter()),
+                                 "the removal of the task")
                         self.task_exists = False
                     except ContainerdError as err:
                         warn(f"cannot delete task {self.cid}: {err}")
@@ -285,7 +354,7 @@ class TaskRun:
                     self.copier.close(timeout=0.5)
                 if self.plan is not None and self.plan.fifos is not None and not self.task_exists:
                     self.plan.fifos.remove()
-                if self.rm and not self.task_exists:
+                if self.rm and not self.task_exists and not lost and self.exec_id == "":
                     record = self.record
                     if record is None:
                         try:
@@ -294,12 +363,76 @@ class TaskRun:
                             record = None
                     if record is not None:
                         delete_record_and_snapshot(client, record)
-                if had_task and not self.task_exists:
+                if had_task and not self.task_exists and self.exec_id == "":
                     call_deleted_hooks(self.ctx.plugins, TaskInfo(
                         container_id=self.cid, pid=self.pid, exit_status=self.exit_status,
                         record=self.record), self.ctx)
         except BaseException as err:  # cleanup must not hide the original error
             warn(f"cleanup after failure: {err}")
+
+
+class ExecRun(TaskRun):
+    """``runcore exec``: an extra process in a running task (``Tasks/Exec``).
+
+    ``process`` is the OCI process (dict) already adjusted by the plugins. In the
+    foreground the process is deleted (``Tasks/DeleteProcess``) on every path; with
+    ``--detach`` it stays until the task is deleted, as with ctr.
+    """
+
+    io_opened_at_start = True
+
+    def __init__(self, ctx: Any, exec_id: str, process: Dict[str, Any], record: Any) -> None:
+        super().__init__(ctx)
+        self.rm = False
+        self.exec_id = exec_id
+        self.process = process
+        self.record = record
+
+    def _io_name(self) -> str:
+        from runcore.task.remove import exec_io_name
+
+        return exec_io_name(self.cid, self.exec_id)
+
+    def _prepare(self) -> Dict[str, Any]:
+        options: Dict[str, Any] = {}
+        # The FIFOs belong to the container's root (e.g. a userns container's mapped root).
+        self.ctx.plugins.call_each("runcore_task_options", options=options,
+                                   task=self._task_info(), ctx=self.ctx)
+        return {k: v for k, v in options.items() if k in ("io_uid", "io_gid")}
+
+    def _create(self, options: Dict[str, Any]) -> int:
+        from runcore.oci.jsonutil import encode_struct
+
+        client = self.client
+        assert self.plan is not None
+        spec = client.pb.any.Any(type_url=PROCESS_TYPE_URL,
+                                 value=encode_struct(self.process, "Process"))
+        try:
+            client.tasks.Exec(container_id=self.cid, **self._eid(), stdin=self.plan.stdin,
+                              stdout=self.plan.stdout, stderr=self.plan.stderr,
+                              terminal=self.plan.terminal, spec=spec)
+        except ContainerdError as exc:
+            if "already exists" in str(exc):
+                raise type(exc)(f'exec id "{self.exec_id}" is already in use in container '
+                                f'"{self.cid}"') from None
+            raise
+        return 0
+
+    def _created(self) -> None:
+        pass
+
+    def _destroy(self, exited: Optional[threading.Event]) -> Optional[Any]:
+        return delete_process(self.client, self.cid, self.exec_id, exited)
+
+    def _after_delete(self, pid: int, status: Optional[int]) -> None:
+        pass
+
+    def _refuse_without_terminal(self) -> None:
+        pass
+
+
+#: The type URL of an OCI process in ``Tasks/Exec`` (containerd's typeurl registration).
+PROCESS_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Process"
 
 
 def run_task(ctx: Any) -> int:
@@ -311,4 +444,4 @@ def run_task(ctx: Any) -> int:
     return TaskRun(ctx).run()
 
 
-__all__ = ["DRAIN_IDLE", "TaskRun", "run_task"]
+__all__ = ["DRAIN_IDLE", "ExecRun", "PROCESS_TYPE_URL", "TaskRun", "run_task"]

@@ -163,7 +163,8 @@ class FakeClient:
         self.snapshots._prefix = "Snapshots"
         self.tasks = Svc(w, {"Create": t_create, "Start": t_start, "Wait": t_wait, "Kill": t_kill,
                              "Get": t_get, "Delete": t_delete, "CloseIO": noop, "ResizePty": noop,
-                             "Resume": noop, "List": t_list})
+                             "Resume": noop, "List": t_list,
+                             "ListPids": lambda timeout=None, **kw: pb.tasks.ListPidsResponse()})
         self.tasks._prefix = "Tasks"
 
     def default_snapshotter(self) -> str:
