@@ -92,13 +92,14 @@ def _rows(client: Any) -> List[Dict[str, Any]]:
 
 
 def _table(rows: List[Dict[str, Any]]) -> str:
-    header = ["CONTAINER", "IMAGE", "RUNTIME", "STATUS"]
+    header = ["CONTAINER", "IMAGE", "RUNTIME", "PID", "STATUS"]
     lines = [header]
     for row in rows:
         status = row["status"] or "-"
         if row["status"] == "stopped" and row["exit_status"] is not None:
             status = f"stopped ({row['exit_status']})"
-        lines.append([row["id"], row["image"] or "-", row["runtime"], status])
+        pid = str(row["pid"]) if row["pid"] else "-"
+        lines.append([row["id"], row["image"] or "-", row["runtime"], pid, status])
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = []
     for line in lines:
@@ -112,7 +113,7 @@ def ls_command() -> click.Command:
     @click.option("--quiet", "-q", is_flag=True, help="Print only the container IDs.")
     @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
     def ls(quiet: bool, as_json: bool) -> None:
-        """List the namespace's containers with image, runtime and task status."""
+        """List the namespace's containers with image, runtime, task pid and status."""
         click_ctx = click.get_current_context()
         client = _run_context(click_ctx, "ls").client()
         rows = _rows(client)

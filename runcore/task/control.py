@@ -94,7 +94,7 @@ def stop(client: Any, container_id: str, timeout: float = DEFAULT_STOP_TIMEOUT,
         if not _wait_exit(client, container_id, timeout):
             _signal_all(client, container_id, int(signal.SIGKILL), False)
             _wait_exit(client, container_id, 30.0)
-    exit_status = retrying(client, lambda: delete_task(client, container_id, process),
+    exit_status = retrying(client, lambda: delete_task(client, container_id, process, record),
                            "the removal of the task")
     call_deleted_hooks(plugins, TaskInfo(container_id=container_id, pid=process.pid,
                                          exit_status=exit_status, record=record), ctx)

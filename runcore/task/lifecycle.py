@@ -430,6 +430,14 @@ class ExecRun(TaskRun):
     def _refuse_without_terminal(self) -> None:
         pass
 
+    def _detached(self) -> None:
+        """The exec process runs on: note its FIFO directory for ``stop``/``rm``."""
+        super()._detached()
+        if self.plan is not None and self.plan.fifos is not None:
+            from runcore.task.remove import note_exec_fifo_dir
+
+            note_exec_fifo_dir(self.client, self.cid, self.exec_id, self.plan.fifos.directory)
+
 
 #: The type URL of an OCI process in ``Tasks/Exec`` (containerd's typeurl registration).
 PROCESS_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Process"

@@ -1,7 +1,7 @@
 """``runcore rm``: a container's task, FIFOs, snapshot and record go, hooks are told."""
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from runcore.errors import ContainerdError, FailedPrecondition, NotFound
 from runcore.record import TaskInfo
@@ -11,45 +11,53 @@ from runcore.task.hooks import call_deleted_hooks
 from runcore.task.status import PAUSED, PAUSING, RUNNING, get_task
 
 
-def delete_task(client: Any, container_id: str, process: Any) -> Optional[int]:
-    """Kill (SIGKILL, all processes) unless stopped, wait, delete the task and its FIFO dir.
+def delete_task(client: Any, container_id: str, process: Any, record: Any = None,
+                keep_record: bool = True) -> Optional[int]:
+    """Kill (SIGKILL, all processes) unless stopped, wait, delete the task and its FIFO dirs
+    (the task's, and those ``exec -d`` noted in the record's labels).
 
     Returns the exit status containerd reported, if any.
     """
     fifo_dir = fifos.fifo_dir_of([process.stdin, process.stdout, process.stderr], container_id)
-    exec_dirs = exec_fifo_dirs(client, container_id)
     response = destroy_task(client, container_id, kill_all=True)
     if fifo_dir is not None:
         fifos.remove_fifo_dir(fifo_dir, container_id)
-    for directory, name in exec_dirs:
-        fifos.remove_fifo_dir(directory, name)
+    if record is not None:
+        noted = exec_fifo_dirs(record)
+        for exec_id, directory in noted.items():
+            fifos.remove_fifo_dir(directory, exec_io_name(container_id, exec_id))
+        if noted and keep_record:
+            forget_exec_fifo_dirs(client, container_id, list(noted))
     return response.exit_status if response is not None else None
 
 
-def exec_fifo_dirs(client: Any, container_id: str) -> List[Tuple[str, str]]:
-    """(directory, stream name prefix) of the FIFO sets of the task's exec processes
-    (``exec -d`` leaves them until the task is deleted)."""
-    from runcore.containerd import pb
+#: Label under which ``exec -d`` notes the FIFO directory of exec process ``<exec id>``.
+EXEC_FIFO_LABEL = "runcore.io/exec-fifo-dir."
 
-    found: List[Tuple[str, str]] = []
+
+def exec_fifo_dirs(record: Any) -> Dict[str, str]:
+    """exec id → FIFO directory of the ``exec -d`` processes noted in the record."""
+    return {key[len(EXEC_FIFO_LABEL):]: value for key, value in record.labels.items()
+            if key.startswith(EXEC_FIFO_LABEL) and value}
+
+
+def note_exec_fifo_dir(client: Any, container_id: str, exec_id: str, directory: str) -> None:
+    """Remember a detached exec's FIFO directory in the record, for its removal later."""
+    key = EXEC_FIFO_LABEL + exec_id
+    client.containers.Update(
+        container=client.pb.containers.Container(id=container_id, labels={key: directory}),
+        update_mask=client.pb.field_mask.FieldMask(paths=[f"labels.{key}"]))
+
+
+def forget_exec_fifo_dirs(client: Any, container_id: str, exec_ids: List[str]) -> None:
+    """Drop the labels of removed exec FIFO directories."""
     try:
-        processes = client.tasks.ListPids(container_id=container_id).processes
+        client.containers.Update(
+            container=client.pb.containers.Container(id=container_id),
+            update_mask=client.pb.field_mask.FieldMask(
+                paths=[f"labels.{EXEC_FIFO_LABEL}{e}" for e in exec_ids]))
     except ContainerdError:
-        return found
-    for p in processes:
-        if not p.HasField("info") or not p.info.type_url.endswith("ProcessDetails"):
-            continue
-        details = pb.runc_options.ProcessDetails()
-        details.ParseFromString(bytes(p.info.value))
-        try:
-            proc = client.tasks.Get(container_id=container_id, exec_id=details.exec_id).process
-        except ContainerdError:
-            continue
-        name = exec_io_name(container_id, details.exec_id)
-        directory = fifos.fifo_dir_of([proc.stdin, proc.stdout, proc.stderr], name)
-        if directory is not None:
-            found.append((directory, name))
-    return found
+        pass
 
 
 def exec_io_name(container_id: str, exec_id: str) -> str:
@@ -78,10 +86,11 @@ def remove_container(client: Any, container_id: str, force: bool = False,
             raise FailedPrecondition(
                 f"cannot delete running task {container_id}: failed precondition",
                 hint="use 'runcore rm -f' to kill it")
-        exit_status = delete_task(client, container_id, process)
+        exit_status = delete_task(client, container_id, process, record, keep_record=False)
     delete_record_and_snapshot(client, record)
     call_deleted_hooks(plugins, TaskInfo(container_id=container_id, pid=pid,
                                          exit_status=exit_status, record=record), ctx)
 
 
-__all__ = ["delete_task", "exec_fifo_dirs", "exec_io_name", "remove_container"]
+__all__ = ["EXEC_FIFO_LABEL", "delete_task", "exec_fifo_dirs", "exec_io_name",
+           "forget_exec_fifo_dirs", "note_exec_fifo_dir", "remove_container"]

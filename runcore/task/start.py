@@ -54,7 +54,7 @@ def start_container(ctx: Any) -> int:
             state = STATUS_NAMES.get(process.status, "unknown")
             raise AlreadyExists(f'container "{cid}" already has a task ({state}, pid '
                                 f"{process.pid})")
-        status = delete_task(client, cid, process)
+        status = delete_task(client, cid, process, record)
         call_deleted_hooks(ctx.plugins, TaskInfo(container_id=cid, pid=process.pid,
                                                  exit_status=status, record=record), ctx)
     run = StartRun(ctx)
