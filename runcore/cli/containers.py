@@ -1,4 +1,4 @@
-"""``runcore rm`` and ``runcore ls``: remove and list containers.
+"""``runcore rm``, ``runcore ls`` and ``runcore prune``: remove and list containers.
 
 grpc is imported only when a command runs (through the client).
 """
@@ -126,3 +126,26 @@ def ls_command() -> click.Command:
             click.echo(_table(rows), nl=False)
 
     return ls
+
+
+def prune_command() -> click.Command:
+    @click.command("prune", context_settings={"help_option_names": ["-h", "--help"]})
+    @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+    def prune(dry_run: bool) -> None:
+        """Remove what killed runs left in the namespace: leases and snapshots of
+        containers that were never created (runcore-made only)."""
+        from runcore.task import orphans
+
+        client = _run_context(click.get_current_context(), "prune").client()
+        problems = 0
+        for item in orphans.find(client):
+            for line in item.describe():
+                click.echo(("would remove " if dry_run else "removed ") + line)
+            if not dry_run:
+                for problem in orphans.remove(client, item):
+                    problems += 1
+                    click.echo(f"runcore: {problem}", err=True)
+        if problems:
+            raise ExitStatus(1)
+
+    return prune

@@ -18,6 +18,7 @@ CORE_COMMANDS: Dict[str, tuple] = {
     "spec": ("runcore.cli.run", "spec_command"),
     "rm": ("runcore.cli.containers", "rm_command"),
     "ls": ("runcore.cli.containers", "ls_command"),
+    "prune": ("runcore.cli.containers", "prune_command"),
     "start": ("runcore.cli.tasks", "start_command"),
     "exec": ("runcore.cli.tasks", "exec_command"),
     "attach": ("runcore.cli.tasks", "attach_command"),
@@ -38,7 +39,7 @@ CORE_COMMANDS: Dict[str, tuple] = {
 #: ``runcore --help`` sections: title -> core commands, in the order shown.
 COMMAND_GROUPS: List[tuple] = [
     ("Containers", ["run", "create", "start", "exec", "attach", "ps", "logs", "kill",
-                    "stop", "wait", "pause", "resume", "ls", "inspect", "rm", "spec"]),
+                    "stop", "wait", "pause", "resume", "ls", "inspect", "rm", "prune", "spec"]),
     ("Images", ["images"]),
     ("Plugins", ["plugins"]),
     ("Shell", ["completion"]),
@@ -138,6 +139,15 @@ def _raise_terminated(signum: int, _frame: Any) -> None:
     raise Terminated(signum)
 
 
+class Interrupted(BaseException):
+    """SIGINT outside a task. Not ``KeyboardInterrupt``: click would print a blank line
+    before our one-line report; every cleanup block still runs."""
+
+
+def _raise_interrupted(signum: int, _frame: Any) -> None:
+    raise Interrupted()
+
+
 def _report(message: str) -> None:
     click.echo(f"runcore: {message}", err=True)
 
@@ -152,6 +162,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_terminated)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _raise_interrupted)
     try:
         init_plugin_set(args)
         rv = cli.main(args=args, prog_name="runcore", standalone_mode=False)
@@ -159,7 +171,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         sys.exit(status.code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.Abort:
+    except (click.Abort, Interrupted):
         _report("aborted")
         sys.exit(130)
     except click.UsageError as exc:

@@ -47,9 +47,12 @@ def _context(command: str, options: Dict[str, Any], container_id: str = "") -> A
 
 
 def _client() -> Any:
+    """The containerd client, riding out a daemon restart (:mod:`runcore.task.reconnect`)."""
     from runcore.cli.common import global_options
+    from runcore.task.reconnect import resilient
 
-    return global_options(click.get_current_context()).client()
+    options = global_options(click.get_current_context())
+    return resilient(options.client(), options.connect_timeout)
 
 
 def _each(ids: Sequence[str], action: Callable[[str], None]) -> None:
@@ -159,7 +162,7 @@ def exec_command() -> click.Command:
             raise UsageError("--exec-id must not be empty")
         ctx = _context("exec", {"detach": detach, "tty": tty, "fifo_dir": fifo_dir,
                                 "log_uri": log_uri, "null_io": False}, container_id)
-        client = ctx.client()
+        client = _client()
         record = get_record(client, container_id)
         task = require_running(client, container_id)
         _refuse_used_exec_id(client, container_id, exec_id)
@@ -247,7 +250,7 @@ def stop_command() -> click.Command:
         from runcore.task import control
 
         ctx = _context("stop", {})
-        client = ctx.client()
+        client = _client()
 
         def one(cid: str) -> None:
             ctx.container_id = cid

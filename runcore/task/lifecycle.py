@@ -42,7 +42,7 @@ from runcore.task.errors import Interrupted, command_error
 from runcore.task.hooks import call_deleted_hooks
 from runcore.task.ioplan import IOPlan, plan_io
 from runcore.task.options import task_options_any
-from runcore.task.reconnect import is_connection_lost, retrying
+from runcore.task.reconnect import DaemonLost, is_connection_lost, resilient, retrying
 
 #: Output draining gives up after this long without a byte while nothing is blocked
 #: writing to runcore's stdout/stderr (e.g. a process outside the container's PID
@@ -63,7 +63,8 @@ class TaskRun:
 
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
-        self.client = ctx.client()
+        globals_ = getattr(ctx, "globals", None)
+        self.client = resilient(ctx.client(), getattr(globals_, "connect_timeout", 0.0) or 0.0)
         self.cid: str = ctx.container_id
         self.rm = bool(ctx.opt("rm"))
         self.detach = bool(ctx.opt("detach"))
@@ -87,6 +88,11 @@ class TaskRun:
     def run(self) -> int:
         try:
             return self._run()
+        except DaemonLost as exc:
+            self._abort(exc)
+            raise DaemonLost(exc.message, hint=(
+                "the task may still be running; once containerd is back, "
+                f"'runcore rm -f {self.cid}' removes everything")) from None
         except BaseException as exc:
             self._abort(exc)
             raise

@@ -65,6 +65,25 @@ def exec_io_name(container_id: str, exec_id: str) -> str:
     return f"{container_id}-{exec_id}"
 
 
+def _remove_leftovers(client: Any, container_id: str, force: bool) -> bool:
+    """``rm -f`` of an id without a record: remove what a killed run left (True if any)."""
+    from runcore.task import orphans
+
+    found = orphans.find(client, container_id)
+    if not found:
+        return False
+    if not force:
+        raise NotFound(f'container "{container_id}": not found',
+                       hint=f"a killed run left {', '.join(found[0].describe())}; "
+                            f"'runcore rm -f {container_id}' removes it")
+    for item in found:
+        for problem in orphans.remove(client, item):
+            from runcore.task.cleanup import warn
+
+            warn(problem)
+    return True
+
+
 def remove_container(client: Any, container_id: str, force: bool = False,
                      plugins: Any = None, ctx: Any = None) -> None:
     """Delete ``container_id``: its task (killed first with ``force``), FIFOs, snapshot, record.
@@ -76,6 +95,8 @@ def remove_container(client: Any, container_id: str, force: bool = False,
     try:
         record = client.containers.Get(id=container_id).container
     except NotFound:
+        if _remove_leftovers(client, container_id, force):
+            return
         raise NotFound(f'container "{container_id}": not found') from None
     process = get_task(client, container_id)
     pid = 0

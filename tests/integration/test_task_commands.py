@@ -405,7 +405,7 @@ def test_ctr_made_containers_are_handled_by_runcore(rc, image) -> None:
     r = rc("exec", "--fifo-dir", rc.fifo_dir, "mix2", "sh", "-c", "exit 4")
     assert r.returncode == 4
     time.sleep(0.5)
-    assert rc("stop", "-t", "20", "mix1", "mix2").returncode == 0
+    assert rc("stop", "-t", "2", "mix1", "mix2").returncode == 0
     rc.rm("mix1", "mix2")
 
 
@@ -492,3 +492,27 @@ def test_start_tty_mismatch(rc, image) -> None:
     assert r.returncode == 1 and "not a TTY" in _one_line(r)
     assert rc.status("tt2") is None
     rc.rm("tt", "tt2")
+
+
+# --------------------------------------------------------------------------- completion
+
+
+def test_completion_of_ids_and_images(rc, image) -> None:
+    """Driven as bash drives it: container ids for the id commands, image names for run."""
+    assert rc("create", image, "comp-a", "true").returncode == 0
+    assert rc("create", image, "comp-b", "true").returncode == 0
+    env = {**_env(), "_RUNCORE_COMPLETE": "bash_complete"}
+
+    def complete(*words: str) -> List[str]:
+        line = " ".join(["runcore", "-a", rc.d.address, "-n", rc.ns, *words])
+        r = subprocess.run(rc.argv()[:3], env={**env, "COMP_WORDS": line,
+                                               "COMP_CWORD": str(len(words) + 4)},
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        return [x.split(",", 1)[1] for x in r.stdout.splitlines()]
+
+    for command in ("start", "exec", "kill", "stop", "attach", "wait", "rm", "inspect"):
+        assert complete(command, "comp") == ["comp-a", "comp-b"], command
+    assert complete("rm", "comp-a", "comp-") == ["comp-a", "comp-b"]
+    assert complete("run", "docker.io/library/rc") == [image]
+    rc.rm("comp-a", "comp-b")
