@@ -54,7 +54,7 @@ def _runcore_leases(client: Any) -> Dict[str, List[str]]:
 
 def _lease_snapshots(client: Any, lease_id: str, container_id: str) -> List[Dict[str, str]]:
     """The active snapshots named after the container that the lease holds."""
-    out = []
+    out: List[Dict[str, str]] = []
     try:
         resources = client.leases.ListResources(id=lease_id).resources
     except NotFound:
@@ -86,7 +86,7 @@ def _held_open(directory: str) -> bool:
 def orphan_fifo_dirs(container_id: str, root: str = fifos.DEFAULT_FIFO_ROOT) -> List[str]:
     """FIFO directories under ``root`` holding only unused FIFOs of ``container_id``."""
     wanted = {os.path.basename(p) for p in fifos.fifo_paths("", container_id)}
-    out = []
+    out: List[str] = []
     try:
         names = sorted(os.listdir(root))
     except OSError:

@@ -14,7 +14,6 @@ import select
 import signal
 import subprocess
 import time
-from pathlib import Path
 from typing import List, Optional
 
 import pytest

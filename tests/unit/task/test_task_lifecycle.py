@@ -166,6 +166,8 @@ class FakeClient:
                              "Resume": noop, "List": t_list,
                              "ListPids": lambda timeout=None, **kw: pb.tasks.ListPidsResponse()})
         self.tasks._prefix = "Tasks"
+        self.leases = Svc(w, {"List": lambda timeout=None, **kw: pb.leases.ListResponse()})
+        self.leases._prefix = "Leases"
 
     def default_snapshotter(self) -> str:
         return "overlayfs"
