@@ -26,7 +26,7 @@ import threading
 from queue import Empty, SimpleQueue
 from typing import Any, Dict, List, Optional, Tuple
 
-from runcore.errors import ContainerdError, NotFound, RuncoreError, UsageError
+from runcore.errors import ContainerdError, NotFound, RuncoreError, Unavailable, UsageError
 from runcore.record import TaskInfo
 from runcore.task import signals as sigs
 from runcore.task import tty as ttymod
@@ -42,7 +42,7 @@ from runcore.task.errors import Interrupted, command_error
 from runcore.task.hooks import call_deleted_hooks
 from runcore.task.ioplan import IOPlan, plan_io
 from runcore.task.options import task_options_any
-from runcore.task.reconnect import DaemonLost, is_connection_lost, resilient, retrying
+from runcore.task.reconnect import DaemonLost, resilient, retrying
 
 #: Output draining gives up after this long without a byte while nothing is blocked
 #: writing to runcore's stdout/stderr (e.g. a process outside the container's PID
@@ -345,7 +345,7 @@ class TaskRun:
         client = self.client
         if self.terminal is not None:
             self.terminal.restore()
-        lost = is_connection_lost(exc)
+        lost = isinstance(exc, Unavailable)  # containerd away: leave the task for rm -f
         try:
             with no_deadline(client):
                 had_task = self.task_exists

@@ -86,7 +86,7 @@ def test_run_rm_survives_a_restart(daemon, busybox_archive, fifo_dir, sig, down)
 
 def test_exec_and_wait_survive_a_restart(daemon, busybox_archive, fifo_dir) -> None:
     r = subprocess.run(_runcore(daemon, "run", "-d", "--fifo-dir", fifo_dir,
-                                busybox_archive.name, "r2", "sh", "-c", "sleep 8; exit 5"),
+                                busybox_archive.name, "r2", "sh", "-c", "sleep 15; exit 5"),
                        capture_output=True, env=_env(), timeout=TIMEOUT,
                        stdin=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr
