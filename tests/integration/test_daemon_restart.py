@@ -120,3 +120,48 @@ def test_daemon_that_stays_away(daemon, busybox_archive, fifo_dir) -> None:
                        timeout=TIMEOUT)
     assert r.returncode == 0, r.stderr
     assert os.listdir(fifo_dir) == []
+
+
+#: runcore with a pause between Tasks/Create and Tasks/Start: it tells the test (a file)
+#: and waits until the test has restarted containerd.
+PAUSE_BEFORE_START = r"""
+import os, sys, time
+from runcore.task import lifecycle
+signal_file = os.environ["RC_TEST_SIGNAL"]
+original = lifecycle.TaskRun._created
+def created(self):
+    original(self)
+    open(signal_file, "w").close()
+    deadline = time.monotonic() + 60
+    while os.path.exists(signal_file) and time.monotonic() < deadline:
+        time.sleep(0.05)
+lifecycle.TaskRun._created = created
+from runcore.cli.main import main
+main(sys.argv[1:])
+"""
+
+
+def test_run_detached_mid_start(daemon, busybox_archive, fifo_dir, tmp_path) -> None:
+    """containerd restarts between Tasks/Create and Tasks/Start of ``run -d``: the start
+    goes through once it is back."""
+    flag = tmp_path / "created"
+    argv = _runcore(daemon, "run", "-d", "--fifo-dir", fifo_dir, busybox_archive.name,
+                    "r4", "sh", "-c", "sleep 30")
+    p = subprocess.Popen([argv[0], "-c", PAUSE_BEFORE_START, *argv[3:]],
+                         env={**_env(), "RC_TEST_SIGNAL": str(flag)},
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    deadline = time.monotonic() + TIMEOUT
+    while not flag.exists():
+        assert p.poll() is None and time.monotonic() < deadline, p.communicate()
+        time.sleep(0.05)
+    daemon.restart(signal.SIGKILL, 1.0)
+    flag.unlink()
+    out, err = p.communicate(timeout=TIMEOUT)
+    assert (p.returncode, err) == (0, b"")
+    status = subprocess.run(_runcore(daemon, "inspect", "-f", ".task.status", "r4"),
+                            capture_output=True, env=_env(), timeout=TIMEOUT)
+    assert status.stdout == b"running\n", status.stderr
+    r = subprocess.run(_runcore(daemon, "rm", "-f", "r4"), capture_output=True, env=_env(),
+                       timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr

@@ -241,6 +241,20 @@ def test_exec_tty(rc, image) -> None:
     rc.rm("ex4")
 
 
+def test_exec_forwards_signals_to_its_process(rc, image) -> None:
+    rc.detached(image, "ex6")
+    p = subprocess.Popen(rc.argv("exec", "--fifo-dir", rc.fifo_dir, "ex6", "sh", "-c",
+                                 "trap 'exit 9' TERM; echo ready; while :; do sleep 0.2; done"),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=_env())
+    assert p.stdout is not None and p.stdout.readline() == b"ready\n"
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=TIMEOUT)
+    assert p.returncode == 9, err
+    assert rc.status("ex6") == "running"  # only the exec process got it
+    rc.rm("ex6")
+
+
 def test_exec_detached_and_exec_id_in_use(rc, image) -> None:
     rc.detached(image, "ex5")
     r = rc("exec", "-d", "--exec-id", "x1", "--fifo-dir", rc.fifo_dir, "ex5", "sleep", "60")
