@@ -107,9 +107,16 @@ def test_daemon_that_stays_away(daemon, busybox_archive, fifo_dir) -> None:
     p = _start(daemon, "--connect-timeout", "2s", "run", "--rm", "--fifo-dir", fifo_dir,
                busybox_archive.name, "r3", "sh", "-c", COUNT)
     _first_line(p)
+    waiter = _start(daemon, "--connect-timeout", "2s", "wait", "r3")
+    time.sleep(3)
     daemon.kill_process(signal.SIGKILL)
     started = time.monotonic()
     out, err = p.communicate(timeout=TIMEOUT)
+    w_out, w_err = waiter.communicate(timeout=TIMEOUT)
+    assert waiter.returncode == 1 and w_out == b""
+    # (a slow start-up may meet the daemon gone already: then it cannot connect)
+    assert (w_err.startswith(b"runcore: lost the connection to containerd")
+            or w_err.startswith(b"runcore: cannot connect")) and w_err.count(b"\n") == 1, w_err
     assert time.monotonic() - started < 60
     assert p.returncode != 0
     text = err.decode()
