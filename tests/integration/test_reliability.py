@@ -120,3 +120,33 @@ def test_messages_are_plain_one_liners(containerd, namespace, image, tmp_path) -
     err = r.stderr.decode()
     assert err.count("\n") == 1 and "fork/exec /nonexistent" in err, err
     # (no "is containerd running?" hint for permission denied: tests/unit)
+
+
+def test_leak_check_blames_only_the_tests_own_fifo_dirs(containerd, namespace_name,
+                                                        busybox_archive) -> None:
+    """Another client's FIFO directory appearing meanwhile in the shared default root is
+    not the test's leak; a leftover directory serving the test's own container still is."""
+    import shutil
+
+    from support.daemon import DEFAULT_FIFO_ROOT, check_leaks, cleanup_namespace, take_baseline
+
+    ns = namespace_name
+    containerd.ctr("images", "import", str(busybox_archive.path), namespace=ns)
+    baseline = take_baseline(containerd)
+    foreign = os.path.join(DEFAULT_FIFO_ROOT, "9999999991")
+    mine = os.path.join(DEFAULT_FIFO_ROOT, "9999999992")
+    try:
+        r = _run(containerd.runcore_argv("run", "--rm", busybox_archive.name, "leaky", "true",
+                                         namespace=ns))
+        assert r.returncode == 0, r.stderr
+        for directory, name in ((foreign, "someone-else"), (mine, "leaky")):
+            os.makedirs(directory)
+            os.mkfifo(os.path.join(directory, f"{name}-stdout"))
+        leaks = check_leaks(containerd, ns, baseline, settle=0)
+        fifo_leaks = [line for line in leaks if "FIFO" in line]
+        assert fifo_leaks == [f"new FIFO dirs in {DEFAULT_FIFO_ROOT}: ['9999999992']"], leaks
+    finally:
+        baseline.close()
+        shutil.rmtree(foreign, ignore_errors=True)
+        shutil.rmtree(mine, ignore_errors=True)
+        cleanup_namespace(containerd, ns)
