@@ -314,11 +314,9 @@ class TaskRun:
             pid = response.pid if response is not None and response.pid else self.pid
             retrying(client, lambda: self._after_delete(pid, status), "the clean-up")
         code = status if 0 <= status <= 255 else 255
-        if self.copier is not None and self.copier.output_lost is not None and code == 0:
-            self.copier.report_output_lost()
-            return OUTPUT_LOST
         if self.copier is not None and self.copier.output_lost is not None:
             self.copier.report_output_lost()
+            return code or OUTPUT_LOST
         return code
 
     def _detached(self) -> None:
