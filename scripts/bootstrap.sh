@@ -213,8 +213,8 @@ have=$(cat "$STAMP" 2>/dev/null || true)
 if [ "$FORCE" = 1 ] || [ "$want" != "$have" ] || ! "$VENV/bin/python" -c 'import runcore, pytest, tox, grpc_tools' 2>/dev/null; then
     args=(-e "$REPO")
     for d in "${plugin_dirs[@]}"; do args+=(-e "$d"); done
-    log "pip install ${args[*]#"$REPO/"} pytest tox grpcio-tools==1.85.1"
-    quiet "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${args[@]}" pytest tox grpcio-tools==1.85.1
+    log "pip install ${args[*]#"$REPO/"} pytest tox hypothesis grpcio-tools==1.85.1"
+    quiet "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${args[@]}" pytest tox hypothesis grpcio-tools==1.85.1
     echo "$want" >"$STAMP"
 else
     log "venv up to date ($VENV)"

@@ -51,7 +51,7 @@ def parse_detach_keys(text: str) -> bytes:
             if c in "@[\\]^_":
                 out.append((ord(c) - 64) & 0x7F)
                 continue
-        elif len(key) == 1:
+        elif len(key) == 1 and key.isascii():
             out.append(ord(key))
             continue
         raise UsageError(f"invalid detach keys {text!r}: use e.g. ctrl-p,ctrl-q")

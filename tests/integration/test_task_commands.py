@@ -529,3 +529,38 @@ def test_completion_of_ids_and_images(rc, image) -> None:
     assert complete("rm", "comp-a", "comp-") == ["comp-a", "comp-b"]
     assert complete("run", "docker.io/library/rc") == [image]
     rc.rm("comp-a", "comp-b")
+
+
+# --------------------------------------------------------------------------- property
+
+
+def test_untrusted_values_never_give_internal_errors(rc, image) -> None:
+    """Random signal names, --format paths, env and exec ids against a real task: exit 0
+    or one line with exit 1 (never 70, never a traceback); nothing left (leak check)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    text = st.text(alphabet=st.characters(blacklist_categories=("Cs",),
+                                          blacklist_characters="\x00"), min_size=1,
+                   max_size=30)
+    rc.detached(image, "prop1", "sh", "-c", "trap '' TERM INT HUP USR1 USR2 QUIT; "
+                "while true; do sleep 0.2; done")
+
+    @settings(max_examples=12, derandomize=True, deadline=None)
+    @given(st.sampled_from(["kill-s", "inspect-f", "exec-env", "exec-id"]), text)
+    def one(kind: str, value: str) -> None:
+        args = {
+            "kill-s": ["kill", "-s", value, "prop1"],
+            "inspect-f": ["inspect", "-f", value, "prop1"],
+            "exec-env": ["exec", "--fifo-dir", rc.fifo_dir, "-e", value, "prop1", "true"],
+            "exec-id": ["exec", "--fifo-dir", rc.fifo_dir, "--exec-id", value, "prop1", "true"],
+        }[kind]
+        r = rc(*args)
+        err = _err(r)
+        assert r.returncode in (0, 1), (args, r.returncode, err)
+        assert "Traceback" not in err and "internal error" not in err, err
+        if r.returncode:
+            assert err.startswith("runcore: ") and err.count("\n") == 1, err
+
+    one()
+    rc.rm("prop1")
