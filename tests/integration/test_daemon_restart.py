@@ -172,3 +172,21 @@ def test_run_detached_mid_start(daemon, busybox_archive, fifo_dir, tmp_path) -> 
     r = subprocess.run(_runcore(daemon, "rm", "-f", "r4"), capture_output=True, env=_env(),
                        timeout=TIMEOUT)
     assert r.returncode == 0, r.stderr
+
+
+def test_attach_survives_a_restart(daemon, busybox_archive, fifo_dir) -> None:
+    r = subprocess.run(_runcore(daemon, "run", "-d", "--fifo-dir", fifo_dir,
+                                busybox_archive.name, "r5", "sh", "-c",
+                                "sleep 2; " + COUNT),
+                       capture_output=True, env=_env(), timeout=TIMEOUT,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    p = _start(daemon, "attach", "r5")
+    first = _first_line(p)
+    daemon.restart(signal.SIGTERM, 2.0)
+    out, err = p.communicate(timeout=TIMEOUT)
+    assert (p.returncode, err) == (3, b"")
+    assert (first + out).endswith(b"4\n5\n6\n")
+    r = subprocess.run(_runcore(daemon, "rm", "r5"), capture_output=True, env=_env(),
+                       timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
