@@ -20,11 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from support.busybox_image import build_busybox_oci_archive  # noqa: E402
-from support.daemon import discover_binaries, start_daemon  # noqa: E402
+from runcore.testing.busybox_image import build_busybox_oci_archive
+from runcore.testing.daemon import discover_binaries, start_daemon
 
 
 def timed(argv: list) -> float:

@@ -1,5 +1,9 @@
-"""Errors a user can cause, each rendered as one line by the CLI."""
+"""What runcore tells the user when something is wrong: errors (one line each, raised
+and rendered by the CLI) and warnings (one line each, printed and carried on)."""
+
 from __future__ import annotations
+
+import sys
 
 
 class RuncoreError(Exception):
@@ -22,6 +26,20 @@ class UsageError(RuncoreError):
 
 class PluginError(RuncoreError):
     """A plugin could not be loaded, or two plugins disagree (same flag, same spec field)."""
+
+
+class PluginFailed(PluginError):
+    """A plugin's hook raised something other than a :class:`RuncoreError`: a bug in the
+    plugin. Rendered as ``plugin 'ID' failed in HOOK: Type: message`` (exit status 1);
+    ``--debug`` adds the plugin's traceback."""
+
+    def __init__(self, plugin_id: str, hook_name: str, error: BaseException) -> None:
+        text = " ".join(str(error).split())
+        detail = f"{type(error).__name__}: {text}" if text else type(error).__name__
+        super().__init__(f"plugin {plugin_id!r} failed in {hook_name}: {detail}")
+        self.plugin_id = plugin_id
+        self.hook_name = hook_name
+        self.error = error
 
 
 class SpecConflict(PluginError):
@@ -58,3 +76,15 @@ class ExitStatus(Exception):
     def __init__(self, code: int) -> None:
         super().__init__(code)
         self.code = code
+
+
+def warn(message: str) -> None:
+    """Print one warning line, ``runcore: warning: <message>``, on standard error.
+
+    A closed or broken standard error is not an error: the warning is dropped.
+    """
+    try:
+        sys.stderr.write(f"runcore: warning: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass

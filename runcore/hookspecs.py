@@ -27,21 +27,25 @@ How runcore calls the hooks
 6. Exec (``exec``): :func:`runcore_exec_process` adjusts the extra process's spec.
 
 Order inside one hook: the core's built-in plugins first, in their documented order,
-then installed plugins sorted by id. The order is the same on every machine.
+then installed plugins sorted by id. The order is the same on every machine. Hooks are
+called through pluggy; its ``tryfirst``/``trylast``/``wrapper``/``hookwrapper`` options
+would change that order and are refused when the plugin is registered (it is then listed
+as failed, with the reason).
 
 Every hook takes keyword arguments only; a plugin may accept any subset of them.
-Errors a user can cause are raised as :class:`runcore.errors.UsageError` (or another
-:class:`runcore.errors.RuncoreError`); runcore prints them as one line and stops,
-cleaning up whatever it created.
+Errors a user can cause are raised as :class:`runcore.api.UsageError` (or another
+:class:`runcore.api.RuncoreError`); runcore prints them as one line and stops,
+cleaning up whatever it created. Any other exception is a bug in the plugin: runcore
+prints ``plugin 'ID' failed in HOOK: Type: message`` (exit status 1), and cleans up.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
-    from runcore.context import RunContext
+    from runcore.context import CommandContext, RunContext
     from runcore.plugin.commands import CommandRegistrar
     from runcore.plugin.options import OptionRegistrar
     from runcore.record import ContainerRecord, SnapshotRequest, TaskInfo
@@ -85,8 +89,11 @@ def runcore_configure(ctx: "RunContext") -> None:
         through its environment variable.
 
     Called once per command, after parsing and before connecting to containerd, for
-    every plugin. Raise :class:`runcore.errors.UsageError` for a bad value or a
-    conflicting combination. May store computed values in ``ctx.state(<plugin id>)``.
+    every plugin. Raise :class:`runcore.api.UsageError` for a bad value or a
+    conflicting combination. Computed values for later hooks go in ``ctx.stash`` under
+    the plugin's own :class:`~runcore.context.StashKey`. The built-in plugins run first, so
+    the typed facts (``ctx.uses_image``, ``ctx.config_spec``, ``ctx.platform``, ...) are
+    ready.
     """
 
 
@@ -96,7 +103,8 @@ def runcore_spec_process(spec: "SpecEditor", ctx: "RunContext") -> None:
     """Phase 1, the process: image config, args, env, working directory, user, terminal.
 
     :param spec: the spec editor; read with ``spec.get(path)``, write with
-        ``spec.set``/``spec.append``/``spec.remove`` so the change is attributed.
+        ``spec.set``/``spec.append``/``spec.remove``; every write made during the call is
+        attributed to the plugin (``runcore spec --explain``).
     :param ctx: the run context (image config in ``ctx.image``, files of the container
         root through ``ctx.rootfs``).
     """
@@ -154,7 +162,9 @@ def runcore_spec_validate(spec: "SpecEditor", ctx: "RunContext") -> Optional[Lis
 
 
 @hookspec(firstresult=True)
-def runcore_resolve_device(value: str, ctx: "RunContext") -> Optional[Any]:
+def runcore_resolve_device(
+    value: str, ctx: "RunContext"
+) -> Optional[Callable[["SpecEditor"], None]]:
     """Resolve a ``--device`` value that is not a path on this host (a CDI name, say).
 
     :param value: the ``--device`` argument as given, e.g. ``vendor.com/gpu=0``.
@@ -163,7 +173,7 @@ def runcore_resolve_device(value: str, ctx: "RunContext") -> Optional[Any]:
         in the mounts phase, in command-line order, with the change attributed to this plugin.
 
     Called during configure, once per such value; the first plugin (in call order) that
-    returns something wins. Raise :class:`runcore.errors.UsageError` for a value this
+    returns something wins. Raise :class:`runcore.api.UsageError` for a value this
     plugin owns but cannot resolve (unknown device, broken spec file).
     """
 
@@ -232,14 +242,17 @@ def runcore_task_created(task: "TaskInfo", ctx: "RunContext") -> None:
 
 
 @hookspec
-def runcore_task_deleted(task: "TaskInfo", ctx: "RunContext") -> None:
+def runcore_task_deleted(task: "TaskInfo", ctx: "CommandContext") -> None:
     """React after the task was deleted (foreground exit, failure cleanup or ``runcore rm``).
 
     :param task: ``container_id``, ``pid`` (may be 0 when unknown) and ``record`` (the
         container record as stored, so a plugin can find its extension).
+    :param ctx: the :class:`~runcore.context.RunContext` of the ``run`` that made the
+        task, or, for ``runcore rm``, a :class:`~runcore.context.CommandContext` (namespace,
+        client, no options).
 
     Must be idempotent and must not raise for "already gone"; errors are reported as
-    warnings and do not change the exit status.
+    warnings, the next plugin is still called, and the exit status does not change.
     """
 
 

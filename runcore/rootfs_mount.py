@@ -11,7 +11,10 @@ import ctypes.util
 import os
 import shutil
 import tempfile
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple
+
+if TYPE_CHECKING:  # pragma: no cover
+    from runcore.oci.rootfs import DirectoryRootFS
 
 MS_RDONLY = 0x1
 MS_REMOUNT = 0x20
@@ -82,11 +85,11 @@ class SnapshotRootFS:
     def __init__(self, mounts: List[Any]) -> None:
         self._mounts = mounts
         self._dir: Optional[str] = None
-        self._reader: Any = None
+        self._reader: Optional["DirectoryRootFS"] = None
 
-    def _ensure(self) -> Any:
+    def _ensure(self) -> "DirectoryRootFS":
         if self._reader is None:
-            from runcore.oci.user import DirectoryRootFS
+            from runcore.oci.rootfs import DirectoryRootFS
 
             target = temp_mount_dir()
             try:
@@ -101,7 +104,12 @@ class SnapshotRootFS:
         return self._reader
 
     def read_file(self, path: str) -> Optional[bytes]:
+        """Contents of ``path`` inside the snapshot; None when it does not exist."""
         return self._ensure().read_file(path)
+
+    def host_path(self, path: str) -> str:
+        """Where ``path`` lies under the temporary mount (Go's PathError names this path)."""
+        return str(self._ensure().host_path(path))
 
     def close(self) -> None:
         if self._dir is not None:

@@ -8,16 +8,17 @@ undoes it, so an error leaves nothing behind in containerd.
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from runcore.context import RunContext
 from runcore.errors import AlreadyExists, NotFound, UsageError
 from runcore.record import ContainerRecord, SnapshotRequest
-from runcore.spec_editor import DEFAULT_OWNER, SpecEditor
+from runcore.spec_editor import SpecEditor
 
 #: Spec phases in the order they run (see :mod:`runcore.hookspecs`).
 SPEC_PHASES = (
@@ -32,8 +33,11 @@ SPEC_PHASES = (
 
 SPEC_TYPE_URL = "types.containerd.io/opencontainers/runtime-spec/1/Spec"
 
+if TYPE_CHECKING:  # pragma: no cover
+    from runcore.plugin.manager import PluginRegistry
 
-def _plugins(ctx: RunContext) -> Any:
+
+def _plugins(ctx: RunContext) -> "PluginRegistry":
     assert ctx.plugins is not None
     return ctx.plugins
 
@@ -43,18 +47,13 @@ def configure(ctx: RunContext) -> None:
     _plugins(ctx).call_each("runcore_configure", ctx=ctx)
 
 
-def uses_image(ctx: RunContext) -> bool:
-    return not ctx.is_set("config") and not ctx.opt("rootfs")
-
-
 def resolve_image(ctx: RunContext) -> None:
     """Find the image, pick the snapshotter, unpack if needed (``ctx.image``)."""
     from runcore import images
 
     client = ctx.client()
     ctx.snapshotter = ctx.opt("snapshotter") or client.default_snapshotter()
-    platform = ctx.state("core.image").get("platform")
-    ctx.image = images.resolve_image(client, ctx.image_ref or "", platform=platform)
+    ctx.image = images.resolve_image(client, ctx.image_ref or "", platform=ctx.platform)
     images.ensure_unpacked(client, ctx.image, ctx.snapshotter)
 
 
@@ -62,28 +61,45 @@ def build_spec(ctx: RunContext) -> SpecEditor:
     """Run the spec phases over the default spec (or the ``--config`` file)."""
     from runcore.oci import defaults
 
-    plugins = _plugins(ctx)
-    config_spec = ctx.state("core.image").get("config_spec")
-    if config_spec is not None:
-        editor = SpecEditor(json.loads(json.dumps(config_spec)))
-        phases = ("runcore_spec_finish",)
+    if ctx.config_spec is not None:
+        editor = SpecEditor(json.loads(json.dumps(ctx.config_spec)))
+        phases: Tuple[str, ...] = ("runcore_spec_finish",)
     else:
         editor = SpecEditor(defaults.default_unix_spec(ctx.namespace, ctx.container_id))
         editor.spec["linux"]["resources"]["devices"].extend(defaults.default_unix_devices())
         phases = SPEC_PHASES
 
-    def turn(rec: Any) -> None:
-        editor.owner = rec.id
+    _run_phases(editor, ctx, phases)
+    return editor
 
+
+def _run_phases(editor: SpecEditor, ctx: RunContext, phases: Sequence[str]) -> None:
+    """Run ``phases`` over ``editor`` (attributing each write), then the validation."""
+    plugins = _plugins(ctx)
     for phase in phases:
-        plugins.call_each(phase, on_turn=turn, spec=editor, ctx=ctx)
-    editor.owner = DEFAULT_OWNER
+        plugins.call_each(phase, attribute=editor.attributed_to, spec=editor, ctx=ctx)
     problems: List[str] = []
-    for rec, result in plugins.call_each("runcore_spec_validate", spec=editor, ctx=ctx):
-        for problem in result or []:
-            problems.append(f"{rec.id}: {problem}")
+    for plugin_id, result in plugins.call_each("runcore_spec_validate", spec=editor, ctx=ctx):
+        for problem in result:
+            problems.append(f"{plugin_id}: {problem}")
     if problems:
         raise UsageError("invalid spec: " + "; ".join(problems))
+
+
+def edit_spec(spec: Dict[str, Any], ctx: RunContext) -> SpecEditor:
+    """Run ``runcore_configure``, every spec phase and the validation over an existing spec.
+
+    For callers that get a container's spec from elsewhere instead of building it (the
+    NRI plugin receives each CRI container's spec from containerd). Nothing is resolved,
+    prepared or created, so ``ctx.image`` and ``ctx.rootfs`` stay ``None`` and the
+    snapshot, record and task hooks are not called. ``spec`` itself is not changed: the
+    result is the returned editor's ``spec``, and ``editor.changes``/``explain()`` say
+    which plugin wrote which path. Raises what the hooks raise (``UsageError``, ...);
+    any other exception from a hook becomes a ``PluginFailed`` naming the plugin and hook.
+    """
+    editor = SpecEditor(copy.deepcopy(spec))
+    _plugins(ctx).call_each("runcore_configure", ctx=ctx)
+    _run_phases(editor, ctx, SPEC_PHASES)
     return editor
 
 
@@ -171,20 +187,20 @@ class _Snapshot:
 def build(ctx: RunContext, create: bool) -> SpecEditor:
     """Configure, resolve, build the spec and (``create``) the container; return the spec."""
     configure(ctx)
-    if uses_image(ctx):
+    if ctx.uses_image:
         resolve_image(ctx)
-    elif ctx.opt("rootfs"):
+    elif ctx.uses_rootfs_dir:
         from runcore.oci import rootfs_for_path
 
         ctx.rootfs = rootfs_for_path(os.path.abspath(ctx.image_ref or ""))
-    if not (create or uses_image(ctx)):
+    if not (create or ctx.uses_image):
         return build_spec(ctx)
     client = ctx.client()
     from runcore.task.orphans import CONTAINER_LABEL
 
     # labelled with the id: a killed run's lease and snapshot can be found (rm -f, prune)
     with client.lease(labels={CONTAINER_LABEL: ctx.container_id} if create else None):
-        snapshot = _Snapshot(ctx, keep=create) if uses_image(ctx) else None
+        snapshot = _Snapshot(ctx, keep=create) if ctx.uses_image else None
         failed = True
         try:
             if snapshot is not None:

@@ -10,7 +10,7 @@
 #     `apt-get download containerd/trixie` and unpack it (no install) into
 #     /opt/runcore/containerd-1.7.24 - the ctr/containerd 1.7 oracle;
 #   * the repo's .venv: runcore and every plugin under plugins/ (editable), pytest,
-#     tox, grpcio-tools.
+#     tox, grpcio-tools, and the pinned lint tools (ruff, mypy, vulture: scripts/lint.sh).
 #
 # Environment:
 #   RUNCORE_BOOTSTRAP_FORCE=1     redo apt-get update and the pip installs
@@ -210,11 +210,13 @@ done
 # Reinstall only when a pyproject.toml or the plugin set changed (or FORCE).
 want=$( { echo "${plugin_dirs[*]}"; cat "$REPO/pyproject.toml"; for d in "${plugin_dirs[@]}"; do cat "$d/pyproject.toml"; done; } | sha256sum | cut -d' ' -f1)
 have=$(cat "$STAMP" 2>/dev/null || true)
-if [ "$FORCE" = 1 ] || [ "$want" != "$have" ] || ! "$VENV/bin/python" -c 'import runcore, pytest, tox, grpc_tools' 2>/dev/null; then
+LINT_TOOLS=(ruff==0.17.6 mypy==2.4.1 vulture==2.16)  # keep in step with pyproject's `lint` extra
+TEST_TOOLS=(pytest tox grpcio-tools==1.85.1 hypothesis PyYAML)
+if [ "$FORCE" = 1 ] || [ "$want" != "$have" ] || ! "$VENV/bin/python" -c 'import runcore, pytest, tox, grpc_tools, hypothesis, yaml, ruff, mypy, vulture' 2>/dev/null; then
     args=(-e "$REPO")
     for d in "${plugin_dirs[@]}"; do args+=(-e "$d"); done
-    log "pip install ${args[*]#"$REPO/"} pytest tox hypothesis grpcio-tools==1.85.1"
-    quiet "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${args[@]}" pytest tox hypothesis grpcio-tools==1.85.1
+    log "pip install ${args[*]#"$REPO/"} ${TEST_TOOLS[*]} ${LINT_TOOLS[*]}"
+    quiet "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${args[@]}" "${TEST_TOOLS[@]}" "${LINT_TOOLS[@]}"
     echo "$want" >"$STAMP"
 else
     log "venv up to date ($VENV)"

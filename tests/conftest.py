@@ -1,7 +1,9 @@
 """Shared test configuration: private containerd daemons, namespaces and the leak check.
 
-The implementation lives in ``tests/support`` (``fixtures.py``, ``daemon.py``,
-``busybox_image.py``); see ``tests/support/fixtures.py`` for the fixture API.
+The implementation ships with the package (``runcore.testing.containerd``,
+``runcore.testing.daemon``, ``runcore.testing.busybox_image``); see
+``runcore/testing/containerd.py`` for the fixture API. ``tests/support`` keeps the old
+``support.*`` module names importable.
 """
 import os
 import sys
@@ -10,7 +12,7 @@ _TESTS = os.path.dirname(os.path.abspath(__file__))
 if _TESTS not in sys.path:  # `import support...` works with any --import-mode
     sys.path.insert(0, _TESTS)
 
-from support.fixtures import (  # noqa: E402,F401
+from runcore.testing.containerd import (  # noqa: E402,F401
     containerd,
     containerd_hygiene,
     containerd_versions,

@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from runcore import hookimpl
 from runcore.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from runcore.context import RunContext
+    from runcore.plugin.options import OptionRegistrar
+    from runcore.record import ContainerRecord, SnapshotRequest
+    from runcore.spec_editor import SpecEditor
 
 PLUGIN = "core.image"
 
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add("--snapshotter", envvar="CONTAINERD_SNAPSHOTTER", default="",
                   help="Snapshotter name; empty: the namespace default, else overlayfs.")
     registrar.add("--snapshotter-label", multiple=True, metavar="KEY=VALUE",
@@ -28,8 +34,9 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
-    if ctx.is_set("config"):
+def runcore_configure(ctx: RunContext) -> None:
+    """Read ``--config`` into ``ctx.config_spec`` and ``--platform`` into ``ctx.platform``."""
+    if ctx.uses_config_file:
         path = ctx.opt("config", "")
         try:
             with open(path, "rb") as fh:
@@ -47,31 +54,29 @@ def runcore_configure(ctx: Any) -> None:
             raise UsageError(
                 "decoding spec config file failed, current supported OCI runtime-spec : "
                 f"v{OCI_VERSION}: {exc}") from None
-        ctx.state(PLUGIN)["config_spec"] = spec
+        ctx.config_spec = spec
     platform = ctx.opt("platform", "")
     if platform:
         from runcore.images.platforms import parse
 
-        ctx.state(PLUGIN)["platform"] = parse(platform)
+        ctx.platform = parse(platform)
 
 
 @hookimpl
-def runcore_spec_process(spec: Any, ctx: Any) -> None:
-    if ctx.opt("rootfs") and not ctx.is_set("config"):
+def runcore_spec_process(spec: SpecEditor, ctx: RunContext) -> None:
+    if ctx.uses_rootfs_dir:
         from runcore import oci
 
-        spec.apply(oci.with_rootfs_path, os.path.abspath(ctx.image_ref))
+        spec.apply(oci.with_rootfs_path, os.path.abspath(ctx.image_ref or ""))
 
 
 @hookimpl
-def runcore_prepare_snapshot(snapshot: Any, ctx: Any) -> None:
-    from runcore.oci import parse_key_values
-
-    snapshot.labels.update(parse_key_values(ctx.opt("snapshotter_label", ())))
+def runcore_prepare_snapshot(snapshot: SnapshotRequest, ctx: RunContext) -> None:
+    snapshot.labels.update(ctx.snapshot_labels)
 
 
 @hookimpl
-def runcore_container_record(record: Any, ctx: Any) -> None:
+def runcore_container_record(record: ContainerRecord, ctx: RunContext) -> None:
     if ctx.image is not None:
         record.image = ctx.image.name
         record.snapshotter = ctx.snapshotter

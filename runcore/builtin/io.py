@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING
 
 from runcore import hookimpl
 from runcore.errors import UsageError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from runcore.context import RunContext
+    from runcore.plugin.options import OptionRegistrar
+    from runcore.record import TaskInfo
+
 PLUGIN = "core.io"
-DEFAULT_FIFO_DIR = "/run/containerd/fifo"
 
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     if command != "run":
         return
     registrar.add("--rm", is_flag=True,
@@ -31,7 +35,7 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
+def runcore_configure(ctx: RunContext) -> None:
     if ctx.command != "run":
         return
     if ctx.opt("rm") and ctx.opt("detach"):
@@ -43,7 +47,7 @@ def runcore_configure(ctx: Any) -> None:
 
 
 @hookimpl
-def runcore_task_created(task: Any, ctx: Any) -> None:
+def runcore_task_created(task: TaskInfo, ctx: RunContext) -> None:
     if ctx.command in ("run", "start") and ctx.is_set("pid_file"):
         write_pid_file(ctx.options["pid_file"] or "", task.pid)
 

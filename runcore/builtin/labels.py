@@ -5,18 +5,28 @@ the spec's annotations, last, so it wins over an ``--annotation`` of the same ke
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Dict
 
 from runcore import hookimpl
+from runcore.context import StashKey
+
+if TYPE_CHECKING:  # pragma: no cover
+    from runcore.context import RunContext
+    from runcore.plugin.options import OptionRegistrar
+    from runcore.record import ContainerRecord
+    from runcore.spec_editor import SpecEditor
 
 PLUGIN = "core.labels"
+#: ``--annotation`` and ``--label`` values, parsed while configuring.
+ANNOTATIONS = StashKey[Dict[str, str]]()
+LABELS = StashKey[Dict[str, str]]()
 STOP_SIGNAL_LABEL = "io.containerd.image.config.stop-signal"
 #: Longest key+value of an image label copied to a container (longer ones are skipped).
 MAX_LABEL_SIZE = 4096
 
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add("--label", multiple=True, metavar="KEY=VALUE",
                   help="Container label (repeatable); KEY alone means KEY=true.")
     registrar.add("--annotation", multiple=True, metavar="KEY=VALUE",
@@ -24,26 +34,25 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
+def runcore_configure(ctx: RunContext) -> None:
     from runcore.oci import parse_annotations, parse_labels
 
-    ctx.state(PLUGIN)["annotations"] = parse_annotations(ctx.opt("annotation", ()))
-    ctx.state(PLUGIN)["labels"] = parse_labels(ctx.opt("label", ()))
+    ctx.stash[ANNOTATIONS] = parse_annotations(ctx.opt("annotation", ()))
+    ctx.stash[LABELS] = parse_labels(ctx.opt("label", ()))
 
 
 @hookimpl
-def runcore_spec_finish(spec: Any, ctx: Any) -> None:
-    state = ctx.state(PLUGIN)
-    if not ctx.is_set("config"):
-        for key, value in state["annotations"].items():
+def runcore_spec_finish(spec: SpecEditor, ctx: RunContext) -> None:
+    if not ctx.uses_config_file:
+        for key, value in ctx.stash[ANNOTATIONS].items():
             spec.set(("annotations", key), value)
-    for key, value in state["labels"].items():
+    for key, value in ctx.stash[LABELS].items():
         spec.set(("annotations", key), value, replace=True)
 
 
 @hookimpl
-def runcore_container_record(record: Any, ctx: Any) -> None:
-    labels = dict(ctx.state(PLUGIN)["labels"])
+def runcore_container_record(record: ContainerRecord, ctx: RunContext) -> None:
+    labels = ctx.stash[LABELS].copy()
     image = ctx.image
     if image is None:
         record.labels.update(labels)

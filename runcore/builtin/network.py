@@ -5,15 +5,20 @@ Flags: ``--net-host``, ``--with-ns``, ``--hostname``. ``--cni`` belongs to the
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from runcore import hookimpl
+
+if TYPE_CHECKING:  # pragma: no cover
+    from runcore.context import RunContext
+    from runcore.plugin.options import OptionRegistrar
+    from runcore.spec_editor import SpecEditor
 
 PLUGIN = "core.network"
 
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add("--net-host", is_flag=True, help="Enable host networking for the container.")
     registrar.add("--with-ns", multiple=True, metavar="TYPE:PATH",
                   help="Join an existing namespace (repeatable), e.g. network:/proc/1/ns/net.")
@@ -21,7 +26,7 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
+def runcore_configure(ctx: RunContext) -> None:
     from runcore.oci import parse_with_ns
 
     for value in ctx.opt("with_ns", ()):
@@ -29,13 +34,15 @@ def runcore_configure(ctx: Any) -> None:
 
 
 @hookimpl
-def runcore_spec_namespaces(spec: Any, ctx: Any) -> None:
+def runcore_spec_namespaces(spec: SpecEditor, ctx: RunContext) -> None:
     from runcore import oci
 
     if ctx.opt("net_host"):
         spec.apply(oci.with_host_namespace, "network")
         env = spec.get("process.env") or []
-        spec.set("process.env", oci.replace_or_append(env, [f"HOSTNAME={oci.host_hostname()}"]))
+        # deliberate (as in ctr): the host's name replaces any HOSTNAME= from the image or --env
+        spec.set("process.env", oci.replace_or_append(env, [f"HOSTNAME={oci.host_hostname()}"]),
+                 replace=True)
     for value in ctx.opt("with_ns", ()):
         spec.apply(oci.with_ns, value)
     if ctx.opt("hostname"):
@@ -43,7 +50,7 @@ def runcore_spec_namespaces(spec: Any, ctx: Any) -> None:
 
 
 @hookimpl
-def runcore_spec_mounts(spec: Any, ctx: Any) -> None:
+def runcore_spec_mounts(spec: SpecEditor, ctx: RunContext) -> None:
     if ctx.opt("net_host"):
         from runcore import oci
 

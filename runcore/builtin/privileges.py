@@ -5,16 +5,21 @@ Flags: ``--privileged``, ``--privileged-without-host-devices``, ``--cap-add``,
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from runcore import hookimpl
 from runcore.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from runcore.context import RunContext
+    from runcore.plugin.options import OptionRegistrar
+    from runcore.spec_editor import SpecEditor
 
 PLUGIN = "core.privileges"
 
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add("--privileged", is_flag=True, help="Run a privileged container.")
     registrar.add("--privileged-without-host-devices", is_flag=True,
                   help="With --privileged, do not pass the host's devices.")
@@ -27,7 +32,7 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
+def runcore_configure(ctx: RunContext) -> None:
     from runcore.oci import validate_caps
 
     if ctx.opt("privileged_without_host_devices") and not ctx.opt("privileged"):
@@ -37,7 +42,7 @@ def runcore_configure(ctx: Any) -> None:
 
 
 @hookimpl
-def runcore_spec_mounts(spec: Any, ctx: Any) -> None:
+def runcore_spec_mounts(spec: SpecEditor, ctx: RunContext) -> None:
     """Privileged containers get every device cgroup rule and the host's devices."""
     if ctx.opt("privileged") and not ctx.opt("privileged_without_host_devices"):
         from runcore import oci
@@ -47,7 +52,7 @@ def runcore_spec_mounts(spec: Any, ctx: Any) -> None:
 
 
 @hookimpl
-def runcore_spec_privileges(spec: Any, ctx: Any) -> None:
+def runcore_spec_privileges(spec: SpecEditor, ctx: RunContext) -> None:
     from runcore import oci
 
     if ctx.opt("privileged"):

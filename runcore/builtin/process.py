@@ -5,16 +5,24 @@ image config (env, entrypoint and cmd, working dir, user) first, as ``ctr run`` 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, List
 
 from runcore import hookimpl
+from runcore.context import StashKey
 from runcore.errors import UsageError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from runcore.context import RunContext
+    from runcore.plugin.options import OptionRegistrar
+    from runcore.spec_editor import SpecEditor
+
 PLUGIN = "core.process"
+#: The ``--env-file`` variables, read while configuring.
+ENV_FILE = StashKey[List[str]]()
 
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add("--cwd", default="", help="Specify the working directory of the process.")
     registrar.add("--env", multiple=True, metavar="KEY=VALUE",
                   help="Environment variable to set (repeatable); KEY alone unsets it.")
@@ -26,16 +34,16 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
+def runcore_configure(ctx: RunContext) -> None:
     env_file = ctx.opt("env_file", "")
     if env_file:
         from runcore.oci.env import parse_env_file
 
-        ctx.state(PLUGIN)["env_file"] = parse_env_file(env_file)
+        ctx.stash[ENV_FILE] = parse_env_file(env_file)
     user = ctx.opt("user", "")
     if user and user.count(":") > 1:
         raise UsageError(f"invalid USER value {user}")
-    if ctx.opt("tty") and ctx.opt("null_io"):
+    if ctx.tty and ctx.null_io:
         raise UsageError("tty and null-io cannot be used together")
     if ctx.command == "run" and ctx.opt("tty"):
         from runcore.task.tty import require_terminal
@@ -44,10 +52,10 @@ def runcore_configure(ctx: Any) -> None:
 
 
 @hookimpl
-def runcore_spec_process(spec: Any, ctx: Any) -> None:
+def runcore_spec_process(spec: SpecEditor, ctx: RunContext) -> None:
     from runcore import oci
 
-    env = oci.replace_or_append([], ctx.state(PLUGIN).get("env_file", []))
+    env = oci.replace_or_append([], ctx.stash.get(ENV_FILE, []))
     env = oci.replace_or_append(env, list(ctx.opt("env", ())))
     if env:
         spec.set("process.env", env)

@@ -5,40 +5,45 @@ Flags: ``--cpus``, ``--cpu-shares``, ``--cpu-quota``, ``--cpu-period``,
 """
 from __future__ import annotations
 
-from typing import Any
-
-import click
+from typing import TYPE_CHECKING
 
 from runcore import hookimpl
+from runcore.options_types import GoFloat, GoInt
+
+if TYPE_CHECKING:  # pragma: no cover
+    from runcore.context import RunContext
+    from runcore.plugin.options import OptionRegistrar
+    from runcore.spec_editor import SpecEditor
 
 PLUGIN = "core.resources"
 
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add("--cgroup", default=None,
                   help="Cgroup path (with systemd cgroups: slice:prefix:name).")
-    registrar.add("--cpus", type=float, default=0.0, help="Set the CFS cpu quota.")
-    registrar.add("--cpu-shares", type=int, default=1024, show_default=True,
+    # Go types of ctr's flags: values outside them are refused, never wrapped.
+    registrar.add("--cpus", type=GoFloat(), default=0.0, help="Set the CFS cpu quota.")
+    registrar.add("--cpu-shares", type=GoInt("int"), default=1024, show_default=True,
                   help="Set the cpu shares.")
-    registrar.add("--cpu-quota", type=int, default=-1, help="Limit CPU CFS quota.")
-    registrar.add("--cpu-period", type=click.IntRange(min=0), default=0,
+    registrar.add("--cpu-quota", type=GoInt("int64"), default=-1, help="Limit CPU CFS quota.")
+    registrar.add("--cpu-period", type=GoInt("uint64"), default=0,
                   help="Limit CPU CFS period.")
-    registrar.add("--memory-limit", type=click.IntRange(min=0), default=0,
+    registrar.add("--memory-limit", type=GoInt("uint64"), default=0,
                   help="Memory limit (in bytes) for the container.")
     registrar.add("--rdt-class", default="",
                   help="Name of the RDT class to associate the container with.")
 
 
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
+def runcore_configure(ctx: RunContext) -> None:
     from runcore.oci import check_cpu_flags
 
     check_cpu_flags(ctx.opt("cpus", 0.0), ctx.opt("cpu_quota", -1), ctx.opt("cpu_period", 0))
 
 
 @hookimpl
-def runcore_spec_resources(spec: Any, ctx: Any) -> None:
+def runcore_spec_resources(spec: SpecEditor, ctx: RunContext) -> None:
     from runcore import oci
 
     spec.apply(oci.apply_cpu_flags, ctx.opt("cpus", 0.0), ctx.opt("cpu_shares", 0),

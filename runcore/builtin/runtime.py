@@ -5,19 +5,24 @@ Flags: ``--runtime``, ``--runtime-config-path``, ``--runc-binary``, ``--runc-roo
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Dict
 
 from runcore import hookimpl
 from runcore.errors import UsageError
+from runcore.runtime_options import RUNC_OPTIONS_URL
+
+if TYPE_CHECKING:  # pragma: no cover
+    from runcore.context import RunContext
+    from runcore.plugin.options import OptionRegistrar
+    from runcore.record import ContainerRecord
 
 PLUGIN = "core.runtime"
 RUNC_V2 = "io.containerd.runc.v2"
-RUNC_OPTIONS_URL = "containerd.runc.v1.Options"
 RUNTIME_OPTIONS_URL = "runtimeoptions.v1.Options"
 
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add("--runtime", default=RUNC_V2, show_default=True, help="Runtime name.")
     registrar.add("--runtime-config-path", default="",
                   help="Runtime config path (for runtimes other than runc v2).")
@@ -32,18 +37,18 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
+def runcore_configure(ctx: RunContext) -> None:
     runtime = ctx.opt("runtime", RUNC_V2)
     if (ctx.opt("runc_binary") or ctx.opt("runc_systemd_cgroup")) and runtime != RUNC_V2:
         raise UsageError('specifying runc-binary and runc-systemd-cgroup is only supported '
                          'for "io.containerd.runc.v2" runtime')
-    if ctx.opt("runc_systemd_cgroup") and not (ctx.options.get("cgroup") or ""):
+    if ctx.opt("runc_systemd_cgroup") and not ctx.cgroups_path:
         raise UsageError('option --runc-systemd-cgroup requires --cgroup to be set, '
                          'e.g. "machine.slice:foo:deadbeef"')
 
 
 @hookimpl
-def runcore_container_record(record: Any, ctx: Any) -> None:
+def runcore_container_record(record: ContainerRecord, ctx: RunContext) -> None:
     from runcore import runtime_options as types
 
     runtime = ctx.opt("runtime", RUNC_V2)
@@ -62,6 +67,6 @@ def runcore_container_record(record: Any, ctx: Any) -> None:
 
 
 @hookimpl
-def runcore_task_options(options: Any, ctx: Any) -> None:
+def runcore_task_options(options: Dict[str, Any], ctx: RunContext) -> None:
     if ctx.opt("no_pivot"):
         options["no_pivot_root"] = True

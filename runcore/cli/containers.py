@@ -5,12 +5,15 @@ grpc is imported only when a command runs (through the client).
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 import click
 
+from runcore.cli.common import global_options
 from runcore.errors import ExitStatus, RuncoreError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from runcore.plugin.manager import PluginRegistry
 
 
 def complete_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> List[Any]:
@@ -19,18 +22,12 @@ def complete_ids(ctx: click.Context, param: click.Parameter, incomplete: str) ->
 
     return container_ids(ctx, param, incomplete)
 
-def _run_context(click_ctx: click.Context, command: str) -> Any:
-    from runcore.cli.common import global_options
-    from runcore.context import RunContext
 
-    return RunContext(command=command, options={}, globals=global_options(click_ctx))
-
-
-def _plugins() -> Any:
+def _registry() -> "Optional[PluginRegistry]":
     try:
         from runcore.cli.plugin_set import plugin_set
 
-        return plugin_set().plugins
+        return plugin_set().registry
     except Exception:  # plugins unavailable: removing still works, without hooks
         return None
 
@@ -42,19 +39,18 @@ def rm_command() -> click.Command:
     @click.argument("ids", nargs=-1, required=True, metavar="ID...", shell_complete=complete_ids)
     def rm(force: bool, ids: List[str]) -> None:
         """Remove containers: task (stopped, or killed with -f), FIFOs, snapshot, record."""
+        from runcore.context import CommandContext
         from runcore.task.remove import remove_container
 
-        click_ctx = click.get_current_context()
-        run_ctx = _run_context(click_ctx, "rm")
-        client = run_ctx.client()
-        plugins = _plugins()
-        run_ctx.plugins = plugins
+        options = global_options(click.get_current_context())
+        client = options.client()
+        plugins = _registry()
         failed = 0
         for container_id in ids:
-            run_ctx.container_id = container_id
+            ctx = CommandContext(command="rm", container_id=container_id, globals=options,
+                                 plugins=plugins)
             try:
-                remove_container(client, container_id, force=force,
-                                           plugins=plugins, ctx=run_ctx)
+                remove_container(client, container_id, force=force, plugins=plugins, ctx=ctx)
             except RuncoreError as exc:
                 failed += 1
                 message = exc.message if not exc.hint else f"{exc.message} ({exc.hint})"
@@ -114,8 +110,7 @@ def ls_command() -> click.Command:
     @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
     def ls(quiet: bool, as_json: bool) -> None:
         """List the namespace's containers with image, runtime, task pid and status."""
-        click_ctx = click.get_current_context()
-        client = _run_context(click_ctx, "ls").client()
+        client = global_options(click.get_current_context()).client()
         rows = _rows(client)
         if as_json:
             click.echo(json.dumps(rows, indent=2))
@@ -136,7 +131,7 @@ def prune_command() -> click.Command:
         containers that were never created (runcore-made only)."""
         from runcore.task import orphans
 
-        client = _run_context(click.get_current_context(), "prune").client()
+        client = global_options(click.get_current_context()).client()
         problems = 0
         for item in orphans.find(client):
             for line in item.describe():

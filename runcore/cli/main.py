@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import click
 
 from runcore import __version__
 from runcore.cli.common import DEFAULT_ADDRESS, GlobalOptions, parse_duration
-from runcore.errors import ExitStatus, RuncoreError
+from runcore.errors import ExitStatus, PluginFailed, RuncoreError
 
 #: Sub-commands of the core: name -> (module, attribute). Imported only when used.
-CORE_COMMANDS: Dict[str, tuple] = {
+CORE_COMMANDS: Dict[str, Tuple[str, str]] = {
     "run": ("runcore.cli.run", "run_command"),
     "create": ("runcore.cli.run", "create_command"),
     "spec": ("runcore.cli.run", "spec_command"),
@@ -165,7 +165,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _raise_interrupted)
     try:
-        init_plugin_set(args)
+        from runcore.plugin import diagnostics
+
+        diagnostics.start(init_plugin_set(args, core_commands=CORE_COMMANDS))
         rv = cli.main(args=args, prog_name="runcore", standalone_mode=False)
     except ExitStatus as status:
         sys.exit(status.code)
@@ -184,6 +186,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         _report(exc.format_message())
         sys.exit(exc.exit_code)
     except RuncoreError as exc:
+        if debug and isinstance(exc, PluginFailed):
+            import traceback
+
+            traceback.print_exception(type(exc.error), exc.error, exc.error.__traceback__)
         message = exc.message if not exc.hint else f"{exc.message} ({exc.hint})"
         _report(message)
         sys.exit(exc.exit_code)

@@ -10,15 +10,18 @@ import click
 def _collect(explain: bool) -> List[Dict[str, Any]]:
     from runcore.cli.plugin_set import plugin_set
 
+    from runcore.plugin import diagnostics
+
     pset = plugin_set()
-    for command in ("run", "create", "spec"):
-        pset.options(command)  # fills each record's flags
-    pset.commands()
+    for command in ("run", "create", "spec"):  # fills each plugin's flags
+        diagnostics.attempt(pset, lambda command=command: pset.options(command), None)
+    diagnostics.attempt(pset, pset.commands, None)
+    diagnostics.attempt(pset, lambda: diagnostics.check_config_options(pset), None)
     rows = []
-    for rec in pset.plugins.records:
-        row = rec.as_dict()
+    for info in pset.registry.infos:
+        row = info.as_dict()
         if explain:
-            row["decided_by"] = rec.reason
+            row["decided_by"] = info.reason
         rows.append(row)
     return rows
 
@@ -49,8 +52,10 @@ def plugins_command(as_json: bool, explain: bool, builtin: bool) -> None:
         payload: Any = rows
         if explain:
             payload = {"plugins": rows, "defaults": _defaults_explained(),
-                       "config_files": plugin_set().config.files}
+                       "config_files": plugin_set().config.files,
+                       "problems": _problems()}
         click.echo(json.dumps(payload, indent=2))
+        _exit_on_problems()
         return
     header = ("ID", "DISTRIBUTION", "VERSION", "STATUS", "FLAGS")
     table = [header]
@@ -73,3 +78,20 @@ def plugins_command(as_json: bool, explain: bool, builtin: bool) -> None:
                 lock = f", locked by {d['locked_by']}" if d["locked_by"] else ""
                 note = "; no such option, ignored" if d["option"] in unknown else ""
                 click.echo(f"default {d['option']} = {d['value']!r} (from {d['source']}{lock}{note})")
+    _exit_on_problems()
+
+
+def _problems() -> List[str]:
+    from runcore.cli.plugin_set import plugin_set
+    from runcore.plugin import diagnostics
+
+    return diagnostics.problem_lines(plugin_set())
+
+
+def _exit_on_problems() -> None:
+    """What would stop run/create/spec: one ``runcore: ...`` line each, exit status 1."""
+    problems = _problems()
+    for line in problems:
+        click.echo(f"runcore: {line}", err=True)
+    if problems:
+        raise click.exceptions.Exit(1)

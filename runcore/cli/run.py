@@ -12,7 +12,13 @@ from click.core import ParameterSource
 
 from runcore import context as ctxmod
 from runcore.cli.common import global_options
-from runcore.errors import UsageError
+from runcore.errors import UsageError, warn
+from runcore.plugin.diagnostics import (
+    attempt,
+    check_config_options,
+    is_reserved_id,
+    problem_lines,
+)
 
 HELP = {
     "run": "Run a container: IMAGE|ROOTFS ID [COMMAND [ARG...]].",
@@ -35,7 +41,7 @@ class PluginCommand(click.Command):
             if record is None:
                 continue
             owner = self.owners.get(param.name or "", "core")
-            title = "Options" if owner.startswith("core") else f"Options from plugin {owner!r}"
+            title = "Options" if is_reserved_id(owner) else f"Options from plugin {owner!r}"
             groups.setdefault(title, []).append(record)
         for title in sorted(groups, key=lambda t: (t != "Options", t)):
             with formatter.section(title):
@@ -46,13 +52,17 @@ def _make(command: str) -> click.Command:
     from runcore.cli.plugin_set import plugin_set
 
     pset = plugin_set()
-    registrar = pset.options(command)
+    registrar = attempt(pset, lambda: pset.options(command), None)
+    if registrar is None:  # root --help with a broken plugin set: say why instead
+        return click.Command(command, help=f"(unavailable: {problem_lines(pset)[-1]})")
     cfg = pset.config
-    for key, source in sorted(pset.unknown_defaults().items()):
-        click.echo(f"runcore: warning: {source}: [defaults] {key.replace('_', '-')} is not an "
-                   "option of any active plugin; ignored", err=True)
+    for warning in attempt(pset, lambda: check_config_options(pset), []):
+        warn(warning)
     params: List[click.Parameter] = []
     owners: Dict[str, str] = {}
+    # a locked option without a configured default keeps its built-in default
+    builtin_defaults = {reg.option.name: reg.option.get_default(click.Context(click.Command(command)))
+                        for reg in registrar.options if reg.option.name in cfg.locked}
     for reg in registrar.options:
         opt = reg.option
         if opt.name in cfg.defaults:
@@ -81,15 +91,16 @@ def _make(command: str) -> click.Command:
             elif name in cfg.defaults:
                 sources[name] = ctxmod.CONFIG
             locked_by = cfg.locked.get(name)
+            locked_value = cfg.defaults[name] if name in cfg.defaults else builtin_defaults.get(name)
             if locked_by and sources.get(name) in (ctxmod.COMMANDLINE, ctxmod.ENVIRONMENT) \
-                    and name in cfg.defaults and values[name] != cfg.defaults[name]:
+                    and values[name] != locked_value:
                 raise UsageError(f"option {name.replace('_', '-')!r} is locked by {locked_by}")
         run_ctx = ctxmod.RunContext(
             command=command,
             options=values,
             sources=sources,
             globals=global_options(ctx),
-            plugins=pset.plugins,
+            plugins=pset.registry,
         )
         _positionals(run_ctx, argv)
         from runcore import runner

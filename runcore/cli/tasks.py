@@ -43,7 +43,7 @@ def _context(command: str, options: Dict[str, Any], container_id: str = "") -> A
             sources[name] = ctxmod.ENVIRONMENT
     return ctxmod.RunContext(command=command, options=dict(options), sources=sources,
                              container_id=container_id, globals=global_options(click_ctx),
-                             plugins=plugin_set().plugins)
+                             plugins=plugin_set().registry)
 
 
 def _client() -> Any:
@@ -239,8 +239,10 @@ def kill_command() -> click.Command:
 
 
 def stop_command() -> click.Command:
+    from runcore.options_types import GoInt
+
     @click.command("stop", context_settings=_SETTINGS)
-    @click.option("--time", "-t", "seconds", type=click.IntRange(min=0), default=10,
+    @click.option("--time", "-t", "seconds", type=GoInt("uint32"), default=10,
                   show_default=True, metavar="SECONDS",
                   help="Seconds to wait after the stop signal before SIGKILL.")
     @click.argument("ids", nargs=-1, required=True, metavar="ID...", shell_complete=complete_ids)

@@ -14,16 +14,15 @@ verified against their file names.  Problems raise :class:`runcore.errors.ImageE
 """
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 import tarfile
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Optional
+from typing import IO, Callable, Optional
 
 from runcore import errors
 from runcore.containerd.content import DigestMismatch, ShortBlob
-from runcore.images import gojson, mediatypes as mt
+from runcore.images import documents, mediatypes as mt
 from runcore.images.identity import sha256_digest
 from runcore.images.platforms import Platform, normalize
 from runcore.images.reference import (
@@ -51,13 +50,6 @@ class ArchiveContents:
     blobs: dict = field(default_factory=dict)  # archive path -> descriptor (digest, size)
 
 
-def _json(data: bytes, what: str) -> Any:
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.ImageError(f"{what}: invalid JSON: {exc}") from None
-
-
 def _read_small(tf: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
     f = tf.extractfile(member)
     assert f is not None
@@ -65,16 +57,6 @@ def _read_small(tf: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
     if len(data) != min(member.size, JSON_LIMIT):
         raise errors.ImageError(f"{member.name}: truncated archive")
     return data
-
-
-def _field(obj: dict, name: str) -> Any:
-    """Go's case-insensitive JSON field matching."""
-    if name in obj:
-        return obj[name]
-    for key, value in obj.items():
-        if key.lower() == name.lower():
-            return value
-    return None
 
 
 def compression_of(head: bytes) -> str:
@@ -114,12 +96,11 @@ def read_archive(
                 if on_member:
                     on_member(path, member.size)
                 if path == OCI_LAYOUT_FILE:
-                    layout = _json(_read_small(tf, member), f'untar oci layout "{member.name}"')
-                    layout_version = (layout or {}).get("imageLayoutVersion", "") if isinstance(layout, dict) else ""
+                    layout = documents.decode_layout(_read_small(tf, member), f'untar oci layout "{member.name}"')
+                    layout_version = layout["imageLayoutVersion"]
                 elif path == "manifest.json":
-                    docker_manifests = _json(_read_small(tf, member), f'untar manifest "{member.name}"')
-                    if not isinstance(docker_manifests, list):
-                        raise errors.ImageError(f'untar manifest "{member.name}": not a list of images')
+                    docker_manifests = documents.decode_docker_manifest(
+                        _read_small(tf, member), f'untar manifest "{member.name}"')
                 else:
                     m = _BLOB_PATH.match(path)
                     expected = f"sha256:{m.group(1)}" if m else None
@@ -147,7 +128,7 @@ def read_archive(
         index = blobs.get("index.json")
         if index is None:
             raise errors.ImageError(f"{name}: missing index.json in OCI layout {OCI_LAYOUT_VERSION}")
-        return ArchiveContents(gojson.descriptor(mt.OCI_INDEX, index["digest"], index["size"]), "oci", blobs)
+        return ArchiveContents(documents.descriptor(mt.OCI_INDEX, index["digest"], index["size"]), "oci", blobs)
     if docker_manifests is None:
         raise errors.ImageError(f"{name}: unrecognized image format (neither OCI layout nor docker save)")
 
@@ -162,45 +143,41 @@ def read_archive(
 def _docker_index(manifests: list, blobs: dict, store: ContentStore, name: str) -> dict:
     entries: list[dict] = []
     for entry in manifests:
-        if not isinstance(entry, dict):
-            raise errors.ImageError(f"{name}: manifest.json: invalid image entry")
-        config_path = _field(entry, "Config") or ""
+        config_path = entry["Config"]
         config = blobs.get(config_path)
         if config is None:
             raise errors.ImageError(f'{name}: image config "{config_path}" not found')
-        layers = _docker_layers(list(_field(entry, "Layers") or []), blobs, store, name)
-        manifest = {
-            "schemaVersion": 2,
-            "mediaType": mt.DOCKER_MANIFEST,
-            "config": gojson.descriptor(mt.DOCKER_CONFIG, config["digest"], config["size"]),
-            "layers": layers,
-        }
-        data = gojson.marshal(manifest)
+        layers = _docker_layers(list(entry["Layers"] or []), blobs, store, name)
+        manifest = documents.schema().zero(documents.MANIFEST)
+        manifest.update(schemaVersion=2, mediaType=mt.DOCKER_MANIFEST,
+                        config=documents.descriptor(mt.DOCKER_CONFIG, config["digest"], config["size"]),
+                        layers=layers)
+        data = documents.marshal(manifest, documents.MANIFEST)
         digest = sha256_digest(data)
         store.put("manifest-" + digest, data, digest)
 
-        platform = _config_platform(store, config["digest"], name)
-        tags = list(_field(entry, "RepoTags") or [])
+        platform = _config_platform(store, config["digest"])
+        tags = list(entry["RepoTags"] or [])
         if not tags:
-            entries.append(gojson.descriptor(mt.DOCKER_MANIFEST, digest, len(data), platform=platform))
+            entries.append(documents.descriptor(mt.DOCKER_MANIFEST, digest, len(data), platform=platform))
         for tag in tags:
             full = normalize_docker_ref(tag)
             annotations = {ANNOTATION_IMAGE_NAME: full, ANNOTATION_REF_NAME: oci_reference_name(full)}
             entries.append(
-                gojson.descriptor(mt.DOCKER_MANIFEST, digest, len(data), annotations=annotations, platform=platform)
+                documents.descriptor(mt.DOCKER_MANIFEST, digest, len(data), annotations=annotations,
+                                     platform=platform)
             )
-    index = {"schemaVersion": 2, "manifests": entries or None}
-    data = gojson.marshal(index)
+    index = documents.schema().zero(documents.INDEX)
+    index.update(schemaVersion=2, manifests=entries or None)
+    data = documents.marshal(index, documents.INDEX)
     digest = sha256_digest(data)
     store.put("manifest-" + digest, data, digest)
-    return gojson.descriptor(mt.OCI_INDEX, digest, len(data))
+    return documents.descriptor(mt.OCI_INDEX, digest, len(data))
 
 
-def _config_platform(store: ContentStore, digest: str, name: str) -> dict:
-    config = _json(store.read(digest), f"{name}: image config {digest}")
-    if not isinstance(config, dict):
-        raise errors.ImageError(f"{name}: image config {digest}: not a JSON object")
-    return normalize(Platform(config.get("os", "") or "", config.get("architecture", "") or "")).to_json()
+def _config_platform(store: ContentStore, digest: str) -> dict:
+    config = documents.decode_config(store.read(digest), "unable to resolve platform")
+    return normalize(Platform(config["os"], config["architecture"])).to_json()
 
 
 def _docker_layers(paths: list, blobs: dict, store: ContentStore, name: str) -> list[dict]:
@@ -221,7 +198,7 @@ def _docker_layers(paths: list, blobs: dict, store: ContentStore, name: str) -> 
     for layer in layers:
         if not layer["mediaType"]:
             layer["mediaType"] = _layer_type(store.head(layer["digest"], min(layer["size"], 10)))
-    return [gojson.descriptor(l["mediaType"], l["digest"], l["size"]) for l in layers]
+    return [documents.descriptor(l["mediaType"], l["digest"], l["size"]) for l in layers]
 
 
 def _layer_type(head: bytes) -> str:

@@ -12,11 +12,6 @@ def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def valid_digest(digest: str) -> bool:
-    """A canonical ``sha256:<64 hex>`` digest (the only algorithm handled here)."""
-    return bool(_DIGEST.match(digest))
-
-
 def chain_id(diff_ids: Sequence[str]) -> str:
     """OCI chain id: ``C0 = d0``; ``Ci = sha256(C(i-1) + " " + di)``. Empty for no layers."""
     chain = ""

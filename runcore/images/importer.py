@@ -26,7 +26,7 @@ from typing import IO, TYPE_CHECKING, Callable, Optional
 from runcore import errors
 from runcore.images import mediatypes as mt
 from runcore.images.archive import read_archive
-from runcore.images.manifests import NoMatchingManifest, children, filter_platforms, resolve_manifest
+from runcore.images.manifests import NoMatchingManifest, children, filter_platforms, read_index, resolve_manifest
 from runcore.images.platforms import ALL, Matcher, default_platform, only, only_strict, parse
 from runcore.images.reference import add_ref_prefix, filter_ref_prefix, image_name
 from runcore.images.store import ClientStore, ContentStore
@@ -99,7 +99,7 @@ def name_images(store: ContentStore, index: dict, opts: ImportOptions) -> list[t
     def handle(desc: dict) -> list[dict]:
         nonlocal any_children
         if desc["digest"] == index["digest"]:
-            kids = children(store, {**desc, "mediaType": mt.OCI_INDEX})
+            kids = list(read_index(store, desc, "children", validate=False)["manifests"] or [])
             for entry in kids:
                 name = image_name(entry.get("annotations"), translate)
                 if name:

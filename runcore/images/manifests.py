@@ -6,11 +6,10 @@ and follows containerd's ``images`` package: descriptors are dicts in OCI JSON f
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any, Callable, Iterable, Optional
 
 from runcore import errors
-from runcore.images import mediatypes as mt
+from runcore.images import documents, mediatypes as mt
 from runcore.images.platforms import Matcher, Platform, format_platform, normalize
 from runcore.images.store import ContentStore
 
@@ -23,43 +22,66 @@ class SkipDescriptor(Exception):
     """Raised by a walk handler: do not descend into this descriptor."""
 
 
+def _read(store: ContentStore, desc: dict) -> bytes:
+    return store.read(desc["digest"])
+
+
 def read_json(store: ContentStore, desc: dict, what: str = "") -> Any:
-    data = store.read(desc["digest"])
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise errors.ImageError(f"{what or desc.get('mediaType', 'blob')} {desc['digest']}: invalid JSON: {exc}") from None
+    """The document ``desc`` names, schema-checked like ctr: ``what`` is ``index``,
+    ``manifest`` or ``config`` (default: from the media type)."""
+    kind = what or ("index" if mt.is_index(desc.get("mediaType", "")) else
+                    "manifest" if mt.is_manifest(desc.get("mediaType", "")) else "config")
+    data = _read(store, desc)
+    if kind == "index":
+        return documents.decode_index(data)
+    if kind == "manifest":
+        return documents.decode_manifest(data)
+    return documents.decode_config(data)
 
 
-def validate_media_type(doc: Any, media_type: str, digest: str, who: str) -> None:
-    """containerd's check that a manifest is not an index and vice versa."""
-    if not isinstance(doc, dict):
-        raise errors.ImageError(f"{who}: invalid desc {digest}: not a JSON object")
-    if doc.get("fsLayers"):
+def validate_media_type(data: bytes, media_type: str, digest: str, who: str) -> None:
+    """containerd's check that a manifest is not an index and vice versa (on the raw blob)."""
+    doc = documents.decode(data, documents.SNIFF)
+    if doc["fsLayers"] is not None:
         raise errors.ImageError(f"{who}: invalid desc {digest}: media-type: schema 1 not supported")
     if mt.is_manifest(media_type):
-        if doc.get("manifests") or doc.get("mediaType") in (mt.DOCKER_MANIFEST_LIST, mt.OCI_INDEX):
+        if doc["manifests"] is not None or doc["mediaType"] in (mt.DOCKER_MANIFEST_LIST, mt.OCI_INDEX):
             raise errors.ImageError(
                 f"{who}: invalid desc {digest}: media-type: expected manifest but found index ({media_type})"
             )
     elif mt.is_index(media_type):
-        if doc.get("config") or doc.get("layers") or doc.get("mediaType") in (mt.DOCKER_MANIFEST, mt.OCI_MANIFEST):
+        if doc["config"] is not None or doc["layers"] is not None or \
+                doc["mediaType"] in (mt.DOCKER_MANIFEST, mt.OCI_MANIFEST):
             raise errors.ImageError(
                 f"{who}: invalid desc {digest}: media-type: expected index but found manifest ({media_type})"
             )
+
+
+def read_manifest(store: ContentStore, desc: dict, who: str) -> dict:
+    """A manifest blob: media type validated, then decoded as ``ocispec.Manifest``."""
+    data = _read(store, desc)
+    validate_media_type(data, desc.get("mediaType", ""), desc["digest"], who)
+    return documents.decode_manifest(data)
+
+
+def read_index(store: ContentStore, desc: dict, who: str, *, validate: bool = True) -> dict:
+    """An index blob: media type validated (unless an archive's own ``index.json``, which
+    ctr decodes directly), then decoded as ``ocispec.Index``."""
+    data = _read(store, desc)
+    if validate:
+        validate_media_type(data, desc.get("mediaType", ""), desc["digest"], who)
+    return documents.decode_index(data)
 
 
 def children(store: ContentStore, desc: dict) -> list[dict]:
     """The direct children of a manifest (config, layers) or index (manifests)."""
     media_type = desc.get("mediaType", "")
     if mt.is_manifest(media_type):
-        doc = read_json(store, desc)
-        validate_media_type(doc, media_type, desc["digest"], "children")
-        return [doc.get("config") or {}] + list(doc.get("layers") or [])
+        doc = read_manifest(store, desc, "children")
+        return [doc["config"]] + list(doc["layers"] or [])
     if mt.is_index(media_type):
-        doc = read_json(store, desc)
-        validate_media_type(doc, media_type, desc["digest"], "children")
-        return list(doc.get("manifests") or [])
+        doc = read_index(store, desc, "children")
+        return list(doc["manifests"] or [])
     return []
 
 
@@ -121,22 +143,20 @@ def resolve_manifest(store: ContentStore, target: dict, matcher: Optional[Matche
         nonlocal was_index
         media_type = desc.get("mediaType", "")
         if mt.is_manifest(media_type):
-            doc = read_json(store, desc, "manifest")
-            validate_media_type(doc, media_type, desc["digest"], "manifest")
+            doc = read_manifest(store, desc, "manifest")
             if desc["digest"] != target["digest"] and matcher is not None:
                 p = platform_of(desc)
                 if p is not None and not matcher.match(p):
                     return []
                 if p is None:
-                    config = read_json(store, doc.get("config") or {}, "config")
-                    if not matcher.match(config_platform(config if isinstance(config, dict) else {})):
+                    config = read_json(store, doc["config"], "config")
+                    if not matcher.match(config_platform(config)):
                         return []
             found.append((desc, doc))
             return []
         if mt.is_index(media_type):
-            doc = read_json(store, desc, "index")
-            validate_media_type(doc, media_type, desc["digest"], "manifest")
-            manifests = list(doc.get("manifests") or [])
+            doc = read_index(store, desc, "manifest")
+            manifests = list(doc["manifests"] or [])
             if matcher is None:
                 return manifests
             was_index = True
@@ -163,7 +183,7 @@ def image_platforms(store: ContentStore, target: dict) -> list[Platform]:
             raise SkipDescriptor()
         if mt.is_config(desc.get("mediaType", "")):
             config = read_json(store, desc, "config")
-            result.append(config_platform(config if isinstance(config, dict) else {}))
+            result.append(config_platform(config))
         return children(store, desc)
 
     walk(handle, [target])

@@ -17,7 +17,8 @@ from runcore import errors
 from runcore.containerd.leases import unique_part
 from runcore.images import mediatypes as mt
 from runcore.images.identity import chain_id
-from runcore.images.manifests import read_json, resolve_manifest
+from runcore.images import documents
+from runcore.images.manifests import resolve_manifest
 from runcore.images.platforms import Matcher, Platform, only, parse
 from runcore.images.store import ClientStore, ContentStore
 
@@ -81,10 +82,8 @@ def inspect_image(store: ContentStore, name: str, target: dict, labels: dict, ma
     config_desc = manifest.get("config") or {}
     if not config_desc.get("digest"):
         raise errors.ImageError(f"manifest {manifest_desc['digest']}: no config")
-    config = read_json(store, config_desc, "config")
-    if not isinstance(config, dict):
-        raise errors.ImageError(f"config {config_desc['digest']}: not a JSON object")
-    diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or [])
+    config = documents.decode_config(store.read(config_desc["digest"]), "failed to resolve rootfs")
+    diff_ids = list(config["rootfs"]["diff_ids"] or [])
     return ImageInfo(
         name=name,
         target=target,

@@ -1,7 +1,7 @@
 """Linux capabilities: the kernel name table, CapEff parsing and the cap-add/cap-drop options."""
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Sequence
 
 from runcore import gocompat as _go
 from .errors import SpecError, ValidationError
@@ -55,13 +55,6 @@ CAPABILITIES = [
 CAP_PREFIX_ERROR = "capabilities must be specified with 'CAP_' prefix"
 
 _STATUS_KEYS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
-
-
-def cap_from_number(num: int) -> str:
-    """Name of capability ``num``, or "" when unknown (cap.FromNumber)."""
-    if 0 <= num < len(CAPABILITIES):
-        return CAPABILITIES[num]
-    return ""
 
 
 def caps_from_bitmap(bitmap: int) -> List[str]:
@@ -139,10 +132,3 @@ def drop_caps(spec: Dict[str, Any], caps: Sequence[str]) -> None:
         for key in ("bounding", "effective", "permitted", "inheritable"):
             if key in c and c[key] is not None:
                 c[key] = [x for x in c[key] if x != cap]
-
-
-def with_ambient_capabilities(spec: Dict[str, Any], caps: Optional[Sequence[str]]) -> None:
-    """Set inheritable and ambient to ``caps`` (oci.WithAmbientCapabilities)."""
-    c = capabilities(spec)
-    c["inheritable"] = list(caps or [])
-    c["ambient"] = list(caps or [])

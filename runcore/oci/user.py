@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional
 
 from runcore import gocompat as _go
 from .errors import NoGroupsFound, NoUsersFound, SpecError, UserLookupError
@@ -253,12 +253,3 @@ def rootfs_for_path(root_path: str) -> DirectoryRootFS:
     if not os.path.isabs(root_path):
         raise SpecError("rootfs absolute path is required")
     return DirectoryRootFS(root_path)
-
-
-def resolve_user(value: str, rootfs: RootFS) -> Tuple[int, int, List[int]]:
-    """(uid, gid, additionalGids) that ``--user value`` produces on a fresh spec (convenience for tests/tools)."""
-    spec: Dict[str, Any] = {"process": {"user": {"uid": 0, "gid": 0}}}
-    with_user(spec, value, rootfs)
-    with_additional_gids(spec, value, rootfs)
-    u = spec["process"]["user"]
-    return u["uid"], u["gid"], list(u["additionalGids"])

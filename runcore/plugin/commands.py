@@ -1,4 +1,5 @@
 """The registrar through which plugins add sub-commands."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,8 +29,6 @@ class CommandRegistrar:
         name = command.name or ""
         taken = self.owners.get(name) or self.reserved.get(name)
         if taken:
-            raise PluginError(
-                f"command {name!r} is declared by both {taken} and {self.owner}"
-            )
+            raise PluginError(f"command {name!r} is declared by both {taken} and {self.owner}")
         self.commands[name] = command
         self.owners[name] = self.owner

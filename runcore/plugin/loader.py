@@ -12,6 +12,7 @@ Steps, in order:
 
 Nothing here imports a disabled or incompatible plugin.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,7 +35,7 @@ BUILTIN = "builtin"
 
 
 @dataclass
-class PluginRecord:
+class PluginInfo:
     """What runcore knows about one plugin, loaded or not."""
 
     id: str
@@ -120,6 +121,11 @@ def _split(value: str) -> List[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+#: Global options that take a separate value (``--address /x.sock``): their value is
+#: not the sub-command.
+_GLOBAL_VALUE_OPTIONS = ("--address", "-a", "--namespace", "-n", "--timeout", "--connect-timeout")
+
+
 def preparse_blocked(argv: Sequence[str]) -> List[str]:
     """The ids named by ``-p no:ID`` (or ``-pno:ID``, ``--plugin no:ID``) in ``argv``.
 
@@ -131,6 +137,9 @@ def preparse_blocked(argv: Sequence[str]) -> List[str]:
     while i < len(args):
         arg = args[i]
         value = None
+        if arg in _GLOBAL_VALUE_OPTIONS:
+            i += 2
+            continue
         if arg in ("-p", "--plugin") and i + 1 < len(args):
             value = args[i + 1]
             i += 1
@@ -159,14 +168,23 @@ def _dist_of(ep: Any) -> Any:
 
 
 def runcore_requirement(dist: Any) -> str:
-    """The specifier a distribution puts on ``runcore`` (``""`` when none)."""
-    for req in (getattr(dist, "requires", None) or []):
-        text = req.split(";", 1)[0].strip()
-        name = text
-        for sep in "<>=!~ [(":
-            name = name.split(sep, 1)[0]
-        if name.strip().lower() == "runcore":
-            return text[len(name):].strip().strip("()")
+    """The specifier a distribution puts on ``runcore`` (``""`` when none).
+
+    Requirements are parsed with :class:`packaging.requirements.Requirement` (PEP 508);
+    one that applies only to an extra of the plugin is not a requirement of the plugin.
+
+    :raises packaging.requirements.InvalidRequirement: a malformed requirement.
+    """
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    for text in getattr(dist, "requires", None) or []:
+        req = Requirement(text)
+        if canonicalize_name(req.name) != "runcore":
+            continue
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        return str(req.specifier)
     return ""
 
 
@@ -185,35 +203,39 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def load(policy: Policy, entry_points: Optional[Iterable[Any]] = None) -> List[PluginRecord]:
+def load(policy: Policy, entry_points: Optional[Iterable[Any]] = None) -> List[PluginInfo]:
     """Apply ``policy`` to the installed plugins and import the ones allowed."""
     from runcore import __version__
 
-    records: List[PluginRecord] = []
+    records: List[PluginInfo] = []
     for ep in discover() if entry_points is None else entry_points:
         dist = _dist_of(ep)
-        record = PluginRecord(
+        record = PluginInfo(
             id=ep.name,
             dist=getattr(dist, "name", None) if dist is not None else None,
             version=getattr(dist, "version", None) if dist is not None else None,
             entry_point=ep.value,
         )
-        record.requires_runcore = runcore_requirement(dist) if dist is not None else ""
         records.append(record)
+        bad_requirement: Optional[Exception] = None
+        try:
+            record.requires_runcore = runcore_requirement(dist) if dist is not None else ""
+        except Exception as exc:  # a malformed requirement is the plugin's fault
+            bad_requirement = exc
         why = policy.decide(ep.name)
         if why:
             record.status, record.reason = DISABLED, why
             continue
         try:
+            if bad_requirement is not None:
+                raise bad_requirement
             compatible = is_compatible(record.requires_runcore, __version__)
         except Exception as exc:  # a malformed specifier is the plugin's fault
             record.status, record.reason = FAILED, f"bad runcore requirement: {one_line(exc)}"
             continue
         if not compatible:
             record.status = INCOMPATIBLE
-            record.reason = (
-                f"needs runcore{record.requires_runcore}, this is runcore {__version__}"
-            )
+            record.reason = f"needs runcore{record.requires_runcore}, this is runcore {__version__}"
             continue
         try:
             record.module = ep.load()

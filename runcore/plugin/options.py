@@ -2,33 +2,67 @@
 
 Every option knows the plugin that declared it. A flag declared twice is an error that
 names both plugins. A few flags of ``ctr run`` are reserved for first-party plugins
-(:data:`RESERVED_FLAGS`): only that plugin may declare them, and while it is not active
-the core adds a hidden stand-in that refuses the flag and says why, so asking for
-confinement never silently runs a container without it.
+(:data:`RESERVED_FLAGS`, a declarative table of flag, plugin and shape): only that plugin
+may declare them, and while it is not active the core adds a hidden stand-in of the same
+shape that refuses the flag and says why, so asking for confinement never silently runs
+a container without it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import click
 
 from runcore.errors import PluginError
+from runcore.plugin.diagnostics import clash_hint
 
-#: ctr flags that belong to first-party plugins: flag → plugin id.
-RESERVED_FLAGS: Dict[str, str] = {
-    "--seccomp": "seccomp",
-    "--seccomp-profile": "seccomp",
-    "--apparmor-default-profile": "apparmor",
-    "--apparmor-profile": "apparmor",
-    "--gpus": "nvidia",
-    "--blockio-config-file": "blockio",
-    "--blockio-class": "blockio",
-    "--uidmap": "userns",
-    "--gidmap": "userns",
-    "--remap-labels": "userns",
-    "--cni": "cni",
-}
+#: How a reserved flag takes its value.
+FLAG = "flag"  # a boolean switch: ``--seccomp``
+VALUE = "value"  # one value: ``--seccomp-profile PATH``
+MULTIPLE = "multiple"  # a value, repeatable: ``--gpus 0 --gpus 1``
+
+
+@dataclass(frozen=True)
+class ReservedFlag:
+    """A ``ctr run`` flag that belongs to a first-party plugin, and its shape."""
+
+    flag: str
+    plugin_id: str
+    kind: str = VALUE
+
+
+#: ctr flags that belong to first-party plugins. The core knows only this table: the
+#: plugin declares the real option, and a test checks that each one has this shape.
+RESERVED_FLAGS: Tuple[ReservedFlag, ...] = (
+    ReservedFlag("--seccomp", "seccomp", FLAG),
+    ReservedFlag("--seccomp-profile", "seccomp"),
+    ReservedFlag("--apparmor-default-profile", "apparmor"),
+    ReservedFlag("--apparmor-profile", "apparmor"),
+    ReservedFlag("--gpus", "nvidia", MULTIPLE),
+    ReservedFlag("--blockio-config-file", "blockio"),
+    ReservedFlag("--blockio-class", "blockio"),
+    ReservedFlag("--uidmap", "userns"),
+    ReservedFlag("--gidmap", "userns"),
+    ReservedFlag("--remap-labels", "userns", FLAG),
+    ReservedFlag("--cni", "cni", FLAG),
+)
+
+_RESERVED_BY_FLAG: Dict[str, ReservedFlag] = {r.flag: r for r in RESERVED_FLAGS}
+
+
+def reserved_flag(flag: str) -> Optional[ReservedFlag]:
+    """The reservation of ``flag``, or ``None`` when any plugin may declare it."""
+    return _RESERVED_BY_FLAG.get(flag)
+
+
+def option_kind(option: click.Option) -> str:
+    """:data:`FLAG`, :data:`VALUE` or :data:`MULTIPLE`: how ``option`` takes its value."""
+    if option.is_flag:
+        return FLAG
+    return MULTIPLE if option.multiple else VALUE
+
 
 @dataclass
 class RegisteredOption:
@@ -45,6 +79,12 @@ class OptionRegistrar:
 
     Plugins call :meth:`add`; the core binds the registrar to each plugin in turn with
     :meth:`bind` so ownership is recorded without the plugin having to say who it is.
+
+    :ivar command: the command being built: ``"run"``, ``"create"`` or ``"spec"``.
+    :ivar plugin_id: the plugin whose options are being added (set by the core).
+    :ivar owner_label: how messages name that plugin.
+    :ivar options: every option added so far, with its owner.
+    :ivar by_flag: flag (``"--hello-greeting"``) -> its registered option.
     """
 
     command: str
@@ -71,16 +111,18 @@ class OptionRegistrar:
         option = click.Option(list(decls), **kwargs)
         flags = [*option.opts, *option.secondary_opts]
         for flag in flags:
-            reserved_for = RESERVED_FLAGS.get(flag)
-            if reserved_for and reserved_for != self.plugin_id:
+            reserved = reserved_flag(flag)
+            if reserved is not None and reserved.plugin_id != self.plugin_id:
                 raise PluginError(
                     f"flag {flag} of {self.owner_label} is reserved for the first-party "
-                    f"plugin {reserved_for!r}"
+                    f"plugin {reserved.plugin_id!r}",
+                    hint=clash_hint(self.plugin_id),
                 )
             taken = self.by_flag.get(flag)
             if taken is not None:
                 raise PluginError(
-                    f"flag {flag} is declared by both {taken.owner_label} and {self.owner_label}"
+                    f"flag {flag} is declared by both {taken.owner_label} and {self.owner_label}",
+                    hint=clash_hint(taken.plugin_id, self.plugin_id),
                 )
         if any(o.option.name == option.name for o in self.options):
             other = next(o for o in self.options if o.option.name == option.name)
@@ -94,8 +136,9 @@ class OptionRegistrar:
             self.by_flag[flag] = registered
         return option
 
-    def add_stand_in(self, flag: str, refusal: Callable[[], str]) -> None:
-        """Add a hidden ``flag`` that fails with ``refusal()`` when it is used."""
+    def add_stand_in(self, reserved: ReservedFlag, refusal: Callable[[], str]) -> None:
+        """Add a hidden ``reserved.flag`` that fails with ``refusal()`` when it is used."""
+        flag = reserved.flag
         if flag in self.by_flag:
             return
 
@@ -104,11 +147,10 @@ class OptionRegistrar:
                 raise click.UsageError(refusal(), ctx=ctx)
             return value
 
-        is_flag = flag in ("--seccomp", "--remap-labels", "--cni")
         option = click.Option(
             [flag, "_standin_" + flag.lstrip("-").replace("-", "_")],
-            is_flag=is_flag,
-            multiple=not is_flag and flag == "--gpus",
+            is_flag=reserved.kind == FLAG,
+            multiple=reserved.kind == MULTIPLE,
             hidden=True,
             expose_value=False,
             callback=refuse,

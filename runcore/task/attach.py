@@ -26,7 +26,7 @@ from typing import Any, Optional, Tuple
 from runcore.errors import ContainerdError, NotFound, RuncoreError, UsageError
 from runcore.task import signals as sigs
 from runcore.task import tty as ttymod
-from runcore.task.cleanup import warn
+from runcore.errors import warn
 from runcore.task.control import require_running
 from runcore.task.copier import Copier, standard_fds
 from runcore.task.fifos import FifoSet

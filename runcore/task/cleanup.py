@@ -2,25 +2,18 @@
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 import time
 from contextlib import contextmanager
 from typing import Any, Iterator, Optional
 
-from runcore.errors import ContainerdError, FailedPrecondition, NotFound
+from runcore.errors import ContainerdError, FailedPrecondition, NotFound, warn
 from runcore.task.status import CREATED, PAUSED, PAUSING, STOPPED, get_task
 
 #: How long cleanup waits for a killed task to report its exit.
 KILL_WAIT = 15.0
 
 
-def warn(message: str) -> None:
-    try:
-        sys.stderr.write(f"runcore: warning: {message}\n")
-        sys.stderr.flush()
-    except Exception:
-        pass
 
 
 @contextmanager
@@ -126,4 +119,4 @@ def delete_process(client: Any, container_id: str, exec_id: str,
 
 
 __all__ = ["KILL_WAIT", "delete_process", "delete_record_and_snapshot", "destroy_task",
-           "no_deadline", "warn"]
+           "no_deadline"]

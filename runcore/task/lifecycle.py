@@ -26,7 +26,14 @@ import threading
 from queue import Empty, SimpleQueue
 from typing import Any, Dict, List, Optional, Tuple
 
-from runcore.errors import ContainerdError, NotFound, RuncoreError, Unavailable, UsageError
+from runcore.errors import (
+    ContainerdError,
+    NotFound,
+    RuncoreError,
+    Unavailable,
+    UsageError,
+    warn,
+)
 from runcore.record import TaskInfo
 from runcore.task import signals as sigs
 from runcore.task import tty as ttymod
@@ -35,7 +42,6 @@ from runcore.task.cleanup import (
     delete_record_and_snapshot,
     destroy_task,
     no_deadline,
-    warn,
 )
 from runcore.task.copier import OUTPUT_LOST, Copier, standard_fds
 from runcore.task.errors import Interrupted, command_error

@@ -78,7 +78,7 @@ def _remove_leftovers(client: Any, container_id: str, force: bool) -> bool:
                             f"'runcore rm -f {container_id}' removes it")
     for item in found:
         for problem in orphans.remove(client, item):
-            from runcore.task.cleanup import warn
+            from runcore.errors import warn
 
             warn(problem)
     return True

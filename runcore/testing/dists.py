@@ -17,12 +17,14 @@ def write_dist(
     entry_points: Optional[Dict[str, str]] = None,
     modules: Optional[Dict[str, str]] = None,
     requires: Iterable[str] = (),
+    groups: Optional[Dict[str, Dict[str, str]]] = None,
 ) -> Path:
     """Create ``<site>/<name>-<version>.dist-info`` plus module files; return the dist-info.
 
     :param entry_points: plugin id -> module (group ``runcore.plugins``).
     :param modules: module name -> source text (dedented).
     :param requires: ``Requires-Dist`` lines, e.g. ``"runcore>=0.1,<1"``.
+    :param groups: more entry-point groups, e.g. ``{"runcore.flags": {"--sysctl": "sysctl"}}``.
     """
     site.mkdir(parents=True, exist_ok=True)
     for module, source in (modules or {}).items():
@@ -34,6 +36,8 @@ def write_dist(
     meta += [f"Requires-Dist: {r}" for r in requires]
     (info / "METADATA").write_text("\n".join(meta) + "\n")
     lines = ["[runcore.plugins]"] + [f"{k} = {v}" for k, v in (entry_points or {}).items()]
+    for group, entries in (groups or {}).items():
+        lines += ["", f"[{group}]"] + [f"{k} = {v}" for k, v in entries.items()]
     (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
     (info / "RECORD").write_text("")
     return info

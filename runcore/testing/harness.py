@@ -100,6 +100,7 @@ def run_cli(args: Sequence[str], plugins: Optional[Dict[str, PluginLike]] = None
             with open(path, "w") as fh:
                 fh.write(config)
             env["RUNCORE_CONFIG"] = path
+        env.setdefault("RUNCORE_CACHE_DIR", tmp)  # no flag index shared between tests
         out, err = io.StringIO(), io.StringIO()
         original = loader.discover
         loader.discover = lambda: _entry_points(plugins or {}, versions or {})  # type: ignore

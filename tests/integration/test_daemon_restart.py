@@ -18,8 +18,8 @@ from typing import Iterator, List
 
 import pytest
 
-from support.daemon import ORACLE, Daemon, assert_no_leaks, missing_reason, start_daemon
-from support.fixtures import _selected_versions
+from runcore.testing.daemon import ORACLE, Daemon, assert_no_leaks, missing_reason, start_daemon
+from runcore.testing.containerd import _selected_versions
 
 pytestmark = pytest.mark.containerd
 

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from support.daemon import LeakError, assert_no_leaks, check_leaks, cleanup_namespace, take_baseline
+from runcore.testing.daemon import LeakError, assert_no_leaks, check_leaks, cleanup_namespace, take_baseline
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -139,7 +139,7 @@ def test_leak_is_a_test_error(tmp_path):
     (tmp_path / "conftest.py").write_text(textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {TESTS_DIR!r})
-        from support.fixtures import *  # noqa
+        from runcore.testing.containerd import *  # noqa
     """))
     (tmp_path / "test_inner.py").write_text(textwrap.dedent("""
         import pytest
@@ -219,7 +219,7 @@ def test_conftests_share_daemons(tmp_path):
         (d / "conftest.py").write_text(textwrap.dedent(f"""
             import sys
             sys.path.insert(0, {TESTS_DIR!r})
-            from support.fixtures import *  # noqa
+            from runcore.testing.containerd import *  # noqa
         """))
         (d / f"test_{sub}.py").write_text(textwrap.dedent(f"""
             import pytest

@@ -18,7 +18,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import pytest
 
-from support.daemon import Daemon, cleanup_namespace
+from runcore.testing.daemon import Daemon, cleanup_namespace
 
 pytestmark = pytest.mark.containerd
 

@@ -8,11 +8,10 @@ and that runcore leaves nothing behind (the ``namespace`` fixture's leak check).
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
-from support.parity import compare, diff, remove_ctr_container
+from runcore.testing.parity import compare, diff, remove_ctr_container
 
 pytestmark = pytest.mark.containerd
 
@@ -41,6 +40,11 @@ CASES = [
     ("with-ns", ["--with-ns", "network:/var/run/netns/rc-none", "--with-ns", "cgroup:/x/y"], []),
     ("allow-new-privs", ["--allow-new-privs"], []),
     ("memory-limit", ["--memory-limit", "67108864"], []),
+    # Go flag syntax and the Go types' bounds (issue 18, defect 3): ctr stores int64(uint64 max) = -1
+    ("numbers-go-syntax", ["--memory-limit", "0x4000000", "--cpu-shares", "0o1000", "--cpu-period", "1_000_000"], []),
+    ("numbers-max", ["--memory-limit", "18446744073709551615", "--cpu-quota", "9223372036854775807",
+                     "--cpu-period", "18446744073709551615", "--cpu-shares", "9223372036854775807"], []),
+    ("numbers-min", ["--cpu-quota", "-9223372036854775808", "--cpu-shares", "-9223372036854775808"], []),
     ("device", ["--device", "/dev/null", "--device", "/dev/zero"], []),
     ("cap-add-drop", ["--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_CHOWN", "--cap-drop", "CAP_NET_RAW"], []),
     ("rdt-class", ["--rdt-class", "gold"], []),
@@ -86,6 +90,13 @@ ERROR_CASES = [
     ("user-format", ["-u", "a:b:c"], "invalid USER value a:b:c"),
     ("snapshotter-unknown", ["--snapshotter", "nosuch"], "snapshotter not loaded: nosuch"),
     ("platform-bad", ["--platform", "linux/arm64/v8/extra"], "cannot parse platform specifier"),
+    ("memory-limit-wraps", ["--memory-limit", str((1 << 64) + (2 << 20))], "value out of range"),
+    ("memory-limit-negative", ["--memory-limit", "-5"], "invalid syntax"),
+    ("cpu-quota-range", ["--cpu-quota", "99999999999999999999"], "value out of range"),
+    ("cpu-quota-min", ["--cpu-quota", "-9223372036854775809"], "value out of range"),
+    ("cpu-period-range", ["--cpu-period", "18446744073709551616"], "value out of range"),
+    ("cpu-shares-range", ["--cpu-shares", "9223372036854775808"], "value out of range"),
+    ("cpus-range", ["--cpus", "1e400"], "value out of range"),
 ]
 
 
@@ -141,7 +152,7 @@ def test_record_parity_config_file(containerd, namespace, tmp_path):
     rc = containerd.runcore("create", "--config", str(path), "--label", "k=v", "--env", "IGNORED=1",
                             f"rc-{n}", namespace=namespace, check=False)
     try:
-        from support.parity import _info
+        from runcore.testing.parity import _info
 
         a, _ = _info(containerd, namespace, f"ctr-{n}")
         b, _ = _info(containerd, namespace, f"rc-{n}")
@@ -224,3 +235,46 @@ def test_containerd_not_running(tmp_path):
     assert str(sock) in r.stderr
     assert "Traceback" not in r.stderr
 
+
+
+#: Images without /etc/passwd or /etc/group (issue 18, defect 1): (etc variant, flags).
+ETC_CASES = [
+    ("no-passwd", ["-u", "1000"]),
+    ("no-passwd", ["-u", "1000:50"]),
+    ("no-group", ["-u", "1000"]),
+    ("no-group", ["-u", "alice"]),
+    ("dangling-passwd", ["-u", "1000"]),
+    ("no-etc-files", ["-u", "1000"]),
+    ("no-etc-files", []),
+]
+SNAPSHOTTERS = ["overlayfs", "native"]
+
+
+@pytest.mark.parametrize("snapshotter", SNAPSHOTTERS)
+@pytest.mark.parametrize("etc,flags", ETC_CASES, ids=[f"{e}-{'_'.join(f) or 'nouser'}" for e, f in ETC_CASES])
+def test_record_parity_image_without_etc_files(containerd, namespace, import_image, busybox_archives,
+                                               snapshotter, etc, flags):
+    image = import_image(busybox_archives(name=f"docker.io/library/rcbox:{etc}", etc=etc))
+    ctr, rc = compare(containerd, namespace, ["--snapshotter", snapshotter, *flags], image, ["id"])
+    assert ctr.record is not None, f"ctr created nothing: {ctr.stderr}"
+    assert rc.ok, f"runcore failed: {rc.stderr}"
+    problems = diff(ctr.record, rc.record) + diff(ctr.snapshot, rc.snapshot, "snapshot")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("snapshotter", SNAPSHOTTERS)
+@pytest.mark.parametrize("etc,flags,missing", [
+    ("no-passwd", ["-u", "alice"], "/etc/passwd"),
+    ("dangling-passwd", ["-u", "alice"], "/nonexistent/passwd"),
+    ("no-group", ["-u", "1000:staff"], "/etc/group"),
+    ("no-etc-files", ["-u", "alice:staff"], "/etc/passwd"),
+])
+def test_names_need_etc_files(containerd, namespace, import_image, busybox_archives, snapshotter, etc, flags,
+                              missing):
+    image = import_image(busybox_archives(name=f"docker.io/library/rcbox:{etc}", etc=etc))
+    ctr, rc = compare(containerd, namespace, ["--snapshotter", snapshotter, *flags], image, ["id"])
+    assert not ctr.ok, f"ctr accepted {flags}"
+    assert not rc.ok and rc.record is None
+    assert rc.stderr.startswith("runcore: ") and rc.stderr.count("\n") == 0, rc.stderr
+    assert f"{missing}: no such file or directory" in rc.stderr, rc.stderr
+    assert f"{missing}: no such file or directory" in ctr.stderr, ctr.stderr

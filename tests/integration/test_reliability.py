@@ -128,7 +128,7 @@ def test_leak_check_blames_only_the_tests_own_fifo_dirs(containerd, namespace_na
     not the test's leak; a leftover directory serving the test's own container still is."""
     import shutil
 
-    from support.daemon import DEFAULT_FIFO_ROOT, check_leaks, cleanup_namespace, take_baseline
+    from runcore.testing.daemon import DEFAULT_FIFO_ROOT, check_leaks, cleanup_namespace, take_baseline
 
     ns = namespace_name
     containerd.ctr("images", "import", str(busybox_archive.path), namespace=ns)

@@ -18,7 +18,7 @@ from typing import List, Optional
 
 import pytest
 
-from support.busybox_image import build_busybox_oci_archive
+from runcore.testing.busybox_image import build_busybox_oci_archive
 
 pytestmark = pytest.mark.containerd
 

@@ -64,3 +64,11 @@ def test_lazy_names_come_from_their_modules():
     for name, (module, attribute) in runcore.api._LAZY.items():
         mod = importlib.import_module(module)
         assert getattr(runcore.api, name) is (getattr(mod, attribute) if attribute else mod)
+
+
+def test_every_lazy_name_is_public_and_documented():
+    assert set(runcore.api._LAZY) <= set(runcore.api.__all__)
+    assert len(runcore.api.__all__) == len(set(runcore.api.__all__))
+    guide = (REPO / "docs" / "plugin-guide.md").read_text()
+    missing = [name for name in runcore.api.__all__ if f"`{name}" not in guide]
+    assert missing == []

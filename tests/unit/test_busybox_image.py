@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from support.busybox_image import (
+from runcore.testing.busybox_image import (
     DEFAULT_NAME,
     GROUP,
     IMAGE_ENV,

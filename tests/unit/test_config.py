@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -125,10 +124,45 @@ def test_broken_config_is_one_line(env):
     assert r.stderr.count("\n") == 1
 
 
-def test_unknown_default_is_reported_not_fatal(env):
-    env["conf"].write_text('[defaults]\nhostnmae = "typo"\n')
+def test_unknown_default_is_an_error_with_file_and_line(env):
+    env["conf"].write_text('[defaults]\nhostname = "ok"\nhostnmae = "typo"\n')
+    r, spec = spec_of(env)
+    assert r.returncode == 1
+    assert r.stderr == (f"runcore: {env['conf']}:3: [defaults] hostnmae is not an option "
+                        "of runcore or of any installed plugin\n")
+    diag = rc(env, "plugins", "--explain")  # the diagnostic command still runs, and says it
+    assert diag.returncode == 1
+    assert "no such option, ignored" in diag.stdout
+    assert f"{env['conf']}:3: [defaults] hostnmae" in diag.stderr
+
+
+def test_default_of_a_disabled_plugins_option_is_a_warning(env):
+    env["conf"].write_text('[plugins]\ndisable = ["hello"]\n[defaults]\nhello-greeting = "x"\n')
+    # the flag index learns hello's flags while it is active ...
+    env["environ"]["RUNCORE_CACHE_DIR"] = str(env["root"] / "cache")
+    env["conf"].write_text('[defaults]\nhello-greeting = "x"\n')
+    assert spec_of(env)[0].returncode == 0
+    # ... so once it is disabled its default is a warning, not "no such option"
+    env["conf"].write_text('[plugins]\ndisable = ["hello"]\n[defaults]\nhello-greeting = "x"\n')
     r, spec = spec_of(env)
     assert r.returncode == 0, r.stderr
-    assert r.stderr == (f"runcore: warning: {env['conf']}: [defaults] hostnmae is not an option "
-                        "of any active plugin; ignored\n")
-    assert "no such option, ignored" in rc(env, "plugins", "--explain").stdout
+    assert r.stderr == (f"runcore: warning: {env['conf']}:4: [defaults] hello-greeting is an option "
+                        f"of plugin 'hello' is disabled by {env['conf']}; ignored\n")
+
+
+def test_a_plugins_own_table_is_kept_for_it(env):
+    env["conf"].write_text('[hello]\nstyle = "loud"\n')
+    r, spec = spec_of(env)
+    assert r.returncode == 0, r.stderr
+    from runcore import config
+
+    cfg = config.load({"RUNCORE_CONFIG": str(env["conf"])})
+    assert cfg.plugin_tables == {"hello": {"style": "loud"}}
+
+
+def test_a_table_naming_no_installed_plugin_is_an_error(env):
+    env["conf"].write_text('[defaults]\n\n[helo]\nstyle = "loud"\n')
+    r, spec = spec_of(env)
+    assert r.returncode == 1
+    assert r.stderr.startswith(f"runcore: {env['conf']}:3: unknown key 'helo'"), r.stderr
+    assert r.stderr.count("\n") == 1

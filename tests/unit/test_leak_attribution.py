@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 
-from support.daemon import EventLog, _fifo_dir_is_ours
+from runcore.testing.daemon import EventLog, _fifo_dir_is_ours
 
 
 def _log(lines) -> EventLog:

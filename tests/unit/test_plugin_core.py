@@ -150,3 +150,11 @@ def test_incompatible_plugin_is_not_imported(site, tmp_path):
     assert rows["old"]["status"] == "incompatible"
     assert "needs runcore<0.0.1" in rows["old"]["reason"]
     assert not marker.exists()
+
+
+def test_p_no_after_global_options_that_take_values():
+    from runcore.plugin.loader import preparse_blocked
+
+    argv = ["--address", "/x.sock", "-n", "ns", "-p", "no:a", "--timeout", "5s",
+            "--plugin=no:b", "run", "-p", "no:c"]
+    assert preparse_blocked(argv) == ["a", "b"]

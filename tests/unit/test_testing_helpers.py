@@ -1,7 +1,8 @@
-pytest_plugins = ["runcore.testing"]
 import types
-from runcore import hookimpl
+
 from runcore.testing import build_spec, run_cli
+
+pytest_plugins = ["runcore.testing"]
 
 mod = types.ModuleType("hello_plugin")
 exec('''
@@ -27,3 +28,9 @@ def test_it():
 
 def test_fixture(runcore_cli):
     assert runcore_cli.run(["--version"]).stdout.startswith("runcore ")
+
+
+def test_spec_fixture(runcore_spec):
+    res, spec = runcore_spec(["--hello-name", "ann"], plugins={"hello": mod})
+    assert res.exit_code == 0, res.stderr
+    assert spec.owners("annotations.hello") == ["hello"]

@@ -17,10 +17,8 @@ With ``--config`` ctr ignores every spec flag, these included; so does this plug
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from runcore.api import hookimpl
-from runcore.api import RuncoreError, UsageError
+from runcore.api import OptionRegistrar, RunContext, RuncoreError, SpecEditor, UsageError, hookimpl
 
 __version__ = "0.1.0"
 
@@ -31,7 +29,7 @@ _UNSAFE = re.compile(r"[\s\x00-\x1f\x7f{}(),#\"]")
 
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add(
         "--apparmor-default-profile",
         metavar="NAME",
@@ -42,13 +40,13 @@ def runcore_add_options(registrar: Any, command: str) -> None:
                   help="Enable AppArmor with an existing custom profile.")
 
 
-def _ignored(ctx: Any) -> bool:
+def _ignored(ctx: RunContext) -> bool:
     """ctr ignores the spec flags when the spec comes from ``--config``."""
-    return ctx.is_set("config")
+    return ctx.uses_config_file
 
 
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
+def runcore_configure(ctx: RunContext) -> None:
     if _ignored(ctx):
         return
     default = ctx.opt("apparmor_default_profile", "")
@@ -74,7 +72,7 @@ def runcore_configure(ctx: Any) -> None:
 
 
 @hookimpl
-def runcore_spec_security(spec: Any, ctx: Any) -> None:
+def runcore_spec_security(spec: SpecEditor, ctx: RunContext) -> None:
     if _ignored(ctx):
         return
     default = ctx.opt("apparmor_default_profile", "")

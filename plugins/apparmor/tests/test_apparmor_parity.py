@@ -10,7 +10,7 @@ import pytest
 
 from runcore_apparmor import loader
 
-parity = pytest.importorskip("support.parity", reason="the project's parity helper is missing")
+from runcore.testing import parity  # noqa: E402
 
 pytestmark = pytest.mark.containerd
 

@@ -56,8 +56,8 @@ def make_ctx(command="create", **options):
 def run_hooks(ctx, spec=None):
     spec = spec or SpecEditor({"process": {}})
     plugin.runcore_configure(ctx=ctx)
-    spec.owner = "apparmor"
-    plugin.runcore_spec_security(spec=spec, ctx=ctx)
+    with spec.attributed_to("apparmor"):
+        plugin.runcore_spec_security(spec=spec, ctx=ctx)
     return spec
 
 

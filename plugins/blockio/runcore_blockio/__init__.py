@@ -15,15 +15,17 @@ Warnings about devices go to stderr prefixed ``[ blockio ] WARN: `` (goresctrl's
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Dict
 
-from runcore.api import hookimpl
+from runcore.api import OptionRegistrar, RunContext, SpecEditor, StashKey, hookimpl
 
 PLUGIN = "blockio"
+#: The OCI ``linux.resources.blockIO`` of ``--blockio-class``, resolved while configuring.
+BLOCK_IO = StashKey[Dict[str, Any]]()
 
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add("--blockio-config-file", default="", metavar="FILE",
                   help="File path to blockio class definitions. By default class "
                        "definitions are not loaded.")
@@ -32,17 +34,16 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
+def runcore_configure(ctx: RunContext) -> None:
     """Load the configuration and resolve the class now: errors stop before any RPC."""
     from runcore.api import UsageError
 
     from . import classes
 
-    state = ctx.state(PLUGIN)
-    state.clear()
-    if ctx.is_set("config"):
+    ctx.stash.pop(BLOCK_IO, None)
+    if ctx.uses_config_file:
         return  # ctr ignores every spec flag with --config
-    params: dict = {}
+    params: Dict[str, Any] = {}
     path = ctx.opt("blockio_config_file", "")
     if path:
         try:
@@ -52,13 +53,13 @@ def runcore_configure(ctx: Any) -> None:
     name = ctx.opt("blockio_class", "")
     if name:
         try:
-            state["blockIO"] = classes.oci_block_io(params, name)
+            ctx.stash[BLOCK_IO] = classes.oci_block_io(params, name)
         except KeyError as exc:
             raise UsageError(f"blockio-class error: {exc.args[0]}") from None
 
 
 @hookimpl
-def runcore_spec_resources(spec: Any, ctx: Any) -> None:
-    block_io = ctx.state(PLUGIN).get("blockIO")
+def runcore_spec_resources(spec: SpecEditor, ctx: RunContext) -> None:
+    block_io = ctx.stash.get(BLOCK_IO, None)
     if block_io is not None:
         spec.set("linux.resources.blockIO", block_io, replace=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 from runcore.api import clean
 
@@ -317,6 +317,3 @@ def current_io_schedulers(sysfs_block: str = "/sys/block") -> Tuple[Dict[str, st
         schedulers["/dev/" + name] = current
     return schedulers, errors
 
-
-def describe(device: Optional[BlockDevice]) -> str:  # pragma: no cover - debugging aid
-    return "" if device is None else f"{device.dev_node} {device.major}:{device.minor}"

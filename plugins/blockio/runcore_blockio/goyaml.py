@@ -15,6 +15,8 @@ import math
 import re
 from typing import Any, Dict, List
 
+from runcore.api import GoNumError, parse_int, parse_uint
+
 from ._go import format_float_g
 
 #: go-yaml v2's table of special plain scalars.
@@ -40,38 +42,12 @@ class YAMLError(ValueError):
     """The text is not YAML (message in go-yaml's form: ``yaml: line N: ...``)."""
 
 
-def _go_parse_int0(text: str, unsigned: bool = False):
+def _go_parse_int0(text: str, unsigned: bool = False) -> Any:
     """strconv.ParseInt/ParseUint(text, 0, 64) (base from the prefix), or None."""
-    s = text
-    neg = False
-    if not unsigned and s[:1] in ("+", "-"):
-        neg = s[0] == "-"
-        s = s[1:]
-    if not s:
-        return None
-    base, digits = 10, s
-    low = s.lower()
-    if low.startswith("0x"):
-        base, digits = 16, s[2:]
-    elif low.startswith("0o"):
-        base, digits = 8, s[2:]
-    elif low.startswith("0b"):
-        base, digits = 2, s[2:]
-    elif len(s) > 1 and s[0] == "0":
-        base, digits = 8, s[1:]
-    if not digits:
-        return None
     try:
-        value = int(digits, base)
-    except ValueError:
+        return parse_uint(text, 0, 64) if unsigned else parse_int(text, 0, 64)
+    except GoNumError:
         return None
-    if not all(c.isascii() and c.isalnum() for c in digits):
-        return None
-    if neg:
-        value = -value
-    if unsigned:
-        return value if 0 <= value < (1 << 64) else None
-    return value if -(1 << 63) <= value < (1 << 63) else None
 
 
 def resolve_plain(text: str) -> Any:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from decimal import Decimal, localcontext
 from typing import Optional, Tuple
 
+from runcore.api import GoNumError, parse_int
+
 MAX_INT64 = (1 << 63) - 1
 MIN_INT64 = -(1 << 63)
 
@@ -87,13 +89,10 @@ def _split(text: str) -> Tuple[bool, str, str, str, str]:
 
 def _go_parse_int(text: str) -> Optional[int]:
     """strconv.ParseInt(text, 10, 64), or None."""
-    if not text:
+    try:
+        return parse_int(text, 10, 64)
+    except GoNumError:
         return None
-    body = text[1:] if text[0] in "+-" else text
-    if not body or not all(c in _DIGITS for c in body):
-        return None
-    value = int(text)
-    return value if MIN_INT64 <= value <= MAX_INT64 else None
 
 
 def _interpret(suffix: str) -> Optional[Tuple[int, int, str]]:

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-parity = pytest.importorskip("support.parity")
+from runcore.testing import parity  # noqa: E402
 
 pytestmark = [pytest.mark.containerd,
               pytest.mark.parametrize("containerd", ["1.7"], indirect=True)]
@@ -51,8 +51,8 @@ def _configs(loop):
         "vda-and-loop": f"Classes:\n  c:\n    - Weight: 80\n    - Devices: [{vda}]\n      ThrottleReadBps: 50M\n"
                         f"    - Devices: [{loop}]\n      ThrottleWriteIOPS: 10k\n"
                         f"    - Devices: [{vda}]\n      ThrottleReadBps: 1M\n",
-        "skipped-devices": f"Classes:\n  c:\n    - Devices: [/dev/loop1, /dev/null, /etc/hostname, /dev/none*]\n"
-                           f"      ThrottleReadBps: 1M\n    - Weight: 100\n",
+        "skipped-devices": "Classes:\n  c:\n    - Devices: [/dev/loop1, /dev/null, /etc/hostname, /dev/none*]\n"
+                           "      ThrottleReadBps: 1M\n    - Weight: 100\n",
         "case-and-units": f"classes:\n  c:\n    - devices: [{loop}]\n      THROTTLEWRITEBPS: 0.5Ki\n"
                           f"      throttlereadiops: '7'\n",
         "empty-class": "Classes:\n  c: []\n",

@@ -30,8 +30,8 @@ def write(tmp_path, text):
 def run_hooks(ctx):
     plugin.runcore_configure(ctx=ctx)
     spec = SpecEditor({"linux": {"resources": {"devices": []}}})
-    spec.owner = plugin.PLUGIN
-    plugin.runcore_spec_resources(spec=spec, ctx=ctx)
+    with spec.attributed_to(plugin.PLUGIN):
+        plugin.runcore_spec_resources(spec=spec, ctx=ctx)
     return spec.spec
 
 

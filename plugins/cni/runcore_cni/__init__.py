@@ -31,11 +31,20 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from typing import Any
+from typing import Any, List, Optional
 
-from runcore.api import hookimpl
-from runcore.api import UsageError
+from runcore.api import (
+    CommandContext,
+    CommandRegistrar,
+    ContainerRecord,
+    OptionRegistrar,
+    RunContext,
+    StashKey,
+    TaskInfo,
+    UsageError,
+    hookimpl,
+    warn,
+)
 
 __version__ = "0.1.0"
 
@@ -45,9 +54,15 @@ EXTENSION_TYPE_URL = "github.com/containerd/containerd/cmd/ctr/commands/NetworkM
 #: Go's ``json.Marshal(NetworkMetaData{EnableCni: true})``.
 EXTENSION_VALUE = b'{"EnableCni":true}'
 
+#: The default network and plugin directories, checked while configuring.
+NETWORK = StashKey[Any]()
+BIN_DIRS = StashKey[List[str]]()
+#: The network added to the task (``None`` once removed).
+ATTACHMENT = StashKey[Optional[Any]]()
+
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     from runcore_cni.config import BIN_DIR_ENV, CONF_DIR_ENV, DEFAULT_BIN_DIR, DEFAULT_CONF_DIR
 
     if command == "run":
@@ -67,13 +82,13 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 
 @hookimpl
-def runcore_add_commands(registrar: Any) -> None:
+def runcore_add_commands(registrar: CommandRegistrar) -> None:
     from runcore_cni.commands import cni_group
 
     registrar.add(cni_group)
 
 
-def _wanted(ctx: Any) -> bool:
+def _wanted(ctx: RunContext) -> bool:
     return ctx.command == "run" and bool(ctx.opt("cni"))
 
 
@@ -82,21 +97,13 @@ def cni_id(namespace: str, container_id: str) -> str:
     return f"{namespace}-{container_id}"
 
 
-def _warn(message: str) -> None:
-    try:
-        sys.stderr.write(f"runcore: warning: {message}\n")
-        sys.stderr.flush()
-    except Exception:  # pragma: no cover
-        pass
-
-
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
+def runcore_configure(ctx: RunContext) -> None:
     if not _wanted(ctx):
         return
     from runcore_cni import config
 
-    if ctx.opt("net_host") and not ctx.is_set("config"):
+    if ctx.host_network and not ctx.uses_config_file:
         raise UsageError("--cni cannot be used with --net-host: the container shares the "
                          "host's network namespace, so the plugins would configure the host")
     conf_dir = ctx.opt("cni_conf_dir") or config.DEFAULT_CONF_DIR
@@ -109,14 +116,13 @@ def runcore_configure(ctx: Any) -> None:
         config.check_plugins(network, bin_dirs)
     except config.ConfigError as exc:
         raise UsageError(str(exc)) from None
-    state = ctx.state(PLUGIN)
-    state["network"] = network
-    state["bin_dirs"] = bin_dirs
+    ctx.stash[NETWORK] = network
+    ctx.stash[BIN_DIRS] = bin_dirs
 
 
 @hookimpl
-def runcore_container_record(record: Any, ctx: Any) -> None:
-    if ctx.command in ("run", "create") and ctx.opt("cni") and not ctx.is_set("config"):
+def runcore_container_record(record: ContainerRecord, ctx: RunContext) -> None:
+    if ctx.command in ("run", "create") and ctx.opt("cni") and not ctx.uses_config_file:
         record.extensions[EXTENSION_KEY] = (EXTENSION_TYPE_URL, EXTENSION_VALUE)
 
 
@@ -130,7 +136,7 @@ def _same_netns(path: str) -> bool:
     return (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino)
 
 
-def _prepare_for_start(task: Any, ctx: Any) -> bool:
+def _prepare_for_start(task: TaskInfo, ctx: RunContext) -> bool:
     """``runcore start`` of a container whose stored record has ctr's CNI extension
     (``create --cni``, ``ctr c create --cni``): the default network of the environment's
     configuration (``RUNCORE_CNI_CONF_DIR``/``RUNCORE_CNI_BIN_DIR``, else the defaults)."""
@@ -146,29 +152,27 @@ def _prepare_for_start(task: Any, ctx: Any) -> bool:
         config.check_plugins(network, bin_dirs)
     except config.ConfigError as exc:
         raise UsageError(f"cni: {exc}") from None
-    state = ctx.state(PLUGIN)
-    state["network"] = network
-    state["bin_dirs"] = bin_dirs
+    ctx.stash[NETWORK] = network
+    ctx.stash[BIN_DIRS] = bin_dirs
     return True
 
 
 @hookimpl
-def runcore_task_created(task: Any, ctx: Any) -> None:
+def runcore_task_created(task: TaskInfo, ctx: RunContext) -> None:
     if not (_wanted(ctx) or _prepare_for_start(task, ctx)):
         return
     from runcore_cni.invoke import RuntimeConf
     from runcore_cni.network import Attachment, CNIError
 
-    state = ctx.state(PLUGIN)
     netns = f"/proc/{task.pid}/ns/net"
     if _same_netns(netns):
         raise CNIError("--cni: the task shares runcore's network namespace (host network "
                        "in the spec, or --with-ns); refusing to let the CNI plugins "
                        "configure it")
-    attachment = Attachment(network=state["network"], bin_dirs=state["bin_dirs"],
+    attachment = Attachment(network=ctx.stash[NETWORK], bin_dirs=ctx.stash[BIN_DIRS],
                             rt=RuntimeConf(container_id=cni_id(ctx.namespace, task.container_id),
                                            netns=netns))
-    state["attachment"] = attachment
+    ctx.stash[ATTACHMENT] = attachment
     try:
         attachment.add()
     except CNIError:
@@ -177,27 +181,26 @@ def runcore_task_created(task: Any, ctx: Any) -> None:
         try:
             attachment.delete(None)
         except CNIError as err:
-            _warn(f"cleanup after the failed ADD: {err}")
+            warn(f"cleanup after the failed ADD: {err}")
         else:
-            state["attachment"] = None
+            ctx.stash[ATTACHMENT] = None
         raise
 
 
 @hookimpl
-def runcore_task_deleted(task: Any, ctx: Any) -> None:
-    if ctx.command == "run":
+def runcore_task_deleted(task: TaskInfo, ctx: CommandContext) -> None:
+    if isinstance(ctx, RunContext) and ctx.command == "run":
         if not ctx.opt("cni"):
             return
         from runcore_cni import cache
 
-        state = ctx.state(PLUGIN)
-        attachment = state.get("attachment")
+        attachment = ctx.stash.get(ATTACHMENT, None)
         if attachment is None:
             return
         entry = cache.read(attachment.cache_path)
         attachment.rt.netns = ""  # the task is gone, and its namespace with it
         attachment.delete(entry.get("result") if entry else None)
-        state["attachment"] = None
+        ctx.stash[ATTACHMENT] = None
         return
     remove_stored(ctx.namespace, task)
 

@@ -12,7 +12,6 @@ from typing import Tuple
 
 #: Every version of the CNI specification runcore can run, oldest first.
 SUPPORTED = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0")
-NEWEST = SUPPORTED[-1]
 #: Version assumed when a configuration does not name one.
 LEGACY = "0.1.0"
 

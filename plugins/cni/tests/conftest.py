@@ -1,7 +1,7 @@
 """Fixtures of the cni plugin's tests.
 
 The containerd fixtures (``containerd``, ``namespace`` with its leak check, ``image``)
-come from the core's ``tests/support``. ``cni_net`` gives a test its own network: a
+come from ``runcore.testing.containerd``. ``cni_net`` gives a test its own network: a
 configuration directory in a temporary folder with a bridge + host-local list (its own
 bridge name, a private /24 in 10.199.0.0/16, host-local's files in the test's own
 folder), a cache directory, and the environment that points runcore at them. The
@@ -11,19 +11,11 @@ at interfaces with ``ip`` only.
 import itertools
 import os
 import shutil
-import sys
-from pathlib import Path
 
 import pytest
+from cni_support import CniNet, cni_bin_dir
 
-_TESTS = Path(__file__).resolve().parents[3] / "tests"
-for _path in (_TESTS, Path(__file__).resolve().parent):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
-
-from support.fixtures import *  # noqa: E402,F401,F403
-
-from cni_support import CniNet, cni_bin_dir  # noqa: E402
+from runcore.testing.containerd import *  # noqa: F401,F403
 
 _nets = itertools.count(1)
 

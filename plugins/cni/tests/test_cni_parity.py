@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-parity = pytest.importorskip("support.parity", reason="the project's parity helper is missing")
+from runcore.testing import parity  # noqa: E402
 
 from cni_support import REQUIRED_PLUGINS  # noqa: E402
 

@@ -85,7 +85,7 @@ def test_without_cni_nothing_happens(tmp_path):
     plugin.runcore_container_record(record=record, ctx=ctx)
     plugin.runcore_task_created(task=TaskInfo("c1", pid=1), ctx=ctx)
     plugin.runcore_task_deleted(task=TaskInfo("c1", pid=1), ctx=ctx)
-    assert record.extensions == {} and ctx.state("cni") == {}
+    assert record.extensions == {} and len(ctx.stash) == 0
 
 
 def test_configure_loads_and_checks(tmp_path):
@@ -93,8 +93,8 @@ def test_configure_loads_and_checks(tmp_path):
     bin_dir.mkdir()
     ctx = make_ctx(cni=True, cni_conf_dir=good_conf(tmp_path), cni_bin_dir=f"{bin_dir}:/bin")
     plugin.runcore_configure(ctx=ctx)
-    state = ctx.state("cni")
-    assert state["network"].name == "n" and state["bin_dirs"] == [str(bin_dir), "/bin"]
+    assert ctx.stash[plugin.NETWORK].name == "n"
+    assert ctx.stash[plugin.BIN_DIRS] == [str(bin_dir), "/bin"]
 
 
 def test_configure_errors(tmp_path):

@@ -16,20 +16,28 @@
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Dict, List, Optional
 
-from runcore.api import hookimpl
+from runcore.api import CommandRegistrar, OptionRegistrar, RunContext, SpecEditor, StashKey, hookimpl
 
 PLUGIN = "nvidia"
+#: The CDI session of this command (spec directories read once).
+CDI_SESSION = StashKey[Any]()
+#: ``--gpus`` in hook mode: ``{"paths": ..., "ids": [...]}``.
+GPU_HOOK = StashKey[Dict[str, Any]]()
+#: ``--gpus`` in CDI mode: one ``apply(spec)`` per GPU.
+GPU_APPLIERS = StashKey[List[Callable[[SpecEditor], None]]]()
 
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     import click
 
-    from ._cli import DEFAULT_SPEC_DIRS_TEXT, GPU_MODES, SPEC_DIRS_ENV, GoInt
+    from runcore.api import GoInt
 
-    registrar.add("--gpus", type=GoInt(), multiple=True, metavar="ID",
+    from ._cli import DEFAULT_SPEC_DIRS_TEXT, GPU_MODES, SPEC_DIRS_ENV
+
+    registrar.add("--gpus", type=GoInt("int", base=10, func="Atoi"), multiple=True, metavar="ID",
                   help="Add gpus to the container (repeatable).")
     registrar.add("--nvidia-gpu-mode", type=click.Choice(GPU_MODES), default="hook",
                   show_default=True,
@@ -42,24 +50,23 @@ def runcore_add_options(registrar: Any, command: str) -> None:
 
 
 @hookimpl
-def runcore_add_commands(registrar: Any) -> None:
+def runcore_add_commands(registrar: CommandRegistrar) -> None:
     from .commands import devices_command
 
     registrar.add(devices_command)
 
 
-def _session(ctx: Any) -> Any:
+def _session(ctx: RunContext) -> Any:
     from .cdi.registry import spec_dirs_from
     from .cdi.session import Session
 
-    state = ctx.state(PLUGIN)
-    if "cdi" not in state:
-        state["cdi"] = Session(spec_dirs_from(ctx.opt("nvidia_cdi_spec_dirs")))
-    return state["cdi"]
+    if CDI_SESSION not in ctx.stash:
+        ctx.stash[CDI_SESSION] = Session(spec_dirs_from(ctx.opt("nvidia_cdi_spec_dirs")))
+    return ctx.stash[CDI_SESSION]
 
 
 @hookimpl
-def runcore_resolve_device(value: str, ctx: Any) -> Optional[Any]:
+def runcore_resolve_device(value: str, ctx: RunContext) -> Optional[Any]:
     """Resolve a fully qualified CDI name given to ``--device``."""
     from .cdi import names
 
@@ -76,13 +83,12 @@ def runcore_resolve_device(value: str, ctx: Any) -> Optional[Any]:
 
 
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
+def runcore_configure(ctx: RunContext) -> None:
     from runcore.api import UsageError
 
-    state = ctx.state(PLUGIN)
-    state.pop("hook", None)
-    state.pop("gpu_appliers", None)
-    if ctx.is_set("config") or not ctx.is_set("gpus"):
+    ctx.stash.pop(GPU_HOOK, None)
+    ctx.stash.pop(GPU_APPLIERS, None)
+    if ctx.uses_config_file or not ctx.is_set("gpus"):
         return
     ids = list(ctx.opt("gpus", ()) or ())
     if ctx.opt("nvidia_gpu_mode", "hook") == "cdi":
@@ -94,7 +100,7 @@ def runcore_configure(ctx: Any) -> None:
                 appliers.append(_session(ctx).request(f"nvidia.com/gpu={gpu}"))
             except CDIError as exc:
                 raise UsageError(f"--gpus {gpu}: {exc}") from None
-        state["gpu_appliers"] = appliers
+        ctx.stash[GPU_APPLIERS] = appliers
         return
     from .hook import lookup
     from .lookpath import LookPathError
@@ -104,16 +110,15 @@ def runcore_configure(ctx: Any) -> None:
     except LookPathError as exc:
         raise UsageError(str(exc), hint="--gpus needs containerd and nvidia-container-cli "
                                         "(libnvidia-container) on PATH, or --nvidia-gpu-mode cdi") from None
-    state["hook"] = {"paths": paths, "ids": ids}
+    ctx.stash[GPU_HOOK] = {"paths": paths, "ids": ids}
 
 
 @hookimpl
-def runcore_spec_mounts(spec: Any, ctx: Any) -> None:
-    state = ctx.state(PLUGIN)
-    hook = state.get("hook")
+def runcore_spec_mounts(spec: SpecEditor, ctx: RunContext) -> None:
+    hook = ctx.stash.get(GPU_HOOK, None)
     if hook is not None:
         from .hook import prestart_hook
 
         spec.append("hooks.prestart", prestart_hook(hook["paths"], hook["ids"]))
-    for apply in state.get("gpu_appliers", ()):
+    for apply in ctx.stash.get(GPU_APPLIERS, []):
         apply(spec)

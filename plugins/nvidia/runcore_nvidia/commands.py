@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Optional
+from typing import Optional
 
 import click
+
+from runcore.api import warn
 
 from ._cli import SPEC_DIRS_ENV
 
@@ -54,7 +56,7 @@ def devices_command(as_json: bool, spec_dirs: Optional[str]) -> None:
     for row in rows:
         click.echo(f"{row['name'].ljust(width)}  {row['spec']}")
     for problem in problems:
-        click.echo(f"runcore: warning: CDI spec {problem['spec']}: {problem['error']}", err=True)
+        warn(f"CDI spec {problem['spec']}: {problem['error']}")
     for conflict in conflicts:
-        click.echo(f"runcore: warning: CDI device {conflict['device']} is defined by more than one "
-                   f"spec file ({', '.join(conflict['specs'])}) and cannot be used", err=True)
+        warn(f"CDI device {conflict['device']} is defined by more than one spec file "
+             f"({', '.join(conflict['specs'])}) and cannot be used")

@@ -10,7 +10,7 @@ from runcore.spec_editor import SpecEditor
 from runcore_nvidia.cdi import edits, names
 from runcore_nvidia.cdi.registry import CDIError, Registry, spec_dirs_from
 from runcore_nvidia.cdi.session import Session
-from runcore_nvidia.cdi.spec import SpecError, parse, read, validate
+from runcore_nvidia.cdi.spec import SpecError, parse, read
 
 NULL = os.stat("/dev/null")
 
@@ -83,11 +83,22 @@ def test_field_names_are_case_insensitive():
     (b'{"cdiVersion": "0.3.0", "kind": "v.com/c", "devices": [], "foo": 1}', 'unknown field "foo"'),
     (b'cdiVersion: "0.3.0"\ncdiVersion: "0.4.0"\n', 'already set in map'),
     (b'{"cdiVersion": "0.3.0", "kind": "v.com/c", "devices": [{"name": "d", "containerEdits": '
-     b'{"deviceNodes": [{"path": "/x", "major": "5"}]}}]}', "cannot use string as an integer"),
+     b'{"deviceNodes": [{"path": "/x", "major": "5"}]}}]}',
+     "json: cannot unmarshal string into Go struct field DeviceNode.devices.containerEdits.deviceNodes.major "
+     "of type int64"),
+    (b'{"cdiVersion": "0.3.0", "kind": "v.com/c", "devices": [{"name": "d", "containerEdits": '
+     b'{"deviceNodes": [null]}}]}', "devices[0].containerEdits.deviceNodes[0]: null entry"),
+    (b'cdiVersion: 0.3\nkind: v.com/c\ndevices: [{name: 0, containerEdits: {env: [A=1], additionalGids: [5.0]}}]\n',
+     None),
     (b"[1, 2]", "cannot use array as a CDI spec"),
     (b"a: [", "line 1: "),
 ])
 def test_parse_errors(text, message):
+    if message is None:  # YAML scalars fit string fields, whole floats integer ones
+        raw = parse(text)
+        assert raw["cdiVersion"] == "0.3" and raw["devices"][0]["name"] == "0"
+        assert raw["devices"][0]["containerEdits"]["additionalGids"] == [5]
+        return
     with pytest.raises(SpecError) as exc:
         parse(text)
     assert message in str(exc.value)

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-parity = pytest.importorskip("support.parity")
+from runcore.testing import parity  # noqa: E402
 
 pytestmark = [pytest.mark.containerd,
               pytest.mark.parametrize("containerd", ["1.7"], indirect=True)]

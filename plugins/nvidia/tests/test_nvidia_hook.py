@@ -12,7 +12,7 @@ from runcore.spec_editor import SpecEditor
 
 import runcore_nvidia as plugin
 from runcore_nvidia import hook
-from runcore_nvidia._cli import GoInt
+from runcore.api import GoInt
 from runcore_nvidia.lookpath import LookPathError, look_path
 
 
@@ -111,13 +111,13 @@ def test_look_path_refuses_the_current_directory(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ --gpus parsing
 @pytest.mark.parametrize("text,value", [("0", 0), ("+1", 1), ("-1", -1), ("007", 7)])
 def test_gpu_ids_as_atoi(text, value):
-    assert GoInt().convert(text, None, None) == value
+    assert GoInt("int", base=10, func="Atoi").convert(text, None, None) == value
 
 
 @pytest.mark.parametrize("text", ["x", "0x1", " 1", "1_0", "1.0", "", "0,1", "9223372036854775808"])
 def test_gpu_ids_refused(text):
     with pytest.raises(click.BadParameter):
-        GoInt().convert(text, None, None)
+        GoInt("int", base=10, func="Atoi").convert(text, None, None)
 
 
 # ------------------------------------------------------------------ hooks of the plugin
@@ -131,8 +131,8 @@ def make_ctx(**options):
 def spec_after(ctx):
     plugin.runcore_configure(ctx=ctx)
     spec = SpecEditor({"process": {"user": {"uid": 0, "gid": 0}}})
-    spec.owner = plugin.PLUGIN
-    plugin.runcore_spec_mounts(spec=spec, ctx=ctx)
+    with spec.attributed_to(plugin.PLUGIN):
+        plugin.runcore_spec_mounts(spec=spec, ctx=ctx)
     return spec.spec
 
 

@@ -13,19 +13,27 @@ Importing this module is cheap: the profile modules are imported inside the hook
 """
 from __future__ import annotations
 
-import sys
-from typing import Any
+from typing import Any, Dict
 
-from runcore.api import hookimpl
-from runcore.api import UsageError
+from runcore.api import (
+    OptionRegistrar,
+    RunContext,
+    SpecEditor,
+    StashKey,
+    UsageError,
+    hookimpl,
+    warn,
+)
 
 __version__ = "0.1.0"
 
 PLUGIN = "seccomp"
+#: The ``--seccomp-profile`` profile, read while configuring.
+PROFILE = StashKey[Dict[str, Any]]()
 
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add("--seccomp", is_flag=True, help="Enable the default seccomp profile.")
     registrar.add(
         "--seccomp-profile",
@@ -35,13 +43,13 @@ def runcore_add_options(registrar: Any, command: str) -> None:
     )
 
 
-def _ignored(ctx: Any) -> bool:
+def _ignored(ctx: RunContext) -> bool:
     """ctr ignores the spec flags when the spec comes from ``--config``."""
-    return ctx.is_set("config")
+    return ctx.uses_config_file
 
 
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
+def runcore_configure(ctx: RunContext) -> None:
     if _ignored(ctx):
         return
     path = ctx.opt("seccomp_profile", "")
@@ -56,19 +64,18 @@ def runcore_configure(ctx: Any) -> None:
     except ProfileError as exc:
         raise UsageError(str(exc)) from None
     if docker_keys:
-        sys.stderr.write(
-            f"runcore: warning: seccomp profile {quote(path)}: "
-            f"{', '.join(docker_keys)} ignored (Docker profile keys; the file is read as an "
-            "OCI LinuxSeccomp, as ctr does)\n"
+        warn(
+            f"seccomp profile {quote(path)}: {', '.join(docker_keys)} ignored (Docker "
+            "profile keys; the file is read as an OCI LinuxSeccomp, as ctr does)"
         )
-    ctx.state(PLUGIN)["profile"] = profile
+    ctx.stash[PROFILE] = profile
 
 
 @hookimpl
-def runcore_spec_security(spec: Any, ctx: Any) -> None:
+def runcore_spec_security(spec: SpecEditor, ctx: RunContext) -> None:
     if _ignored(ctx) or not ctx.opt("seccomp"):
         return
-    profile = ctx.state(PLUGIN).get("profile")
+    profile = ctx.stash.get(PROFILE, None)
     if profile is None:
         from runcore_seccomp.profile import default_profile
 

@@ -1,20 +1,13 @@
 """Read a ``--seccomp-profile`` file the way ctr 1.7 does, then check it.
 
 ctr reads the file and ``json.Unmarshal``s it into an OCI ``specs.LinuxSeccomp``; what it
-stores is that struct marshalled again. :func:`decode_profile` restates the parts of Go's
-``encoding/json`` that decide the result:
-
-* object keys match field names exactly or, failing that, case-insensitively (Go's
-  folding, in which the Kelvin sign folds to ``k`` and the long s to ``s``); unknown keys
-  are dropped – so Docker-only keys (``archMap``, ``includes``, ``excludes``, ``name``,
-  ``minKernel``, ``comment``) have no effect, exactly as with ctr;
-* a key seen twice: the last one wins; ``null`` clears a list or an optional number and
-  leaves a string or a plain number alone; ``null`` as the whole document is an empty
-  profile;
-* unsigned fields take integer literals only (no sign, fraction or exponent);
-* on the way out Go's ``omitempty`` drops empty lists, empty optional strings, absent
-  ``errnoRet``/``defaultErrnoRet`` and ``valueTwo: 0``; ``names`` and ``action`` are
-  always written (``names`` may be ``null``).
+stores is that struct marshalled again. :func:`decode_profile` does exactly that with
+runcore's Go JSON engine (``runcore.api.gojson``) and the runtime-spec Go types
+(``runcore.api.runtime_spec_schema``): keys match field names exactly or Go-case-folded,
+unknown keys (the Docker-only ``archMap``, ``includes``, ``name`` …) are dropped, ``null``
+clears lists and optional numbers, unsigned fields take integer literals only, and a value
+of the wrong kind fails with Go's ``json: cannot unmarshal …`` text; ``omitempty`` applies
+on the way out. This module declares no schema of its own.
 
 :func:`check_profile` then refuses what a runtime would refuse only when the task starts:
 unknown actions, architectures and argument operators (ctr stores those as they are;
@@ -23,10 +16,12 @@ runcore fails before anything is created – see docs/ctr-differences.md).
 from __future__ import annotations
 
 import json
-import re
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Tuple
 
-UINT64_MAX = (1 << 64) - 1
+from runcore.api import errno_text, go_quote, gojson, runtime_spec_schema
+
+#: The Go type ctr decodes a profile into.
+SECCOMP_TYPE = "specs.LinuxSeccomp"
 
 #: Actions of the OCI runtime spec 1.2 (``LinuxSeccompAction``).
 ACTIONS = frozenset({
@@ -57,219 +52,33 @@ class ProfileError(Exception):
     """The file cannot be read, is not JSON, or does not fit a ``LinuxSeccomp``."""
 
 
-# --------------------------------------------------------------------------- JSON tokens
-
-
-class _Num(str):
-    """A JSON number kept as its literal, so unsigned fields can apply Go's rules."""
-
-
-class _Pairs(list):
-    """A JSON object as its (key, value) pairs in document order."""
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"invalid character {name[:1]!r} looking for beginning of value")
-
-
-def _parse(text: str) -> Any:
-    return json.loads(
-        text,
-        object_pairs_hook=_Pairs,
-        parse_int=_Num,
-        parse_float=_Num,
-        parse_constant=_no_constant,
-    )
-
-
-def _fold(name: str) -> str:
-    """Go's ``foldName``: ASCII upper case; runes whose fold orbit reaches an ASCII letter
-    (U+212A KELVIN SIGN, U+017F LATIN SMALL LETTER LONG S) become that letter."""
-    out = []
-    for ch in name:
-        if "a" <= ch <= "z":
-            out.append(chr(ord(ch) - 32))
-        elif ch == "\u212a":
-            out.append("K")
-        elif ch == "\u017f":
-            out.append("S")
-        elif ord(ch) < 0x80:
-            out.append(ch)
-        else:
-            out.append("\0" + ch)  # can never match an ASCII field name
-    return "".join(out)
-
-
-def _clean_str(value: str) -> str:
-    # Go replaces lone surrogate escapes with U+FFFD; Python keeps them.
-    return re.sub("[\ud800-\udfff]", "\ufffd", value)
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, _Pairs):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, _Num):
-        return "number"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, str):
-        return "string"
-    return "null"
-
-
-# --------------------------------------------------------------------------- decoders
-# Each decoder takes (value, where) and returns the Go value, or raises ProfileError.
-# ``where`` is the JSON path used in messages (``syscalls[2].errnoRet``).
-
-
-def _mismatch(value: Any, where: str, want: str) -> ProfileError:
-    shown = f"number {value}" if isinstance(value, _Num) else _kind(value)
-    return ProfileError(f"{where}: cannot use {shown} as {want}")
-
-
-def _string(value: Any, where: str) -> str:
-    if not isinstance(value, str) or isinstance(value, _Num):
-        raise _mismatch(value, where, "a string")
-    return _clean_str(value)
-
-
-def _uint(value: Any, where: str) -> int:
-    if not isinstance(value, _Num):
-        raise _mismatch(value, where, "an unsigned integer")
-    if not value.isdigit() or int(value) > UINT64_MAX:
-        raise ProfileError(f"{where}: {value} is not an unsigned 64-bit integer")
-    return int(value)
-
-
-def _list_of(item: Callable[[Any, str], Any]) -> Callable[[Any, str], List[Any]]:
-    def decode(value: Any, where: str) -> List[Any]:
-        if not isinstance(value, list) or isinstance(value, _Pairs):
-            raise _mismatch(value, where, "an array")
-        return [item(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    return decode
-
-
-# A field: (JSON name, decoder, nullable, zero value).
-_Field = Tuple[str, Callable[[Any, str], Any], bool, Any]
-
-
-def _struct(fields: Sequence[_Field]) -> Callable[[Any, str], Dict[str, Any]]:
-    exact = {f[0]: f for f in fields}
-    folded: Dict[str, _Field] = {}
-    for f in fields:
-        folded.setdefault(_fold(f[0]), f)
-
-    def decode(value: Any, where: str) -> Dict[str, Any]:
-        result: Dict[str, Any] = {f[0]: f[3] for f in fields}
-        if value is None:  # null into a struct: no effect
-            return result
-        if not isinstance(value, _Pairs):
-            raise _mismatch(value, where, "an object")
-        for key, item in value:
-            field = exact.get(key) or folded.get(_fold(key))
-            if field is None:
-                continue
-            name, decoder, nullable, zero = field
-            sub = f"{where}.{name}" if where else name
-            if item is None:
-                if nullable:
-                    result[name] = None
-                continue  # null leaves strings and numbers as they are
-            result[name] = decoder(item, sub)
-        return result
-    return decode
-
-
-def _null_str(value: Any, where: str) -> str:
-    return "" if value is None else _string(value, where)
-
-
-_arg = _struct([
-    ("index", _uint, False, 0),
-    ("value", _uint, False, 0),
-    ("valueTwo", _uint, False, 0),
-    ("op", _string, False, ""),
-])
-
-_syscall = _struct([
-    ("names", _list_of(_null_str), True, None),
-    ("action", _string, False, ""),
-    ("errnoRet", _uint, True, None),
-    ("args", _list_of(_arg), True, None),
-])
-
-_seccomp = _struct([
-    ("defaultAction", _string, False, ""),
-    ("defaultErrnoRet", _uint, True, None),
-    ("architectures", _list_of(_null_str), True, None),
-    ("flags", _list_of(_null_str), True, None),
-    ("listenerPath", _string, False, ""),
-    ("listenerMetadata", _string, False, ""),
-    ("syscalls", _list_of(_syscall), True, None),
-])
-
-
-# --------------------------------------------------------------------------- output
-
-
-def _marshal_arg(arg: Dict[str, Any]) -> Dict[str, Any]:
-    out = {"index": arg["index"], "value": arg["value"]}
-    if arg["valueTwo"]:
-        out["valueTwo"] = arg["valueTwo"]
-    out["op"] = arg["op"]
-    return out
-
-
-def _marshal_syscall(rule: Dict[str, Any]) -> Dict[str, Any]:
-    out: Dict[str, Any] = {"names": rule["names"], "action": rule["action"]}
-    if rule["errnoRet"] is not None:
-        out["errnoRet"] = rule["errnoRet"]
-    if rule["args"]:
-        out["args"] = [_marshal_arg(a) for a in rule["args"]]
-    return out
-
-
-def _marshal(profile: Dict[str, Any]) -> Dict[str, Any]:
-    out: Dict[str, Any] = {"defaultAction": profile["defaultAction"]}
-    if profile["defaultErrnoRet"] is not None:
-        out["defaultErrnoRet"] = profile["defaultErrnoRet"]
-    for key in ("architectures", "flags", "listenerPath", "listenerMetadata"):
-        if profile[key]:
-            out[key] = profile[key]
-    if profile["syscalls"]:
-        out["syscalls"] = [_marshal_syscall(s) for s in profile["syscalls"]]
-    return out
-
-
 # --------------------------------------------------------------------------- API
 
 
 def decode_profile(text: str) -> Dict[str, Any]:
     """``text`` decoded into a ``LinuxSeccomp`` and written back as ctr stores it.
 
-    :raises ProfileError: not JSON, or a value of the wrong type.
+    :raises ProfileError: not JSON, or a value of the wrong type (Go's error text).
     """
+    schema = runtime_spec_schema()
     try:
-        document = _parse(text)
-    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        profile = schema.decode(text, SECCOMP_TYPE)
+    except gojson.JSONError as exc:
         raise ProfileError(str(exc)) from None
-    if document is not None and not isinstance(document, _Pairs):
-        raise ProfileError(f"cannot use {_kind(document)} as a seccomp profile (a JSON object)")
-    return _marshal(_seccomp(document, ""))
+    stored: Dict[str, Any] = json.loads(schema.marshal(profile, SECCOMP_TYPE))
+    return stored
 
 
 def docker_keys(text: str) -> List[str]:
     """Keys of the Docker profile format present in ``text`` (ignored, as by ctr)."""
     try:
-        document = _parse(text)
-    except ValueError:
+        document = gojson.parse_document(text)
+    except gojson.JSONError:
         return []
     found: List[str] = []
 
     def visit(node: Any, depth: int) -> None:
-        if isinstance(node, _Pairs):
+        if isinstance(node, gojson.JSONObject):
             for key, value in node:
                 if key in DOCKER_KEYS and key not in found and depth <= 2:
                     found.append(key)
@@ -303,26 +112,21 @@ def check_profile(profile: Dict[str, Any]) -> List[str]:
     return problems
 
 
-def _go_errno_text(exc: OSError) -> str:
-    text = exc.strerror or str(exc)
-    return text[:1].lower() + text[1:]
-
-
 def read_profile_file(path: str) -> str:
     """The file's text; :class:`ProfileError` worded like Go's ``os.ReadFile`` errors."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except IsADirectoryError as exc:
-        raise ProfileError(f"read {path}: {_go_errno_text(exc)}") from None
+        raise ProfileError(f"read {path}: {errno_text(exc.errno, str(exc))}") from None
     except OSError as exc:
-        raise ProfileError(f"open {path}: {_go_errno_text(exc)}") from None
+        raise ProfileError(f"open {path}: {errno_text(exc.errno, str(exc))}") from None
     return data.decode("utf-8", errors="replace")
 
 
 def quote(path: str) -> str:
-    """Go's ``%q`` for the paths in messages (close enough: JSON string syntax)."""
-    return json.dumps(path, ensure_ascii=False)
+    """Go's ``%q`` for the paths in messages."""
+    return go_quote(path)
 
 
 def load_profile(path: str) -> Tuple[Dict[str, Any], List[str]]:

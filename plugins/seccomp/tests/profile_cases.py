@@ -124,28 +124,28 @@ DECODE_CASES = {
 #: DECODE_CASES that runcore's check refuses (ctr stores them; the runtime would refuse).
 REFUSED_BY_CHECK = {"null-elements"}
 
-#: Files ctr refuses too (same step: decoding), with a fragment of runcore's message.
+#: Files ctr refuses too (same step: decoding), with a fragment of the message (Go's json error, as ctr).
 DECODE_ERRORS = {
     "not-json": ("{", "decoding seccomp profile failed"),
     "trailing": ('{"defaultAction": "SCMP_ACT_ERRNO"} x', "decoding seccomp profile failed"),
     "empty-file": ("", "decoding seccomp profile failed"),
-    "array": ("[]", "cannot use array"),
-    "action-number": ('{"defaultAction": 5}', "defaultAction: cannot use number 5 as a string"),
+    "array": ("[]", "json: cannot unmarshal array into Go value of type specs.LinuxSeccomp"),
+    "action-number": ('{"defaultAction": 5}', "json: cannot unmarshal number into Go struct field LinuxSeccomp.defaultAction of type specs.LinuxSeccompAction"),
     "errno-negative": ('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["x"], '
                        '"action": "SCMP_ACT_ERRNO", "errnoRet": -1}]}',
-                       "syscalls[0].errnoRet: -1 is not an unsigned 64-bit integer"),
+                       "json: cannot unmarshal number -1 into Go struct field LinuxSyscall.syscalls.errnoRet of type uint"),
     "errno-float": ('{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1.0}',
-                    "defaultErrnoRet: 1.0 is not"),
+                    "json: cannot unmarshal number 1.0 into Go struct field LinuxSeccomp.defaultErrnoRet of type uint"),
     "errno-exponent": ('{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1e2}',
-                       "defaultErrnoRet: 1e2 is not"),
+                       "json: cannot unmarshal number 1e2 into Go struct field LinuxSeccomp.defaultErrnoRet of type uint"),
     "value-too-big": ('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["x"], '
                       '"action": "SCMP_ACT_ALLOW", "args": [{"index": 0, '
                       '"value": 18446744073709551616, "op": "SCMP_CMP_EQ"}]}]}',
-                      "syscalls[0].args[0].value"),
+                      "json: cannot unmarshal number 18446744073709551616 into Go struct field LinuxSeccompArg.syscalls.args.value of type uint64"),
     "names-string": ('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": "read", '
-                     '"action": "SCMP_ACT_ALLOW"}]}', "syscalls[0].names: cannot use string"),
+                     '"action": "SCMP_ACT_ALLOW"}]}', "json: cannot unmarshal string into Go struct field LinuxSyscall.syscalls.names of type []string"),
     "syscalls-object": ('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": {}}',
-                        "syscalls: cannot use object as an array"),
+                        "json: cannot unmarshal object into Go struct field LinuxSeccomp.syscalls of type []specs.LinuxSyscall"),
     "nan": ('{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": NaN}',
             "decoding seccomp profile failed"),
 }

@@ -13,8 +13,6 @@ from runcore.spec_editor import SpecEditor
 import runcore_seccomp as plugin
 from runcore_seccomp.profile import default_profile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
 
 def make_ctx(command="create", **options):
     sources = {k: COMMANDLINE for k, v in options.items() if v not in (None, False, "", ())}
@@ -28,8 +26,8 @@ def make_spec(bounding=None):
 
 def run_hooks(ctx, spec):
     plugin.runcore_configure(ctx=ctx)
-    spec.owner = "seccomp"
-    plugin.runcore_spec_security(spec=spec, ctx=ctx)
+    with spec.attributed_to("seccomp"):
+        plugin.runcore_spec_security(spec=spec, ctx=ctx)
     return spec
 
 

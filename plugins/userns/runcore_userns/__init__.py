@@ -24,10 +24,17 @@ Importing this module is cheap: nothing heavy is imported before a hook runs.
 """
 from __future__ import annotations
 
-import sys
 from typing import Any, Dict, Optional, Tuple
 
-from runcore.api import hookimpl
+from runcore.api import (
+    OptionRegistrar,
+    RunContext,
+    SnapshotRequest,
+    SpecEditor,
+    StashKey,
+    hookimpl,
+    warn,
+)
 
 __version__ = "0.1.0"
 
@@ -37,9 +44,13 @@ PLUGIN = "userns"
 UID_MAPPING_LABEL = "containerd.io/snapshot/uidmapping"
 GID_MAPPING_LABEL = "containerd.io/snapshot/gidmapping"
 
+IdMapping = Dict[str, int]
+#: The parsed (uid mapping, gid mapping), when they apply to this container.
+MAPPINGS = StashKey[Tuple[IdMapping, IdMapping]]()
+
 
 @hookimpl
-def runcore_add_options(registrar: Any, command: str) -> None:
+def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add("--uidmap", default="", metavar="CONTAINER-UID:HOST-UID:LENGTH",
                   help="Run inside a user namespace with the specified UID mapping range; "
                   "specified with the format `container-uid:host-uid:length`")
@@ -51,47 +62,39 @@ def runcore_add_options(registrar: Any, command: str) -> None:
                   "options; requires snapshotter support")
 
 
-def _warn(message: str) -> None:
-    sys.stderr.write(f"runcore: warning: {message}\n")
-
-
-def _uses_image(ctx: Any) -> bool:
-    return not ctx.is_set("config") and not ctx.opt("rootfs")
-
-
-def mappings(ctx: Any) -> Optional[Tuple[Dict[str, int], Dict[str, int]]]:
+def mappings(ctx: RunContext) -> Optional[Tuple[IdMapping, IdMapping]]:
     """The parsed (uid mapping, gid mapping) when they apply to this container, else None."""
-    return ctx.state(PLUGIN).get("mappings")
+    return ctx.stash.get(MAPPINGS, None)
 
 
 @hookimpl
-def runcore_configure(ctx: Any) -> None:
+def runcore_configure(ctx: RunContext) -> None:
     uidmap, gidmap = ctx.opt("uidmap", ""), ctx.opt("gidmap", "")
     if not (uidmap or gidmap):
         if ctx.opt("remap_labels"):
-            _warn("--remap-labels is ignored without --uidmap and --gidmap")
+            warn("--remap-labels is ignored without --uidmap and --gidmap")
         return
-    if not _uses_image(ctx):
-        why = "--config" if ctx.is_set("config") else "--rootfs"
-        _warn(f"--uidmap/--gidmap are ignored with {why}: user namespace mappings apply to "
+    if not ctx.uses_image:
+        why = "--config" if ctx.uses_config_file else "--rootfs"
+        warn(f"--uidmap/--gidmap are ignored with {why}: user namespace mappings apply to "
               "image-based containers only (as in ctr)")
         return
     if not (uidmap and gidmap):
         given, missing = ("--uidmap", "--gidmap") if uidmap else ("--gidmap", "--uidmap")
-        _warn(f"{given} is ignored without {missing}: both are needed for a user namespace "
+        warn(f"{given} is ignored without {missing}: both are needed for a user namespace "
               "(as in ctr)")
         return
     from runcore.api import parse_id_mapping
 
     uid = parse_id_mapping(uidmap)  # ValidationError (a UsageError) with ctr's text
     gid = parse_id_mapping(gidmap)
-    ctx.state(PLUGIN)["mappings"] = (uid, gid)
-    if ctx.opt("snapshotter_label"):
-        _warn("--snapshotter-label is ignored with --uidmap/--gidmap (as in ctr)")
+    ctx.stash[MAPPINGS] = (uid, gid)
+    if ctx.snapshot_labels:
+        warn("--snapshotter-label is ignored with --uidmap/--gidmap (as in ctr)")
 
 
 @hookimpl
-def runcore_spec_namespaces(spec: Any, ctx: Any) -> None:
+def runcore_spec_namespaces(spec: SpecEditor, ctx: RunContext) -> None:
     maps = mappings(ctx)
     if maps is None:
         return
@@ -101,27 +104,25 @@ def runcore_spec_namespaces(spec: Any, ctx: Any) -> None:
     spec.apply(oci.with_user_namespace, [uid], [gid])
 
 
-def _without_cli_labels(labels: Dict[str, str], ctx: Any) -> None:
+def _without_cli_labels(labels: Dict[str, str], ctx: RunContext) -> None:
     """Drop the ``--snapshotter-label`` labels: ctr does not pass them with mappings."""
-    from runcore.api import parse_key_values
-
-    for key, value in parse_key_values(ctx.opt("snapshotter_label", ())).items():
+    for key, value in ctx.snapshot_labels.items():
         if labels.get(key) == value:
             del labels[key]
 
 
-def _host_platform_chain_id(ctx: Any, client: Any) -> str:
+def _host_platform_chain_id(ctx: RunContext, client: Any) -> str:
     """The image's chain id for the client's default platform (ctr names the remapped
     snapshot after it even when ``--platform`` chose another manifest)."""
-    if not ctx.opt("platform"):
-        return ctx.image.chain_id
+    if ctx.platform is None:
+        return str(ctx.image.chain_id)
     from runcore.api import resolve_image
 
-    return resolve_image(client, ctx.image.name).chain_id
+    return str(resolve_image(client, ctx.image.name).chain_id)
 
 
 @hookimpl
-def runcore_prepare_snapshot(snapshot: Any, ctx: Any) -> None:
+def runcore_prepare_snapshot(snapshot: SnapshotRequest, ctx: RunContext) -> None:
     maps = mappings(ctx)
     if maps is None or ctx.command == "spec":
         return
@@ -145,7 +146,7 @@ def runcore_prepare_snapshot(snapshot: Any, ctx: Any) -> None:
 
 
 @hookimpl
-def runcore_task_options(options: Dict[str, Any], ctx: Any) -> None:
+def runcore_task_options(options: Dict[str, Any], ctx: RunContext) -> None:
     """IO owner = host ids of the first mappings of the stored spec (ctr 1.7's NewTask)."""
     import json
 

@@ -14,7 +14,7 @@ import pytest
 
 from userns_support import MAPS, differences, remapped, remove_remapped, snapshot_tree
 
-parity = pytest.importorskip("support.parity", reason="the project's parity helper is missing")
+from runcore.testing import parity  # noqa: E402
 
 pytestmark = pytest.mark.containerd
 
@@ -175,7 +175,7 @@ def test_spec_command_creates_nothing(containerd, namespace, image):
     assert spec["linux"]["uidMappings"] == [{"containerID": 0, "hostID": 100000, "size": 65536}]
     assert spec["linux"]["namespaces"][-1] == {"type": "user"}
     assert remapped(containerd, namespace) == {}
-    created = containerd.runcore("create", *MAPS, image, "spec-1", namespace=namespace)
+    containerd.runcore("create", *MAPS, image, "spec-1", namespace=namespace)
     try:
         stored = json.loads(containerd.ctr("containers", "info", "spec-1", namespace=namespace).stdout)
         assert stored["Spec"] == spec
@@ -216,8 +216,8 @@ def test_remapped_copy_keeps_what_ctr_drops(containerd, namespace, special_image
         containerd.runcore("rm", "rc-special", namespace=namespace)
     remove_remapped(containerd, namespace, snapshotter)
     assert remapped(containerd, namespace, snapshotter) == {}  # ctr makes its own copy
-    ctr = containerd.ctr("run", "-d", "--null-io", *flags, name, "ctr-special", "/bin/ping",
-                         namespace=namespace, check=False)
+    containerd.ctr("run", "-d", "--null-io", *flags, name, "ctr-special", "/bin/ping",
+                   namespace=namespace, check=False)
     try:
         theirs = snapshot_tree(containerd, namespace, remap_name, snapshotter)
     finally:

@@ -24,6 +24,10 @@ def make_ctx(command="create", **options):
 
 def configured(command="create", **options):
     ctx = make_ctx(command, **options)
+    if options.get("platform"):  # what the built-in core.image does before any plugin
+        from runcore.images.platforms import parse
+
+        ctx.platform = parse(options["platform"])
     plugin.runcore_configure(ctx=ctx)
     return ctx
 
@@ -134,8 +138,8 @@ def default_namespaces():
 def test_spec_gets_user_namespace_and_mappings():
     ctx = configured(uidmap="0:100000:65536", gidmap="0:200000:1000")
     spec = SpecEditor({"linux": {"namespaces": default_namespaces()}})
-    spec.owner = "userns"
-    plugin.runcore_spec_namespaces(spec=spec, ctx=ctx)
+    with spec.attributed_to("userns"):
+        plugin.runcore_spec_namespaces(spec=spec, ctx=ctx)
     assert spec.spec["linux"]["namespaces"] == default_namespaces() + [{"type": "user"}]
     assert spec.spec["linux"]["uidMappings"] == [UID]
     assert spec.spec["linux"]["gidMappings"] == [GID]
@@ -255,14 +259,19 @@ def test_no_maps_no_change(ensure):
 
 
 def test_platform_uses_the_host_platform_chain_for_the_name(ensure, monkeypatch):
+    import runcore.api
     import runcore.images
 
     class HostImage:
         chain_id = "sha256:host-chain"
 
     seen = []
-    monkeypatch.setattr(runcore.images, "resolve_image",
-                        lambda client, ref: seen.append(ref) or HostImage())
+    def resolve(client, ref):
+        seen.append(ref)
+        return HostImage()
+
+    monkeypatch.setattr(runcore.images, "resolve_image", resolve)
+    monkeypatch.setattr(runcore.api, "resolve_image", resolve, raising=False)  # if cached
     request = prepare(configured(uidmap="0:1:1", gidmap="0:2:1", platform="linux/arm64"))
     assert seen == ["docker.io/library/rcbox:latest"]
     assert request.parent == "sha256:host-chain-1-2"

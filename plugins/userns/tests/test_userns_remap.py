@@ -1,7 +1,6 @@
 """shift_tree on a real directory, and ensure_remapped against a scripted snapshots service."""
 import os
 import stat
-import uuid
 
 import pytest
 

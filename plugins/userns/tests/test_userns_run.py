@@ -138,7 +138,7 @@ def _detached_options(containerd, namespace, tool, cid, *args):
         if tool == "runcore":
             containerd.runcore("rm", "-f", cid, namespace=namespace, check=False)
         else:
-            from support.parity import remove_ctr_container
+            from runcore.testing.parity import remove_ctr_container
 
             remove_ctr_container(containerd, namespace, cid)
 

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import uuid
 from typing import Any, Dict, Iterator, List, Tuple
 
-RUN_IMAGE_CMD = ["sleep", "1000"]
 UIDMAP = "0:100000:65536"
 GIDMAP = "0:100000:65536"
 MAPS = ["--uidmap", UIDMAP, "--gidmap", GIDMAP]
@@ -110,10 +108,9 @@ def build_special_image(path) -> Tuple[str, str]:
     directory. Returns (name, chain id)."""
     import gzip
     import io
-    import json
     import tarfile
 
-    from support import busybox_image as bb
+    from runcore.testing import busybox_image as bb
 
     def info(name, type_=tarfile.REGTYPE, mode=0o644, uid=0, gid=0, size=0, linkname="", pax=None):
         ti = tarfile.TarInfo(name)

@@ -179,22 +179,14 @@ class Plugins:
         self.options: Dict[str, Any] = {}
         self.on_created: Optional[Any] = None
 
-    def call_each(self, hook: str, **kw: Any) -> list:
+    def call_each(self, hook: str, on_error: Any = None, **kw: Any) -> list:
         if hook == "runcore_task_options":
             kw["options"].update(self.options)
         elif hook == "runcore_task_created" and self.on_created:
             self.on_created(**kw)
+        elif hook == "runcore_task_deleted":
+            self.deleted.append(kw["task"])
         return []
-
-    def ordered_impls(self, hook: str) -> list:
-        if hook != "runcore_task_deleted":
-            return []
-        rec = SimpleNamespace(id="test.plugin")
-
-        def deleted(task: Any, ctx: Any) -> None:
-            self.deleted.append(task)
-
-        return [(rec, deleted, ["task", "ctx"])]
 
 
 class Ctx:
@@ -484,15 +476,30 @@ def test_rm_stopped_task_without_force(world: World) -> None:
 
 
 def test_rm_hook_failure_is_a_warning(world: World, capsys) -> None:
-    class Bad(Plugins):
-        def ordered_impls(self, hook: str) -> list:
-            def boom(task: Any) -> None:
-                raise RuntimeError("boom")
-            return [(SimpleNamespace(id="bad"), boom, ["task"])]
+    from runcore.plugin import loader, manager
 
-    remove_container(FakeClient(world), CID, plugins=Bad())
+    class EntryPoint:
+        def __init__(self, name: str, plugin: Any) -> None:
+            self.name = self.value = name
+            self.plugin = plugin
+
+        def load(self) -> Any:
+            return self.plugin
+
+    def boom(task: Any) -> None:
+        raise RuntimeError("boom")
+
+    seen: List[str] = []
+    registry = manager.build(loader.Policy(), builtins=False, entry_points=[
+        EntryPoint("bad", SimpleNamespace(runcore_task_deleted=boom)),
+        EntryPoint("good", SimpleNamespace(
+            runcore_task_deleted=lambda task: seen.append(task.container_id))),
+    ])
+    remove_container(FakeClient(world), CID, plugins=registry)
     assert world.container is None
-    assert "runcore: warning: bad: task deleted hook failed: boom" in capsys.readouterr().err
+    assert seen == [CID]  # the next plugin still ran
+    err = capsys.readouterr().err
+    assert err == "runcore: warning: plugin 'bad' failed in runcore_task_deleted: RuntimeError: boom\n"
 
 
 def test_legacy_encoding_rejects_unknown() -> None:

@@ -147,7 +147,7 @@ def apply(spec: Any, prepared: Prepared) -> None:
             else:
                 env.append(value)
                 index[key] = len(env) - 1
-        spec.set("process.env", env)
+        spec.set("process.env", env, replace=True)  # CDI: an edit's env wins over the same key
 
     for node in e["deviceNodes"]:
         dev: Dict[str, Any] = {"path": node["path"], "type": node["type"],
@@ -169,7 +169,7 @@ def apply(spec: Any, prepared: Prepared) -> None:
                 del devices[i]
                 break
         devices.append(dev)
-        spec.set("linux.devices", devices)
+        spec.set("linux.devices", devices, replace=True)  # CDI: replaces a node of the same path
         if dev["type"] in ("b", "c"):
             access = {"": "rwm", "none": ""}.get(node["permissions"], node["permissions"])
             rule: Dict[str, Any] = {"allow": True, "type": dev["type"], "major": dev["major"],
@@ -199,7 +199,7 @@ def apply(spec: Any, prepared: Prepared) -> None:
                 _idmap(mount)
             mounts.append(mount)
         mounts.sort(key=lambda item: _depth(item.get("destination", "")))  # stable
-        spec.set("mounts", mounts)
+        spec.set("mounts", mounts, replace=True)  # CDI: replaces a mount at the same path
 
     for hook in e["hooks"] or ():
         oci: Dict[str, Any] = {"path": hook["path"]}

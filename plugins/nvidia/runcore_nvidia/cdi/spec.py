@@ -11,10 +11,9 @@ The decoded spec is plain dicts keyed by the JSON field names, every field prese
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from . import names
 
@@ -29,37 +28,82 @@ class SpecError(ValueError):
 
 
 # ------------------------------------------------------------------ schema
-S, I64, U32, INT, BOOL = "string", "int64", "uint32", "int", "bool"
+#: The CDI specs-go types (v1.1.0) as data for runcore's Go JSON engine: json-key, Go type,
+#: in declaration order.
+SCHEMA_TABLE = """
+[specs.Spec]
+cdiVersion      string
+kind            string
+annotations     map[string]string
+devices         []specs.Device
+containerEdits  specs.ContainerEdits
+
+[specs.Device]
+name            string
+annotations     map[string]string
+containerEdits  specs.ContainerEdits
+
+[specs.ContainerEdits]
+env             []string
+deviceNodes     []*specs.DeviceNode
+netDevices      []*specs.LinuxNetDevice
+hooks           []*specs.Hook
+mounts          []*specs.Mount
+intelRdt        *specs.IntelRdt
+additionalGids  []uint32
+
+[specs.DeviceNode]
+path            string
+hostPath        string
+type            string
+major           int64
+minor           int64
+fileMode        *os.FileMode
+permissions     string
+uid             *uint32
+gid             *uint32
+
+[specs.Mount]
+hostPath        string
+containerPath   string
+options         []string
+type            string
+
+[specs.Hook]
+hookName        string
+path            string
+args            []string
+env             []string
+timeout         *int
+
+[specs.IntelRdt]
+closID          string
+l3CacheSchema   string
+memBwSchema     string
+schemata        []string
+enableMonitoring bool
+
+[specs.LinuxNetDevice]
+hostInterfaceName string
+name            string
+
+os.FileMode = uint32
+"""
+
+_SCHEMA: Optional[Any] = None
 
 
-def L(t: Any) -> Tuple[str, Any]:
-    return ("list", t)
+def schema() -> Any:
+    """The CDI types as a ``runcore.api.gojson.Schema`` (built once)."""
+    global _SCHEMA
+    if _SCHEMA is None:
+        from runcore.api import gojson
+
+        _SCHEMA = gojson.Schema.parse(SCHEMA_TABLE)
+    return _SCHEMA
 
 
-def P(t: Any) -> Tuple[str, Any]:
-    return ("ptr", t)
-
-
-MAP_S = ("map", S)
-
-SCHEMA: Dict[str, List[Tuple[str, Any]]] = {
-    "Spec": [("cdiVersion", S), ("kind", S), ("annotations", MAP_S), ("devices", L(("struct", "Device"))),
-             ("containerEdits", ("struct", "ContainerEdits"))],
-    "Device": [("name", S), ("annotations", MAP_S), ("containerEdits", ("struct", "ContainerEdits"))],
-    "ContainerEdits": [("env", L(S)), ("deviceNodes", L(P(("struct", "DeviceNode")))),
-                       ("netDevices", L(P(("struct", "LinuxNetDevice")))),
-                       ("hooks", L(P(("struct", "Hook")))), ("mounts", L(P(("struct", "Mount")))),
-                       ("intelRdt", P(("struct", "IntelRdt"))), ("additionalGids", L(U32))],
-    "DeviceNode": [("path", S), ("hostPath", S), ("type", S), ("major", I64), ("minor", I64),
-                   ("fileMode", P(U32)), ("permissions", S), ("uid", P(U32)), ("gid", P(U32))],
-    "Mount": [("hostPath", S), ("containerPath", S), ("options", L(S)), ("type", S)],
-    "Hook": [("hookName", S), ("path", S), ("args", L(S)), ("env", L(S)), ("timeout", P(INT))],
-    "IntelRdt": [("closID", S), ("l3CacheSchema", S), ("memBwSchema", S), ("schemata", L(S)),
-                 ("enableMonitoring", BOOL)],
-    "LinuxNetDevice": [("hostInterfaceName", S), ("name", S)],
-}
-
-_RANGES = {I64: (-(1 << 63), (1 << 63) - 1), U32: (0, (1 << 32) - 1), INT: (-(1 << 63), (1 << 63) - 1)}
+_POINTER_LISTS = ("deviceNodes", "netDevices", "hooks", "mounts")
 
 
 def _kind(value: Any) -> str:
@@ -76,82 +120,23 @@ def _kind(value: Any) -> str:
     return "object"
 
 
-def _fold_equal(a: str, b: str) -> bool:
-    return len(a) == len(b) and all(
-        x == y or (len(x.casefold()) == 1 and x.casefold() == y.casefold()) for x, y in zip(a, b))
+def decode_spec(raw: Dict[str, Any]) -> Dict[str, Any]:
+    """A parsed document decoded into ``specs.Spec`` strictly (unknown fields are errors),
+    as the reference library's ``yaml.UnmarshalStrict`` does."""
+    from runcore.api import gojson
 
-
-def _zero(t: Any) -> Any:
-    if t == S:
-        return ""
-    if t in (I64, U32, INT):
-        return 0
-    if t == BOOL:
-        return False
-    if isinstance(t, tuple) and t[0] == "struct":
-        return _decode_struct({}, t[1], "")
-    return None
-
-
-def _decode(value: Any, t: Any, where: str) -> Any:
-    if isinstance(t, tuple) and t[0] == "ptr":
-        return None if value is None else _decode(value, t[1], where)
-    if value is None:
-        return _zero(t)
-    if t == S:
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, (int, float, str)):
-            return value if isinstance(value, str) else repr(value)
-        raise SpecError(f"{where}: cannot use {_kind(value)} as a string")
-    if t in (I64, U32, INT):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SpecError(f"{where}: cannot use {_kind(value)} as an integer")
-        if isinstance(value, float):
-            if not math.isfinite(value) or value != int(value):
-                raise SpecError(f"{where}: {value!r} is not an integer")
-            value = int(value)
-        lo, hi = _RANGES[t]
-        if not lo <= value <= hi:
-            raise SpecError(f"{where}: {value} is out of range for {t}")
-        return value
-    if t == BOOL:
-        if not isinstance(value, bool):
-            raise SpecError(f"{where}: cannot use {_kind(value)} as a boolean")
-        return value
-    kind, inner = t
-    if kind == "list":
-        if not isinstance(value, list):
-            raise SpecError(f"{where}: cannot use {_kind(value)} as a list")
-        out = []
-        for i, item in enumerate(value):
-            if item is None and isinstance(inner, tuple) and inner[0] == "ptr":
-                raise SpecError(f"{where}[{i}]: null entry")
-            out.append(_decode(item, inner, f"{where}[{i}]"))
-        return out
-    if kind == "map":
-        if not isinstance(value, dict):
-            raise SpecError(f"{where}: cannot use {_kind(value)} as a map")
-        return {str(k): _decode(v, inner, f"{where}.{k}") for k, v in value.items()}
-    if kind == "struct":
-        if not isinstance(value, dict):
-            raise SpecError(f"{where}: cannot use {_kind(value)} as an object")
-        return _decode_struct(value, inner, where)
-    raise AssertionError(t)  # pragma: no cover
-
-
-def _decode_struct(value: Dict[str, Any], name: str, where: str) -> Dict[str, Any]:
-    fields = SCHEMA[name]
-    out = {key: _zero(t) for key, t in fields}
-    for key in sorted(value, key=lambda k: str(k).encode("utf-8", "surrogateescape")):
-        skey = str(key)
-        match = next((f for f in fields if f[0] == skey), None) or \
-            next((f for f in fields if _fold_equal(f[0], skey)), None)
-        path = f"{where}.{skey}" if where else skey
-        if match is None:
-            raise SpecError(f'unknown field "{skey}"' + (f" in {where}" if where else ""))
-        out[match[0]] = _decode(value[key], match[1], path)
-    return out
+    try:
+        spec: Dict[str, Any] = schema().decode_value(raw, "specs.Spec", strict=True, yaml=True)
+    except gojson.JSONError as exc:
+        raise SpecError(str(exc)) from None
+    for where, edits in [("containerEdits", spec["containerEdits"])] + [
+            (f"devices[{i}].containerEdits", d["containerEdits"]) for i, d in enumerate(spec["devices"] or ())]:
+        for key in _POINTER_LISTS:
+            for i, item in enumerate(edits[key] or ()):
+                if item is None:
+                    raise SpecError(f"{where}.{key}[{i}]: null entry")
+    spec["devices"] = spec["devices"] or []
+    return spec
 
 
 # ------------------------------------------------------------------ YAML / JSON text
@@ -200,7 +185,7 @@ def parse(data: bytes) -> Optional[Dict[str, Any]]:
         return None
     if not isinstance(raw, dict):
         raise SpecError(f"cannot use {_kind(raw)} as a CDI spec")
-    return _decode_struct(raw, "Spec", "")
+    return decode_spec(raw)
 
 
 # ------------------------------------------------------------------ validation

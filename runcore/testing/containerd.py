@@ -7,7 +7,7 @@ daemon per version for the whole session::
 
     import sys, pathlib
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[N] / "tests"))
-    from support.fixtures import *  # noqa: F401,F403
+    from runcore.testing.containerd import *  # noqa: F401,F403
 
 Fixtures
 --------
@@ -145,7 +145,7 @@ def _daemon(version: str, binaries: Dict[str, Optional[Binaries]]) -> Daemon:
             f"\nrunning containerd {version} died (exit {daemon.proc.returncode}); starting a new one. "
             f"Log {daemon.log}:\n{daemon.log_tail(20)}\n"
         )
-        warnings.warn(f"containerd {version} died during the session (see {daemon.log})", RuntimeWarning)
+        warnings.warn(f"containerd {version} died during the session (see {daemon.log})", RuntimeWarning, stacklevel=2)
         os.environ["RUNCORE_KEEP_DAEMON_DIR"] = "1"  # keep its log for a post-mortem
         daemon.stop()
         daemon = None
@@ -318,16 +318,18 @@ def image_import_method() -> str:
 
 @pytest.fixture(scope="session")
 def busybox_archives(tmp_path_factory) -> Callable[..., ImageArchive]:
-    """Factory ``get(layout="oci", user=None, name=None) -> ImageArchive``, cached per session."""
+    """Factory ``get(layout="oci", user=None, name=None, etc="full") -> ImageArchive``, cached per session."""
     cache: Dict[tuple, ImageArchive] = {}
     root = tmp_path_factory.mktemp("images")
 
-    def get(layout: str = "oci", user: Optional[str] = None, name: Optional[str] = None) -> ImageArchive:
+    def get(layout: str = "oci", user: Optional[str] = None, name: Optional[str] = None,
+            etc: str = "full") -> ImageArchive:
         name = name or (USER_NAME if user else DEFAULT_NAME)
-        key = (layout, user, name)
+        key = (layout, user, name, etc)
         if key not in cache:
             fn = hashlib.sha1(repr(key).encode()).hexdigest()[:12]
-            cache[key] = build_busybox_oci_archive(root / f"rcbox-{fn}.tar", name=name, layout=layout, user=user)
+            cache[key] = build_busybox_oci_archive(root / f"rcbox-{fn}.tar", name=name, layout=layout, user=user,
+                                                   etc=etc)
         return cache[key]
 
     return get

@@ -18,7 +18,7 @@ Two archive layouts are supported:
 
 Usage::
 
-    from support.busybox_image import build_busybox_oci_archive
+    from runcore.testing.busybox_image import build_busybox_oci_archive
     info = build_busybox_oci_archive(tmp_path / "rcbox.tar")
     info.name, info.manifest_digest, info.config_digest, info.chain_id
 """
@@ -227,8 +227,18 @@ def _tarinfo(name: str, *, type_, mode: int, uid: int = 0, gid: int = 0, size: i
     return ti
 
 
-def build_layer(busybox: str = BUSYBOX) -> bytes:
-    """The uncompressed layer tar (bytes)."""
+#: ``etc`` variants of the layer: which of /etc/passwd and /etc/group it has.
+ETC_VARIANTS = ("full", "no-passwd", "no-group", "no-etc-files", "dangling-passwd")
+
+
+def build_layer(busybox: str = BUSYBOX, etc: str = "full") -> bytes:
+    """The uncompressed layer tar (bytes).
+
+    ``etc`` (:data:`ETC_VARIANTS`) leaves out ``/etc/passwd`` and/or ``/etc/group``, or makes
+    ``/etc/passwd`` a dangling symlink, for the user-lookup tests.
+    """
+    if etc not in ETC_VARIANTS:
+        raise ValueError(f"etc must be one of {ETC_VARIANTS}, not {etc!r}")
     if not os.path.exists(busybox):
         raise FileNotFoundError(f"{busybox} not found (install Debian's busybox-static)")
     if not _is_static_elf(busybox):
@@ -257,8 +267,12 @@ def build_layer(busybox: str = BUSYBOX) -> bytes:
     for applet in applets:
         add_symlink(f"bin/{applet}", "busybox")
     add_file("bin/suidfile", SUIDFILE, 0o4755)
-    add_file("etc/passwd", PASSWD.encode(), 0o644)
-    add_file("etc/group", GROUP.encode(), 0o644)
+    if etc in ("full", "no-group"):
+        add_file("etc/passwd", PASSWD.encode(), 0o644)
+    elif etc == "dangling-passwd":
+        add_symlink("etc/passwd", "/nonexistent/passwd")
+    if etc in ("full", "no-passwd", "dangling-passwd"):
+        add_file("etc/group", GROUP.encode(), 0o644)
     add_file("etc/hostname", b"rcbox\n", 0o644)
     add_file("work/README", b"runcore test image\n", 0o644)
 
@@ -342,19 +356,21 @@ def build_busybox_oci_archive(
     user: Optional[str] = None,
     busybox: str = BUSYBOX,
     arch: Optional[str] = None,
+    etc: str = "full",
     stop_signal: str = IMAGE_STOP_SIGNAL,
 ) -> ImageArchive:
     """Write the busybox test image as an archive to *path* and describe it.
 
     *layout* is ``"oci"`` (``ctr export`` style) or ``"docker"`` (``docker save``
-    style). *user* sets the config's ``User`` (e.g. ``"alice"``); *stop_signal* the
+    style). *user* sets the config's ``User`` (e.g. ``"alice"``). *etc* picks the
+    /etc/passwd and /etc/group variant (:data:`ETC_VARIANTS`); *stop_signal* the
     config's ``StopSignal``.
     """
     if layout not in ("oci", "docker"):
         raise ValueError(f"layout must be 'oci' or 'docker', not {layout!r}")
     path = Path(path)
     arch = arch or _goarch()
-    layer = build_layer(busybox)
+    layer = build_layer(busybox, etc)
     diff_id = _sha256(layer)
     config = _config(diff_id, user=user, arch=arch, stop_signal=stop_signal)
     config_bytes = _canonical_json(config)

@@ -135,7 +135,8 @@ def discover_binaries() -> Dict[str, Optional[Binaries]]:
             found[version] = None
             continue
         full = _probe_version(containerd)
-        if not full.startswith(expected):
+        # a directory named explicitly may hold any release of that minor version
+        if not full.startswith(f"{version}." if os.environ.get(env) else expected):
             found[version] = None
             continue
         found[version] = Binaries(version, bin_dir, containerd, ctr, shim, full)
@@ -151,7 +152,8 @@ def missing_reason(binaries: Dict[str, Optional[Binaries]], version: str) -> Opt
             env, default, expected = BINARY_DIRS[v]
             return (
                 f"containerd {expected} not found in {os.environ.get(env) or default} "
-                f"(containerd, ctr, containerd-shim-runc-v2; run scripts/bootstrap.sh)"
+                f"(containerd, ctr, containerd-shim-runc-v2; set {env} or pytest's "
+                f"runcore_containerd_bin, or run runcore's scripts/bootstrap.sh)"
             )
     if shutil.which("runc") is None:
         return "runc not found in PATH (apt-get install runc)"
@@ -328,6 +330,60 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 """
 
 
+#: Name of the pause image a CRI daemon uses (tests import an image under this name).
+CRI_SANDBOX_IMAGE = "docker.io/library/rcpause:latest"
+
+
+def _cri_nri_config_toml(tmp: str, sandbox_image: str, nri_request_timeout: str) -> str:
+    """A private daemon with CRI and NRI enabled, every path under *tmp*.
+
+    CRI's defaults would share host paths between daemons (runc state under
+    /run/containerd/runc/k8s.io, /opt/containerd, the CNI dirs, /var/run/nri/nri.sock):
+    all are moved under *tmp*. ``restrict_oom_score_adj``: the sandbox's default
+    oom_score_adj (-998) needs CAP_SYS_RESOURCE, which these machines do not grant.
+    No CNI config exists, so pods must use host networking.
+    """
+    return f"""\
+# Private containerd with CRI and NRI for runcore's tests (written by tests/support/daemon.py).
+version = 2
+root = "{tmp}/root"
+state = "{tmp}/state"
+
+[grpc]
+  address = "{tmp}/c.sock"
+
+[ttrpc]
+  address = "{tmp}/c.sock.ttrpc"
+
+[debug]
+  address = "{tmp}/debug.sock"
+  level = "{LOG_LEVEL}"
+
+[plugins]
+  [plugins."io.containerd.internal.v1.opt"]
+    path = "{tmp}/opt"
+  [plugins."io.containerd.grpc.v1.cri"]
+    sandbox_image = "{sandbox_image}"
+    restrict_oom_score_adj = true
+    [plugins."io.containerd.grpc.v1.cri".cni]
+      bin_dir = "{tmp}/cni/bin"
+      conf_dir = "{tmp}/cni/net.d"
+    [plugins."io.containerd.grpc.v1.cri".containerd]
+      snapshotter = "overlayfs"
+      default_runtime_name = "runc"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+        runtime_type = "io.containerd.runc.v2"
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+          Root = "{tmp}/runc"
+  [plugins."io.containerd.nri.v1.nri"]
+    disable = false
+    socket_path = "{tmp}/nri.sock"
+    plugin_path = "{tmp}/nri/plugins"
+    plugin_config_path = "{tmp}/nri/conf.d"
+    plugin_request_timeout = "{nri_request_timeout}"
+"""
+
+
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     """PR_SET_PDEATHSIG(SIGTERM): the daemon stops if pytest is killed without teardown."""
     try:
@@ -369,6 +425,10 @@ class Daemon:
     ttrpc_address: str
     debug_address: str
     proc: Optional[subprocess.Popen] = field(default=None, repr=False)
+    #: CRI/NRI daemons only (``start_daemon(cri_nri=True)``): the NRI socket and
+    #: runc's private state root ("" otherwise).
+    nri_socket: str = ""
+    runc_root: str = ""
 
     # ----------------------------------------------------------------- commands
 
@@ -553,7 +613,8 @@ class Daemon:
                 namespaces.add(ns_dir.name)
                 for c_dir in ns_dir.iterdir() if ns_dir.is_dir() else ():
                     subprocess.run(
-                        ["runc", "--root", os.path.join(RUNC_ROOT, ns_dir.name), "delete", "--force", c_dir.name],
+                        ["runc", "--root", os.path.join(self.runc_root or RUNC_ROOT, ns_dir.name),
+                         "delete", "--force", c_dir.name],
                         capture_output=True,
                         env=_clean_env(),
                     )
@@ -580,15 +641,25 @@ class Daemon:
         return problems
 
 
-def start_daemon(binaries: Binaries, oracle: Binaries, *, tmp_parent: str = "/tmp") -> Daemon:
-    """Start a private daemon from *binaries*; *oracle* supplies the ``ctr`` used by :meth:`Daemon.ctr`."""
+def start_daemon(binaries: Binaries, oracle: Binaries, *, tmp_parent: str = "/tmp",
+                 cri_nri: bool = False, sandbox_image: str = CRI_SANDBOX_IMAGE,
+                 nri_request_timeout: str = "2s") -> Daemon:
+    """Start a private daemon from *binaries*; *oracle* supplies the ``ctr`` used by :meth:`Daemon.ctr`.
+
+    The default daemon has CRI disabled. ``cri_nri=True`` starts one with CRI and NRI
+    enabled instead (NRI socket ``Daemon.nri_socket``, pause image *sandbox_image*,
+    which the caller imports into namespace ``k8s.io``); containerd 1.7 only.
+    """
     tmp = tempfile.mkdtemp(prefix="rc-", dir=tmp_parent)
     os.chmod(tmp, 0o711)
     address = f"{tmp}/c.sock"
     if len(address) + len(".ttrpc") >= 100:
         raise DaemonError(f"socket path {address!r} too long")
     cfg = Path(tmp, "config.toml")
-    cfg.write_text(_config_toml(tmp))
+    if cri_nri:
+        cfg.write_text(_cri_nri_config_toml(tmp, sandbox_image, nri_request_timeout))
+    else:
+        cfg.write_text(_config_toml(tmp))
     log = Path(tmp, "containerd.log")
     d = Daemon(
         version=binaries.version,
@@ -604,6 +675,8 @@ def start_daemon(binaries: Binaries, oracle: Binaries, *, tmp_parent: str = "/tm
         config_path=str(cfg),
         ttrpc_address=f"{tmp}/c.sock.ttrpc",
         debug_address=f"{tmp}/debug.sock",
+        nri_socket=f"{tmp}/nri.sock" if cri_nri else "",
+        runc_root=f"{tmp}/runc" if cri_nri else "",
     )
     try:
         d.spawn()
