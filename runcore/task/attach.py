@@ -105,13 +105,13 @@ class Attach:
         terminal: Optional[ttymod.RawTerminal] = None
         catcher.install()
         try:
-            copier.open()
-            copier.task_created()  # the shim holds its ends already
-            copier.start()
-            if tty:
+            if tty:  # raw before any output: the detach keys must not wait for a newline
                 terminal = ttymod.RawTerminal(0)
                 terminal.enter()
                 self._resize()
+            copier.open()
+            copier.task_created()  # the shim holds its ends already
+            copier.start()
             threading.Thread(target=self._wait, daemon=True, name="runcore-wait").start()
             status = self._loop(tty)
             if status is None:

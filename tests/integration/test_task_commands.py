@@ -275,10 +275,10 @@ def test_exec_process_matches_ctr_tasks_exec(rc, image) -> None:
     rc.detached(image, "par1")
     probe = ("id; pwd; env | sort; grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status; "
              "cat /proc/self/attr/current 2>/dev/null || true")
-    for user in ([], ["--user", "nobody"], ["--user", "1000:1000"]):
+    for n, user in enumerate(([], ["--user", "nobody"], ["--user", "1000:1000"])):
         mine = rc("exec", "--fifo-dir", rc.fifo_dir, *user, "par1", "sh", "-c", probe)
         assert mine.returncode == 0, _err(mine)
-        theirs = rc.ctr("tasks", "exec", "--exec-id", "ctr-probe", *user, "par1",
+        theirs = rc.ctr("tasks", "exec", "--exec-id", f"ctr-probe-{n}", *user, "par1",
                         "sh", "-c", probe)
         assert mine.stdout.decode() == theirs.stdout, user
     rc.rm("par1")
