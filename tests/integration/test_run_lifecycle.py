@@ -441,7 +441,7 @@ def test_ls_without_task(rc, image) -> None:
     r = rc("create", image, "ls1", "true")
     assert r.returncode == 0, _err(r)
     lines = rc("ls").stdout.decode().splitlines()
-    assert lines[1].split() == ["ls1", image, "io.containerd.runc.v2", "-"]
+    assert lines[1].split() == ["ls1", image, "io.containerd.runc.v2", "-", "-"]  # no pid
     assert json.loads(rc("ls", "--json").stdout)[0]["status"] is None
     assert rc("rm", "ls1").returncode == 0
 
