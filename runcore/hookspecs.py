@@ -21,8 +21,12 @@ How runcore calls the hooks
    :func:`runcore_supply_image`.
 4. Container record: :func:`runcore_prepare_snapshot` (before the spec, because user
    lookups read the snapshot), :func:`runcore_container_record`.
-5. Task (``run`` only): :func:`runcore_task_options`, :func:`runcore_task_created`,
-   then after the task is gone :func:`runcore_task_deleted`.
+5. Task (``run`` and ``start``): :func:`runcore_task_options`,
+   :func:`runcore_task_created`, then after the task is gone (foreground exit, ``stop``,
+   ``rm``) :func:`runcore_task_deleted`. The task hooks get the *stored* container
+   record in ``task.record`` and must decide from it alone (see "Task hooks and the
+   stored record" below).
+6. Exec (``exec``): :func:`runcore_exec_process` adjusts the extra process's spec.
 
 Order inside one hook: the core's built-in plugins first, in their documented order,
 then installed plugins sorted by id. The order is the same on every machine. Hooks are
@@ -225,14 +229,28 @@ def runcore_container_record(record: "ContainerRecord", ctx: "RunContext") -> No
 
 
 # --------------------------------------------------------------------- task
+#
+# Task hooks and the stored record
+# --------------------------------
+# A task is created by ``run`` right after ``create``, or by ``start`` (and an exec
+# process by ``exec``) in a later invocation – possibly of a container made by ctr. So
+# the task hooks must work from what containerd stored: ``task.record`` is the stored
+# ``containers.v1.Container`` (labels, extensions, runtime, snapshot) and
+# ``task.spec()`` its OCI spec. ``ctx.command`` says which command runs (``run``,
+# ``start``, ``exec``, ``stop``, ``rm`` …) and ``ctx.options`` holds only *that*
+# command's options: a plugin that needs to know "was this container made with my
+# feature?" stores the answer in the record (an extension or label) at
+# :func:`runcore_container_record` time and reads it back here.
 @hookspec
-def runcore_task_options(options: "dict[str, Any]", ctx: "RunContext") -> None:
-    """Set runtime task options for ``Tasks/Create``.
+def runcore_task_options(options: "dict[str, Any]", task: "TaskInfo", ctx: "RunContext") -> None:
+    """Set runtime task options for ``Tasks/Create`` (and the IO owner of ``exec``).
 
     :param options: field name → value of ``containerd.runc.v1.Options``
         (``no_pivot_root``, ``io_uid``, ``io_gid``, ...). When it ends up non-empty it is
         sent as the task's options, which replace the record's runtime options for this
         task (as in ctr). ``io_uid``/``io_gid`` also set the owner of the IO FIFOs.
+    :param task: ``container_id``, ``record`` (the stored container) and ``exec_id`` (set
+        for ``exec``, where only ``io_uid``/``io_gid`` are used); no pid yet.
     """
 
 
@@ -240,8 +258,8 @@ def runcore_task_options(options: "dict[str, Any]", ctx: "RunContext") -> None:
 def runcore_task_created(task: "TaskInfo", ctx: "RunContext") -> None:
     """React after ``Tasks/Create`` and before ``Tasks/Start`` (network setup, pid files).
 
-    :param task: ``container_id`` and ``pid`` (the task's init process; its network
-        namespace is ``/proc/<pid>/ns/net``).
+    :param task: ``container_id``, ``pid`` (the task's init process; its network
+        namespace is ``/proc/<pid>/ns/net``) and ``record`` (the stored container).
 
     Raising stops the run; the task and (with ``--rm``) the container are removed, and
     :func:`runcore_task_deleted` is still called so partial work can be undone.
@@ -260,4 +278,20 @@ def runcore_task_deleted(task: "TaskInfo", ctx: "CommandContext") -> None:
 
     Must be idempotent and must not raise for "already gone"; errors are reported as
     warnings, the next plugin is still called, and the exit status does not change.
+    """
+
+
+# --------------------------------------------------------------------- exec
+@hookspec
+def runcore_exec_process(process: "dict[str, Any]", task: "TaskInfo",
+                         ctx: "RunContext") -> None:
+    """Adjust the OCI process of ``runcore exec`` before ``Tasks/Exec``.
+
+    :param process: the ``process`` object of the runtime spec (``args``, ``env``,
+        ``cwd``, ``user``, ``capabilities``, ``apparmorProfile``, ``terminal`` …), derived
+        from the container's stored spec as ``ctr tasks exec`` derives it, with the
+        command, ``--user``, ``--cwd`` and ``--env`` already applied. Change it in place.
+    :param task: ``container_id``, ``pid`` of the task, ``exec_id`` and ``record``.
+
+    Raise :class:`runcore.errors.UsageError` to refuse the exec; nothing is created yet.
     """

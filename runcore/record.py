@@ -58,9 +58,25 @@ class TaskInfo:
     :ivar exit_status: the exit status once the task exited, else ``None``.
     :ivar record: the stored ``containers.v1.Container`` message, when known
         (``runcore_task_deleted`` uses it to find a plugin's extension).
+    :ivar exec_id: the exec process concerned (``runcore exec``); ``""`` for the task's
+        init process.
     """
 
     container_id: str
     pid: int = 0
     exit_status: Optional[int] = None
     record: Optional[Any] = None  # the stored containers.v1.Container, when known
+    exec_id: str = ""
+
+    def spec(self) -> Dict[str, Any]:
+        """The OCI spec stored in :attr:`record` (``{}`` when absent or unreadable)."""
+        value = getattr(getattr(self.record, "spec", None), "value", b"")
+        if not value:
+            return {}
+        import json
+
+        try:
+            data = json.loads(value)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}

@@ -184,7 +184,11 @@ class _Snapshot:
                     snapshotter=request.snapshotter, key=request.key, parent=request.parent,
                     labels=request.labels))
         except AlreadyExists:
-            raise AlreadyExists(f'snapshot "{request.key}": already exists') from None
+            hint = None
+            if self.keep:
+                hint = (f"left by an earlier run? 'runcore rm -f {request.key}' removes a "
+                        "snapshot runcore made")
+            raise AlreadyExists(f'snapshot "{request.key}": already exists', hint=hint) from None
         self.created = True
         from runcore.rootfs_mount import SnapshotRootFS
 
@@ -216,7 +220,10 @@ def build(ctx: RunContext, create: bool) -> SpecEditor:
     if not (create or ctx.uses_image):
         return build_spec(ctx)
     client = ctx.client()
-    with client.lease():
+    from runcore.task.orphans import CONTAINER_LABEL
+
+    # labelled with the id: a killed run's lease and snapshot can be found (rm -f, prune)
+    with client.lease(labels={CONTAINER_LABEL: ctx.container_id} if create else None):
         snapshot = _Snapshot(ctx, keep=create) if ctx.uses_image else None
         failed = True
         try:

@@ -9,6 +9,7 @@ as a use; keep a comment saying who uses it.
 list_commands  # RootGroup, click.Group
 get_command  # RootGroup, click.Group
 format_options  # PluginCommand, click.Command
+format_commands  # RootGroup (commands grouped in --help), click.Group
 _.show_default  # click.Option
 _.options_metavar  # click.Command
 
@@ -17,6 +18,7 @@ run_command
 create_command
 spec_command
 ls_command
+prune_command
 
 # Fields of /etc/passwd entries (runcore/oci/user.py PasswdEntry): parsed, not all read.
 _.gecos

@@ -40,14 +40,14 @@ def runcore_configure(ctx: RunContext) -> None:
     if ctx.opt("rm") and ctx.opt("detach"):
         raise UsageError("flags --detach and --rm cannot be specified together")
     if ctx.opt("log_uri"):
-        from runcore.task.io import parse_log_uri
+        from runcore.task.logurl import parse_log_uri
 
         parse_log_uri(ctx.opt("log_uri"))
 
 
 @hookimpl
 def runcore_task_created(task: TaskInfo, ctx: RunContext) -> None:
-    if ctx.command == "run" and ctx.is_set("pid_file"):
+    if ctx.command in ("run", "start") and ctx.is_set("pid_file"):
         write_pid_file(ctx.options["pid_file"] or "", task.pid)
 
 

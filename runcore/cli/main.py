@@ -18,13 +18,55 @@ CORE_COMMANDS: Dict[str, Tuple[str, str]] = {
     "spec": ("runcore.cli.run", "spec_command"),
     "rm": ("runcore.cli.containers", "rm_command"),
     "ls": ("runcore.cli.containers", "ls_command"),
+    "prune": ("runcore.cli.containers", "prune_command"),
+    "start": ("runcore.cli.tasks", "start_command"),
+    "exec": ("runcore.cli.tasks", "exec_command"),
+    "attach": ("runcore.cli.tasks", "attach_command"),
+    "kill": ("runcore.cli.tasks", "kill_command"),
+    "stop": ("runcore.cli.tasks", "stop_command"),
+    "wait": ("runcore.cli.tasks", "wait_command"),
+    "ps": ("runcore.cli.tasks", "ps_command"),
+    "pause": ("runcore.cli.tasks", "pause_command"),
+    "resume": ("runcore.cli.tasks", "resume_command"),
+    "logs": ("runcore.cli.tasks", "logs_command"),
+    "inspect": ("runcore.cli.tasks", "inspect_command"),
+    "completion": ("runcore.cli.completion", "completion_command"),
     "images": ("runcore.cli.images", "images"),
     "plugins": ("runcore.cli.plugins", "plugins_command"),
 }
 
 
+#: ``runcore --help`` sections: title -> core commands, in the order shown.
+COMMAND_GROUPS: List[tuple] = [
+    ("Containers", ["run", "create", "start", "exec", "attach", "ps", "logs", "kill",
+                    "stop", "wait", "pause", "resume", "ls", "inspect", "rm", "prune", "spec"]),
+    ("Images", ["images"]),
+    ("Plugins", ["plugins"]),
+    ("Shell", ["completion"]),
+]
+
+
 class RootGroup(click.Group):
     """Loads core commands lazily and plugin commands from the plugin set."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Commands in sections (containers, images, plugins, commands of plugins)."""
+        rows: Dict[str, List[tuple]] = {}
+        grouped = {name: title for title, names in COMMAND_GROUPS for name in names}
+        order = {name: i for _, names in COMMAND_GROUPS for i, name in enumerate(names)}
+        names = self.list_commands(ctx)
+        width = formatter.width - 6 - max((len(n) for n in names), default=0)
+        for name in names:
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
+            title = grouped.get(name, "Commands of plugins")
+            rows.setdefault(title, []).append((name, cmd.get_short_help_str(width)))
+        titles = [t for t, _ in COMMAND_GROUPS] + ["Commands of plugins"]
+        for title in titles:
+            if title in rows:
+                with formatter.section(title):
+                    formatter.write_dl(sorted(rows[title], key=lambda r: order.get(r[0], 99)))
 
     def list_commands(self, ctx: click.Context) -> List[str]:
         names = set(CORE_COMMANDS)
@@ -97,6 +139,15 @@ def _raise_terminated(signum: int, _frame: Any) -> None:
     raise Terminated(signum)
 
 
+class Interrupted(BaseException):
+    """SIGINT outside a task. Not ``KeyboardInterrupt``: click would print a blank line
+    before our one-line report; every cleanup block still runs."""
+
+
+def _raise_interrupted(signum: int, _frame: Any) -> None:
+    raise Interrupted()
+
+
 def _report(message: str) -> None:
     click.echo(f"runcore: {message}", err=True)
 
@@ -111,6 +162,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_terminated)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _raise_interrupted)
     try:
         from runcore.plugin import diagnostics
 
@@ -120,7 +173,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         sys.exit(status.code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.Abort:
+    except (click.Abort, Interrupted):
         _report("aborted")
         sys.exit(130)
     except click.UsageError as exc:

@@ -73,7 +73,9 @@ def _make(command: str) -> click.Command:
     if command == "spec":
         params.append(click.Option(["--explain"], is_flag=True,
                                    help="Show which plugin set each field."))
-    params.append(click.Argument(["argv"], nargs=-1, type=click.UNPROCESSED))
+    usage_args = "IMAGE|ROOTFS ID [COMMAND [ARG...]]"
+    params.append(click.Argument(["argv"], nargs=-1, type=click.UNPROCESSED,
+                                 metavar=usage_args, shell_complete=_complete_image))
 
     def callback(**values: Any) -> None:
         ctx = click.get_current_context()
@@ -110,7 +112,6 @@ def _make(command: str) -> click.Command:
         else:
             runner.run(run_ctx)
 
-    usage = "[OPTIONS] IMAGE|ROOTFS ID [COMMAND [ARG...]]"
     cmd = PluginCommand(
         command,
         params=params,
@@ -120,8 +121,16 @@ def _make(command: str) -> click.Command:
         context_settings={"allow_interspersed_args": False,
                           "help_option_names": ["-h", "--help"]},
     )
-    cmd.options_metavar = usage
     return cmd
+
+
+def _complete_image(ctx: click.Context, param: click.Parameter, incomplete: str) -> List[Any]:
+    """Image names from containerd for the IMAGE position (nothing after it)."""
+    if ctx.params.get("argv"):
+        return []
+    from runcore.cli.completion import image_names
+
+    return image_names(ctx, incomplete)
 
 
 def _positionals(run_ctx: ctxmod.RunContext, argv: Sequence[str]) -> None:

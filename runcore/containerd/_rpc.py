@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import queue
+import re
 import threading
 import time
 from typing import Any, Callable, Iterable, Iterator, Optional
@@ -44,16 +45,55 @@ _ERRORS = {
 }
 
 
+#: What gRPC says (in the status details) when the connection itself broke, not the call.
+_TRANSPORT_DETAILS = ("Stream removed", "Socket closed", "failed to connect to all addresses",
+                      "Connection reset by peer", "Broken pipe", "GOAWAY received")
+
+
+def _transport_error(code: Any, details: str) -> Optional[errors.ContainerdError]:
+    """A plain one-line error for a broken connection (gRPC's own words are internal)."""
+    if code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNKNOWN,
+                    grpc.StatusCode.INTERNAL):
+        return None
+    if not any(marker in details for marker in _TRANSPORT_DETAILS):
+        return None
+    if "RST_STREAM" in details:
+        # containerd refused the request before reading it (typically: too large)
+        return errors.ContainerdError("containerd rejected the request (it is too large or "
+                                      "malformed)")
+    if "failed to connect" in details:
+        return errors.Unavailable("cannot reach containerd (it is not running or restarting)")
+    return errors.Unavailable("lost the connection to containerd")
+
+
 def map_error(err: grpc.RpcError) -> errors.ContainerdError:
     """The runcore error for a failed call; the message is containerd's text."""
     code = err.code() if hasattr(err, "code") else None
     details = err.details() if hasattr(err, "details") else None
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         return errors.ContainerdError("context deadline exceeded")
+    transport = _transport_error(code, details or "")
+    if transport is not None:
+        return transport
     if code == grpc.StatusCode.CANCELLED and not details:
         details = "context canceled"
     message = details or (code.name.lower().replace("_", " ") if code else str(err))
-    return _ERRORS.get(code, errors.ContainerdError)(message)
+    return _ERRORS.get(code, errors.ContainerdError)(one_line(message))
+
+
+_MULTI_ERROR = re.compile(r"\d+ errors? occurred:\s*(?:\*\s*)?")
+
+
+def one_line(text: str) -> str:
+    """containerd's text on one line: Go multi-error lists (``1 error occurred:\\n\\t* a\\n\\n``,
+    e.g. from a ``binary://`` log URI) become ``a; b``; other line breaks become spaces."""
+    if "\n" not in text:
+        return text
+    text = _MULTI_ERROR.sub("", text)
+    parts = [p.strip() for p in re.split(r"\n\s*\*\s*", text)]
+    joined = "; ".join(p for p in parts if p)
+    joined = re.sub(r"\s*\n\s*", " ", joined)
+    return re.sub(r"\s+:", ":", joined).strip()
 
 
 class CallContext:

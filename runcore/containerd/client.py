@@ -86,7 +86,10 @@ def _probe(path: str) -> Optional[str]:
 
 
 def _unavailable(path: str, why: str) -> errors.Unavailable:
-    return errors.Unavailable(f"cannot connect to containerd at {path}: {why} {_START_HINT}")
+    # "is containerd running?" only where that is the likely cause (not for EACCES)
+    hint = f" {_START_HINT}" if why in ("no such socket", "connection refused") or \
+        why.startswith("no answer") else ""
+    return errors.Unavailable(f"cannot connect to containerd at {path}: {why}{hint}")
 
 
 class Client:
@@ -164,6 +167,11 @@ class Client:
                 ("grpc.max_send_message_length", MAX_MESSAGE),
                 # The authority is meaningless on a unix socket; keep it fixed.
                 ("grpc.default_authority", "localhost"),
+                # After a containerd restart, reconnect within a second (gRPC's default
+                # backoff grows to two minutes); task commands retry meanwhile.
+                ("grpc.initial_reconnect_backoff_ms", 100),
+                ("grpc.min_reconnect_backoff_ms", 100),
+                ("grpc.max_reconnect_backoff_ms", 1000),
             ],
         )
         try:

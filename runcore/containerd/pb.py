@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from google.protobuf import field_mask_pb2 as field_mask
     from google.protobuf import timestamp_pb2 as timestamp
 
+    from runcore._pb.containerd.linux.runc import runc_pb2 as runc_legacy_options
     from runcore._pb.containerd.runc.options import oci_pb2 as runc_options
     from runcore._pb.containerd.services.containers.v1 import containers_pb2 as containers
     from runcore._pb.containerd.services.content.v1 import content_pb2 as content
@@ -58,6 +59,7 @@ MODULES = {
     "platform": "runcore._pb.containerd.types.platform_pb2",
     "task": "runcore._pb.containerd.types.task.task_pb2",
     "runc_options": "runcore._pb.containerd.runc.options.oci_pb2",
+    "runc_legacy_options": "runcore._pb.containerd.linux.runc.runc_pb2",
     "runtime_options": "runcore._pb.runtimeoptions.v1.api_pb2",
 }
 
@@ -66,7 +68,7 @@ __all__ = [
     "containers", "content", "diff", "events", "images", "introspection", "leases",
     "namespaces", "snapshots", "tasks", "version",
     "descriptor", "metrics", "mount", "platform", "task",
-    "runc_options", "runtime_options",
+    "runc_legacy_options", "runc_options", "runtime_options",
 ]
 
 

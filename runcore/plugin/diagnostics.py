@@ -194,7 +194,7 @@ def unavailable_reason(rec: "PluginInfo") -> str:
 
     if rec.status == loader.FAILED:
         reason = rec.reason
-        for prefix in ("failed to import: ",):
+        for prefix in ("import error: ",):
             if reason.startswith(prefix):
                 reason = reason[len(prefix) :]
         return f"plugin {rec.id!r} failed to load: {reason}"

@@ -256,7 +256,7 @@ def load(policy: Policy, entry_points: Optional[Iterable[Any]] = None) -> List[P
         try:
             record.module = ep.load()
         except Exception as exc:
-            record.status, record.reason = FAILED, f"failed to import: {one_line(exc)}"
+            record.status, record.reason = FAILED, f"import error: {one_line(exc)}"
             continue
         record.reason = policy.source_of(ep.name)
     return records

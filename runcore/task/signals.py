@@ -93,3 +93,37 @@ class SignalCatcher:
 
     def __exit__(self, *exc: Any) -> None:
         self.restore()
+
+
+def _signal_names() -> Dict[str, int]:
+    names: Dict[str, int] = {}
+    for sig in signal.Signals:
+        if sig.name.startswith("SIG") and not sig.name.startswith("SIG_"):
+            names[sig.name[3:]] = int(sig)
+    low = getattr(signal, "SIGRTMIN", None)
+    high = getattr(signal, "SIGRTMAX", None)
+    if low is not None and high is not None:
+        for i in range(1, int(high) - int(low)):
+            names.setdefault(f"RTMIN+{i}", int(low) + i)
+            names.setdefault(f"RTMAX-{i}", int(high) - i)
+    return names
+
+
+def parse_signal(text: str) -> int:
+    """A signal given as a number (1–255) or a name with or without ``SIG``, any case.
+
+    As ctr (moby's ``signal.ParseSignal``); raises ``ValueError("invalid signal: X")``.
+    """
+    raw = text.strip()
+    if raw.isdigit():
+        number = int(raw)
+        if 1 <= number <= 255:
+            return number
+        raise ValueError(f"invalid signal: {text}")
+    name_ = raw.upper()
+    if name_.startswith("SIG"):
+        name_ = name_[3:]
+    number_ = _signal_names().get(name_)
+    if number_ is None:
+        raise ValueError(f"invalid signal: {text}")
+    return number_

@@ -291,13 +291,14 @@ def _gzip(data: bytes) -> bytes:
     return buf.getvalue()
 
 
-def _config(diff_id: str, *, user: Optional[str], arch: str) -> dict:
+def _config(diff_id: str, *, user: Optional[str], arch: str,
+            stop_signal: str = IMAGE_STOP_SIGNAL) -> dict:
     cfg = {
         "Env": list(IMAGE_ENV),
         "Cmd": list(IMAGE_CMD),
         "WorkingDir": IMAGE_WORKDIR,
         "Labels": dict(IMAGE_LABELS),
-        "StopSignal": IMAGE_STOP_SIGNAL,
+        "StopSignal": stop_signal,
     }
     if user:
         cfg["User"] = user
@@ -356,12 +357,14 @@ def build_busybox_oci_archive(
     busybox: str = BUSYBOX,
     arch: Optional[str] = None,
     etc: str = "full",
+    stop_signal: str = IMAGE_STOP_SIGNAL,
 ) -> ImageArchive:
     """Write the busybox test image as an archive to *path* and describe it.
 
     *layout* is ``"oci"`` (``ctr export`` style) or ``"docker"`` (``docker save``
     style). *user* sets the config's ``User`` (e.g. ``"alice"``). *etc* picks the
-    /etc/passwd and /etc/group variant (:data:`ETC_VARIANTS`).
+    /etc/passwd and /etc/group variant (:data:`ETC_VARIANTS`); *stop_signal* the
+    config's ``StopSignal``.
     """
     if layout not in ("oci", "docker"):
         raise ValueError(f"layout must be 'oci' or 'docker', not {layout!r}")
@@ -369,7 +372,7 @@ def build_busybox_oci_archive(
     arch = arch or _goarch()
     layer = build_layer(busybox, etc)
     diff_id = _sha256(layer)
-    config = _config(diff_id, user=user, arch=arch)
+    config = _config(diff_id, user=user, arch=arch, stop_signal=stop_signal)
     config_bytes = _canonical_json(config)
     config_digest = _sha256(config_bytes)
 

@@ -270,6 +270,7 @@ def no_leaks(containerd: Daemon, namespace_name: str, fifo_dir: str):
     try:
         assert_no_leaks(containerd, namespace_name, baseline, fifo_dirs=[fifo_dir])  # raises LeakError
     finally:
+        baseline.close()
         if os.environ.get("RUNCORE_KEEP_NAMESPACES") != "1":
             cleanup_namespace(containerd, namespace_name)
 

@@ -46,6 +46,7 @@ __all__ = [
     "CtrError",
     "Daemon",
     "DaemonError",
+    "EventLog",
     "LeakBaseline",
     "LeakError",
     "MountEntry",
@@ -550,19 +551,31 @@ class Daemon:
             )
         self.wait_ready()
 
-    def restart(self) -> None:
-        """Restart the process in place (same address, root and state): clears the
-        daemon's in-memory state such as deprecation warnings; objects persist."""
+    def restart(self, sig: int = signal.SIGTERM, down: float = 0.0) -> None:
+        """Restart the process in place (same config: address, root and state): clears
+        the daemon's in-memory state such as deprecation warnings; objects persist, and
+        shims (so tasks) survive.
+
+        *sig* ends the old process (SIGTERM, or SIGKILL for a crash); the new one starts
+        *down* seconds after the old one is gone.
+        """
+        self.kill_process(sig)
+        with open(self.log, "a") as f:
+            f.write(f"\n=== runcore test harness: restarting containerd "
+                    f"({signal.Signals(sig).name}, {down:g}s down) ===\n")
+        if down > 0:
+            time.sleep(down)
+        self.spawn()
+
+    def kill_process(self, sig: int = signal.SIGTERM) -> None:
+        """End the daemon process only (shims and their tasks keep running)."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
-        with open(self.log, "a") as f:
-            f.write("\n=== runcore test harness: restarting containerd ===\n")
-        self.spawn()
 
     def deprecations(self) -> List[str]:
         """IDs of the deprecation warnings the daemon reports (1.7.14+; [] for 1.6).
@@ -715,6 +728,65 @@ def _paths_held_open(dirs: Sequence[str]) -> Set[str]:
     return held
 
 
+class EventLog:
+    """``ctr events`` of one daemon, recorded while a test runs.
+
+    The default FIFO root is shared by every containerd client on the host, so a new
+    directory there is the test's only if it serves the test's containers: the log gives
+    the container ids, exec ids and task IO paths seen in the test's namespace.
+    """
+
+    def __init__(self, daemon: "Daemon") -> None:
+        self._file = tempfile.TemporaryFile(mode="w+")
+        try:
+            self._proc: Optional[subprocess.Popen] = subprocess.Popen(
+                daemon.ctr_argv("events"), stdout=self._file, stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL, env=_clean_env())
+        except OSError:
+            self._proc = None
+        time.sleep(0.1)  # let the subscription reach the daemon
+
+    @property
+    def usable(self) -> bool:
+        """Whether the subscription lasted the whole test (a restart breaks it)."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(5)
+
+    def owned(self, namespace: str) -> Tuple[Set[str], Set[str]]:
+        """(FIFO name prefixes, FIFO directories) of the test's containers and execs."""
+        names: Set[str] = set()
+        dirs: Set[str] = set()
+        self._file.flush()
+        self._file.seek(0)
+        for line in self._file:
+            parts = line.split(" ", 6)
+            # "<date> <time> <zone> UTC <namespace> <topic> <json>"
+            if len(parts) < 7 or parts[4] != namespace:
+                continue
+            topic, _, body = parts[5], " ", parts[6]
+            try:
+                data = json.loads(body)
+            except ValueError:
+                continue
+            if topic == "/containers/create" and data.get("id"):
+                names.add(data["id"])
+            elif topic == "/tasks/exec-added" and data.get("exec_id"):
+                names.add(f"{data.get('container_id', '')}-{data['exec_id']}")
+            elif topic == "/tasks/create":
+                for path in (data.get("io") or {}).values():
+                    if isinstance(path, str) and path.startswith(DEFAULT_FIFO_ROOT + "/"):
+                        dirs.add(os.path.dirname(path))
+        return names, dirs
+
+
 @dataclass
 class LeakBaseline:
     """What existed before the test (mounts, netns, default FIFO dirs)."""
@@ -722,6 +794,11 @@ class LeakBaseline:
     mounts: Set[Tuple[int, str]]  # every mount of the host (id, mount point)
     netns: Set[str]
     default_fifos: Set[str]
+    events: Optional[EventLog] = None
+
+    def close(self) -> None:
+        if self.events is not None:
+            self.events.close()
 
 
 def take_baseline(daemon: Daemon) -> LeakBaseline:
@@ -729,7 +806,19 @@ def take_baseline(daemon: Daemon) -> LeakBaseline:
         mounts={(m.mount_id, m.mount_point) for m in read_mountinfo()},
         netns=_netns_entries(),
         default_fifos=_dir_entries(DEFAULT_FIFO_ROOT),
+        events=EventLog(daemon),
     )
+
+
+def _fifo_dir_is_ours(path: str, names: Set[str], dirs: Set[str]) -> bool:
+    """Whether a FIFO directory serves one of the test's containers or exec processes."""
+    if path in dirs:
+        return True
+    for entry in _dir_entries(path):
+        for stream in ("-stdin", "-stdout", "-stderr"):
+            if entry.endswith(stream) and entry[: -len(stream)] in names:
+                return True
+    return False
 
 
 def _leaks_once(daemon: Daemon, namespace: str, baseline: Optional[LeakBaseline],
@@ -754,6 +843,12 @@ def _leaks_once(daemon: Daemon, namespace: str, baseline: Optional[LeakBaseline]
         # The default FIFO root is shared with every other client on the host: a new
         # directory there is ours to answer for only once nobody holds its FIFOs open.
         new = sorted(_dir_entries(DEFAULT_FIFO_ROOT) - baseline.default_fifos)
+        if new and baseline.events is not None and baseline.events.usable:
+            # Only directories serving the test's own containers (other clients on the
+            # host create and remove theirs at the same time).
+            names, dirs = baseline.events.owned(namespace)
+            new = [n for n in new
+                   if _fifo_dir_is_ours(os.path.join(DEFAULT_FIFO_ROOT, n), names, dirs)]
         if new:
             held = _paths_held_open([os.path.join(DEFAULT_FIFO_ROOT, n) for n in new])
             new = [n for n in new if os.path.join(DEFAULT_FIFO_ROOT, n) not in held]

@@ -349,8 +349,8 @@ def test_detach_pid_file_ls_and_rm_force(rc, image, tmp_path) -> None:
     r = rc("ls")
     assert r.returncode == 0
     lines = r.stdout.decode().splitlines()
-    assert lines[0].split() == ["CONTAINER", "IMAGE", "RUNTIME", "STATUS"]
-    assert lines[1].split() == ["det1", image, "io.containerd.runc.v2", "running"]
+    assert lines[0].split() == ["CONTAINER", "IMAGE", "RUNTIME", "PID", "STATUS"]
+    assert lines[1].split() == ["det1", image, "io.containerd.runc.v2", str(pid), "running"]
     assert rc("ls", "-q").stdout == b"det1\n"
     info = json.loads(rc("ls", "--json").stdout)
     assert info[0]["id"] == "det1" and info[0]["status"] == "running" and info[0]["pid"] == pid
@@ -441,7 +441,7 @@ def test_ls_without_task(rc, image) -> None:
     r = rc("create", image, "ls1", "true")
     assert r.returncode == 0, _err(r)
     lines = rc("ls").stdout.decode().splitlines()
-    assert lines[1].split() == ["ls1", image, "io.containerd.runc.v2", "-"]
+    assert lines[1].split() == ["ls1", image, "io.containerd.runc.v2", "-", "-"]  # no pid
     assert json.loads(rc("ls", "--json").stdout)[0]["status"] is None
     assert rc("rm", "ls1").returncode == 0
 

@@ -73,7 +73,7 @@ def test_old_module_names_still_importable():
                  "GoNumError", "INT32_MAX"):
         assert hasattr(gocompat, name), name
     from runcore.gocompat.url import parse_url
-    from runcore.task.io import parse_url as task_parse_url
+    from runcore.task.logurl import parse_url as task_parse_url
 
     assert parse_url is task_parse_url
     assert str(parse_url("file:///a b")) == "file:///a%20b"

@@ -63,7 +63,7 @@ def test_plugin_failing_on_import_is_listed_and_cli_keeps_working(site):
     listing = runcore(site, "plugins")
     assert listing.returncode == 0, listing.stderr
     line = next(l for l in listing.stdout.splitlines() if l.startswith("broken"))
-    assert "failed: failed to import: RuntimeError: boom second line" in line
+    assert "failed: import error: RuntimeError: boom second line" in line
     assert "runcore-broken" in line and "0.3" in line
     assert "--hello-name" in runcore(site, "run", "--help").stdout
 

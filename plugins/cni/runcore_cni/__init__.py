@@ -11,8 +11,12 @@ What ``ctr run --cni`` does, and so does this plugin:
   network namespace ``/proc/<pid>/ns/net`` as interface ``eth0``, with the CNI container
   id ``<namespace>-<container id>``;
 * the network is removed when the task is gone: after a foreground run, after a failed
-  run, and for detached containers by ``runcore rm`` (which finds the cached result, or,
-  for a container of ``ctr run -d --cni``, the record's extension).
+  run, and for detached containers by ``runcore stop``/``rm`` (which find the cached
+  result, or, for a container of ``ctr run -d --cni``, the record's extension);
+* ``runcore start`` of a container whose stored record has that extension (made by
+  ``runcore create --cni`` or ``ctr c create --cni``) gets the default network of the
+  environment's configuration (``RUNCORE_CNI_CONF_DIR``, ``RUNCORE_CNI_BIN_DIR``) – ctr's
+  ``tasks start`` does not set up a network at all.
 
 Where runcore does more than ctr (docs in README.md): the configuration and the plugin
 executables are checked before anything is created; a failed ``ADD`` is undone with
@@ -74,7 +78,7 @@ def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     else:
         registrar.add("--cni", is_flag=True,
                       help="Store ctr's cni extension in the record, as 'run --cni' does "
-                           "(no network is set up: only 'run' does that).")
+                           "('runcore start' then sets up the network).")
 
 
 @hookimpl
@@ -132,9 +136,30 @@ def _same_netns(path: str) -> bool:
     return (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino)
 
 
+def _prepare_for_start(task: TaskInfo, ctx: RunContext) -> bool:
+    """``runcore start`` of a container whose stored record has ctr's CNI extension
+    (``create --cni``, ``ctr c create --cni``): the default network of the environment's
+    configuration (``RUNCORE_CNI_CONF_DIR``/``RUNCORE_CNI_BIN_DIR``, else the defaults)."""
+    if ctx.command != "start" or not has_extension(getattr(task, "record", None)):
+        return False
+    from runcore_cni import config
+
+    conf_dir = os.environ.get(config.CONF_DIR_ENV) or config.DEFAULT_CONF_DIR
+    bin_dirs = config.split_dirs(os.environ.get(config.BIN_DIR_ENV, "")) or \
+        [config.DEFAULT_BIN_DIR]
+    try:
+        network = config.load_default(conf_dir)
+        config.check_plugins(network, bin_dirs)
+    except config.ConfigError as exc:
+        raise UsageError(f"cni: {exc}") from None
+    ctx.stash[NETWORK] = network
+    ctx.stash[BIN_DIRS] = bin_dirs
+    return True
+
+
 @hookimpl
 def runcore_task_created(task: TaskInfo, ctx: RunContext) -> None:
-    if not _wanted(ctx):
+    if not (_wanted(ctx) or _prepare_for_start(task, ctx)):
         return
     from runcore_cni.invoke import RuntimeConf
     from runcore_cni.network import Attachment, CNIError
@@ -164,7 +189,7 @@ def runcore_task_created(task: TaskInfo, ctx: RunContext) -> None:
 
 @hookimpl
 def runcore_task_deleted(task: TaskInfo, ctx: CommandContext) -> None:
-    if isinstance(ctx, RunContext):
+    if isinstance(ctx, RunContext) and ctx.command == "run":
         if not ctx.opt("cni"):
             return
         from runcore_cni import cache

@@ -270,3 +270,38 @@ if os.environ["CNI_COMMAND"] == "ADD":
     assert "interrupted by SIGTERM before the task started" in err
     assert "warning" not in err, err
     assert_all_gone(cni_net)
+
+
+def test_created_container_gets_its_network_at_start_and_loses_it_at_stop(
+        containerd, namespace, image, cni_net):
+    """``create --cni`` stores the extension only; ``runcore start`` reads it from the stored
+    record and adds the default network; ``stop`` removes it; ``start`` again re-adds it."""
+    cni_net.write_list([cni_net.bridge_plugin()])
+    r = runcore(containerd, namespace, cni_net, "create", "--cni", image, "s1",
+                "sleep", "1000")
+    assert r.returncode == 0, r.stderr
+    assert cni_net.allocations() == []
+    for _ in range(2):
+        r = runcore(containerd, namespace, cni_net, "start", "-d", "--null-io", "s1")
+        assert r.returncode == 0, r.stderr
+        assert len(cni_net.allocations()) == 1 and len(cni_net.cached()) == 1
+        r = runcore(containerd, namespace, cni_net, "exec", "s1", "sh", "-c", SHOW)
+        assert r.returncode == 0, r.stderr
+        assert_eth0(cni_net, r.stdout)
+        r = runcore(containerd, namespace, cni_net, "stop", "-t", "1", "s1")
+        assert r.returncode == 0, r.stderr
+        assert_all_gone(cni_net)
+    r = runcore(containerd, namespace, cni_net, "rm", "s1")
+    assert r.returncode == 0, r.stderr
+
+
+def test_created_container_started_in_the_foreground_loses_its_network_at_exit(
+        containerd, namespace, image, cni_net, fifo_dir):
+    cni_net.write_list([cni_net.bridge_plugin()])
+    r = runcore(containerd, namespace, cni_net, "create", "--cni", image, "s2", "sh", "-c",
+                SHOW)
+    assert r.returncode == 0, r.stderr
+    r = runcore(containerd, namespace, cni_net, "start", "--rm", "--fifo-dir", fifo_dir, "s2")
+    assert r.returncode == 0, r.stderr
+    assert_eth0(cni_net, r.stdout)
+    assert_all_gone(cni_net)

@@ -184,3 +184,26 @@ def test_io_owner_from_a_config_spec(containerd, namespace, open_dir):
     got = [_detached_options(containerd, namespace, tool, cid, "--config", str(path), cid)
            for tool, cid in (("runcore", "cfg-rc"), ("ctr", "cfg-ctr"))]
     assert got == [{"io_uid": 100000, "io_gid": 300000}] * 2
+
+
+def test_start_of_a_created_container_gives_the_fifos_to_the_mapped_root(
+        containerd, namespace, image, cleanup_remapped, fifo_dir):
+    """``runcore start`` computes the IO owner from the stored record alone (as ``run``),
+    for the task's FIFOs and for an exec's."""
+    maps = ["--uidmap", "0:100000:65536", "--gidmap", "0:200000:65536"]
+    containerd.runcore("create", *maps, image, "st1", "sleep", "100", namespace=namespace)
+    try:
+        containerd.runcore("start", "-d", "--fifo-dir", fifo_dir, "st1", namespace=namespace)
+        assert _task_options(containerd, namespace, "st1") == {"io_uid": 100000,
+                                                               "io_gid": 200000}
+        stdout = containerd.runcore("inspect", "-f", ".task.stdout", "st1",
+                                    namespace=namespace).stdout.strip()
+        assert stdout.startswith(fifo_dir)
+        st = os.stat(stdout)
+        assert (st.st_uid, st.st_gid) == (100000, 200000)
+        r = containerd.runcore("exec", "--fifo-dir", fifo_dir, "st1", "sh", "-c",
+                               "stat -L -c '%u:%g' /proc/self/fd/1; id -u",
+                               namespace=namespace, check=False)
+        assert (r.returncode, r.stdout) == (0, "0:0\n0\n"), r.stderr
+    finally:
+        containerd.runcore("rm", "-f", "st1", namespace=namespace, check=False)

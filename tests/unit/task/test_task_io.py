@@ -10,7 +10,9 @@ import time
 import pytest
 
 from runcore.errors import UsageError
-from runcore.task.io import Copier, FifoSet, fifo_dir_of, plan_io, remove_fifo_dir
+from runcore.task.copier import Copier
+from runcore.task.fifos import FifoSet, fifo_dir_of, remove_fifo_dir
+from runcore.task.ioplan import plan_io
 
 
 def _mode(path: str) -> int:

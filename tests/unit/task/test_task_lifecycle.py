@@ -13,7 +13,12 @@ import pytest
 
 from runcore.containerd import pb
 from runcore.errors import ContainerdError, FailedPrecondition, NotFound, RuncoreError, UsageError
+from runcore.task import errors as task_errors
 from runcore.task import lifecycle
+from runcore.task import options as task_options
+from runcore.task import status as task_states
+from runcore.task.cleanup import no_deadline
+from runcore.task.remove import remove_container
 
 CID = "c1"
 
@@ -43,8 +48,8 @@ class World:
 
     def exit(self, status: int) -> None:
         with self.exited:
-            if self.task is not None and self.task["status"] != lifecycle.STOPPED:
-                self.task["status"] = lifecycle.STOPPED
+            if self.task is not None and self.task["status"] != task_states.STOPPED:
+                self.task["status"] = task_states.STOPPED
                 self.task["exit_status"] = status
             self.exited.notify_all()
 
@@ -102,12 +107,12 @@ class FakeClient:
             return None
 
         def t_create(timeout: Any = None, **kw: Any) -> Any:
-            w.task = {"status": lifecycle.CREATED, "pid": 4242, "exit_status": 0,
+            w.task = {"status": task_states.CREATED, "pid": 4242, "exit_status": 0,
                       "stdout": kw.get("stdout", "")}
             return pb.tasks.CreateTaskResponse(container_id=CID, pid=4242)
 
         def t_start(container_id: str, timeout: Any = None) -> Any:
-            w.task["status"] = lifecycle.RUNNING
+            w.task["status"] = task_states.RUNNING
             if w.exit_on_start is not None:
                 threading.Timer(0.05, w.exit, args=(w.exit_on_start,)).start()
             return pb.tasks.StartResponse(pid=4242)
@@ -115,7 +120,7 @@ class FakeClient:
         def t_wait(container_id: str, timeout: Any = None) -> Any:
             end = None if timeout is None else time.monotonic() + timeout
             with w.exited:
-                while w.task is not None and w.task["status"] != lifecycle.STOPPED:
+                while w.task is not None and w.task["status"] != task_states.STOPPED:
                     left = None if end is None else end - time.monotonic()
                     if left is not None and left <= 0:
                         raise ContainerdError("context deadline exceeded")
@@ -125,7 +130,7 @@ class FakeClient:
                 return pb.tasks.WaitResponse(exit_status=w.task["exit_status"])
 
         def t_kill(container_id: str, signal: int, all: bool = False, timeout: Any = None) -> Any:
-            if w.task is None or w.task["status"] == lifecycle.STOPPED:
+            if w.task is None or w.task["status"] == task_states.STOPPED:
                 raise NotFound("process already finished: not found")
             if signal == 9:
                 w.exit(137)
@@ -141,7 +146,7 @@ class FakeClient:
         def t_delete(container_id: str, timeout: Any = None) -> Any:
             if w.task is None:
                 raise NotFound("not found")
-            if w.task["status"] not in (lifecycle.STOPPED, lifecycle.CREATED):
+            if w.task["status"] not in (task_states.STOPPED, task_states.CREATED):
                 raise FailedPrecondition("task must be stopped before deletion: running: failed precondition")
             t, w.task = w.task, None
             return pb.tasks.DeleteResponse(id=CID, pid=t["pid"], exit_status=t["exit_status"])
@@ -158,8 +163,11 @@ class FakeClient:
         self.snapshots._prefix = "Snapshots"
         self.tasks = Svc(w, {"Create": t_create, "Start": t_start, "Wait": t_wait, "Kill": t_kill,
                              "Get": t_get, "Delete": t_delete, "CloseIO": noop, "ResizePty": noop,
-                             "Resume": noop, "List": t_list})
+                             "Resume": noop, "List": t_list,
+                             "ListPids": lambda timeout=None, **kw: pb.tasks.ListPidsResponse()})
         self.tasks._prefix = "Tasks"
+        self.leases = Svc(w, {"List": lambda timeout=None, **kw: pb.leases.ListResponse()})
+        self.leases._prefix = "Leases"
 
     def default_snapshotter(self) -> str:
         return "overlayfs"
@@ -271,10 +279,10 @@ def test_task_options_legacy_runtime(world: World) -> None:
 
 
 def test_is_runc_runtime() -> None:
-    assert lifecycle.is_runc_runtime("io.containerd.runc.v2")
-    assert lifecycle.is_runc_runtime("io.containerd.runc.v1")
-    assert not lifecycle.is_runc_runtime("io.containerd.runsc.v1")
-    assert not lifecycle.is_runc_runtime("io.containerd")
+    assert task_options.is_runc_runtime("io.containerd.runc.v2")
+    assert task_options.is_runc_runtime("io.containerd.runc.v1")
+    assert not task_options.is_runc_runtime("io.containerd.runsc.v1")
+    assert not task_options.is_runc_runtime("io.containerd")
 
 
 @pytest.mark.parametrize("rm", [False, True])
@@ -283,7 +291,7 @@ def test_missing_command_exits_127(world: World, rm: bool) -> None:
         'failed to create shim task: OCI runtime create failed: runc create failed: unable to '
         'start container process: exec: "nosuch": executable file not found in $PATH: unknown')
     ctx = _ctx(world, rm=rm)
-    with pytest.raises(lifecycle.CommandError) as info:
+    with pytest.raises(task_errors.CommandError) as info:
         lifecycle.run_task(ctx)
     assert info.value.exit_code == 127
     assert str(info.value) == 'exec: "nosuch": executable file not found in $PATH'
@@ -294,7 +302,7 @@ def test_missing_command_exits_127(world: World, rm: bool) -> None:
 
 def test_command_error_classification() -> None:
     def code(text: str) -> Optional[int]:
-        err = lifecycle.command_error(ContainerdError(text))
+        err = task_errors.command_error(ContainerdError(text))
         return err.exit_code if err else None
 
     assert code('... exec: "/etc/passwd": permission denied: unknown') == 126
@@ -352,7 +360,7 @@ def test_signal_before_start_cleans_up(world: World, signum: int) -> None:
         os.kill(os.getpid(), signum)
 
     ctx.plugins.on_created = interrupt
-    with pytest.raises(lifecycle.Interrupted) as info:
+    with pytest.raises(task_errors.Interrupted) as info:
         lifecycle.run_task(ctx)
     assert info.value.exit_code == 128 + signum
     assert "Tasks/Start" not in world.names()
@@ -397,7 +405,7 @@ def test_detach_returns_after_start(world: World) -> None:
     ctx = _ctx(world, detach=True)
     assert lifecycle.run_task(ctx) == 0
     assert world.names()[-1] == "Tasks/Start"
-    assert world.task["status"] == lifecycle.RUNNING
+    assert world.task["status"] == task_states.RUNNING
     assert ctx.plugins.deleted == []
 
 
@@ -416,7 +424,7 @@ def test_no_deadline_lifts_and_restores() -> None:
 
     client = Client.__new__(Client)  # no connection needed for the deadline switch
     client._ctx = CallContext("ns", deadline=12.0)
-    with lifecycle.no_deadline(client):
+    with no_deadline(client):
         assert client._ctx.deadline is None
     assert client._ctx.deadline == 12.0
 
@@ -425,32 +433,32 @@ def test_no_deadline_lifts_and_restores() -> None:
 
 
 def _running(world: World, stdout: str = "") -> None:
-    world.task = {"status": lifecycle.RUNNING, "pid": 99, "exit_status": 0, "stdout": stdout}
+    world.task = {"status": task_states.RUNNING, "pid": 99, "exit_status": 0, "stdout": stdout}
 
 
 def test_rm_unknown() -> None:
     world = World()
     world.container = None
     with pytest.raises(NotFound) as info:
-        lifecycle.remove_container(FakeClient(world), "nope")
+        remove_container(FakeClient(world), "nope")
     assert str(info.value) == 'container "nope": not found'
 
 
 def test_rm_running_needs_force(world: World) -> None:
     _running(world)
     with pytest.raises(FailedPrecondition) as info:
-        lifecycle.remove_container(FakeClient(world), CID)
+        remove_container(FakeClient(world), CID)
     assert str(info.value) == f"cannot delete running task {CID}: failed precondition"
     assert world.container is not None and world.task is not None
 
 
 def test_rm_force_kills_and_removes_fifos(world: World, tmp_path) -> None:
-    from runcore.task.io import FifoSet
+    from runcore.task.fifos import FifoSet
 
     fifos = FifoSet.create(str(tmp_path), CID)
     _running(world, stdout=fifos.stdout)
     plugins = Plugins()
-    lifecycle.remove_container(FakeClient(world), CID, force=True, plugins=plugins)
+    remove_container(FakeClient(world), CID, force=True, plugins=plugins)
     kill = [kw for name, kw in world.calls if name == "Tasks/Kill"]
     assert kill and kill[0]["signal"] == 9 and kill[0]["all"]
     assert world.task is None and world.container is None
@@ -462,7 +470,7 @@ def test_rm_force_kills_and_removes_fifos(world: World, tmp_path) -> None:
 def test_rm_stopped_task_without_force(world: World) -> None:
     _running(world)
     world.exit(0)
-    lifecycle.remove_container(FakeClient(world), CID)
+    remove_container(FakeClient(world), CID)
     assert "Tasks/Kill" not in world.names()
     assert world.task is None and world.container is None
 
@@ -487,7 +495,7 @@ def test_rm_hook_failure_is_a_warning(world: World, capsys) -> None:
         EntryPoint("good", SimpleNamespace(
             runcore_task_deleted=lambda task: seen.append(task.container_id))),
     ])
-    lifecycle.remove_container(FakeClient(world), CID, plugins=registry)
+    remove_container(FakeClient(world), CID, plugins=registry)
     assert world.container is None
     assert seen == [CID]  # the next plugin still ran
     err = capsys.readouterr().err
@@ -495,5 +503,15 @@ def test_rm_hook_failure_is_a_warning(world: World, capsys) -> None:
 
 
 def test_legacy_encoding_rejects_unknown() -> None:
-    with pytest.raises(RuncoreError):
-        lifecycle.legacy_create_options(binary_name="x")
+    with pytest.raises(RuncoreError, match="binary_name"):
+        task_options.task_options_any(FakeClient(World()), "io.other.runtime", {"binary_name": "x"})
+
+
+def test_legacy_encoding_is_the_create_options_message() -> None:
+    from runcore.runtime_options import LEGACY_OPTIONS_URL
+
+    value = task_options.task_options_any(FakeClient(World()), "io.other.runtime",
+                                          {"io_uid": 1000, "io_gid": 1000, "terminal": True})
+    assert value.type_url == LEGACY_OPTIONS_URL
+    # field 4 (terminal) varint 1, field 10/11 (io_uid/io_gid) varint 1000
+    assert value.value == bytes([0x20, 0x01, 0x50, 0xE8, 0x07, 0x58, 0xE8, 0x07])

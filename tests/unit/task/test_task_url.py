@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from runcore.errors import UsageError
-from runcore.task.io import go_quote, parse_log_uri, parse_url, plan_io
+from runcore.task.ioplan import plan_io
+from runcore.task.logurl import go_quote, parse_log_uri, parse_url
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,4 @@
-"""The task's IO: ``--log-uri`` parsing, FIFO sets and the copy threads.
-
-What ``Tasks/Create`` gets (reference §9):
-
-* default – a FIFO set ``<fifo root>/<random>/<id>-stdin|stdout|stderr``; runcore copies
-  its stdin into the stdin FIFO and the stdout/stderr FIFOs to its stdout/stderr;
-* ``--tty`` – stdin and stdout FIFOs only, ``terminal=true``;
-* ``--null-io`` – all three paths empty (the shim uses /dev/null);
-* ``--log-uri U`` – ``stdin=""``, ``stdout=stderr=`` U as Go's ``url.Parse(U).String()``
-  prints it (the shim interprets the scheme).
+"""Copy threads between runcore's own stdio and a task's FIFO set.
 
 The copy is lossless: the readers of the stdout/stderr FIFOs are opened before
 ``Tasks/Create`` together with a "keeper" write end, so a read never sees a premature
@@ -20,168 +11,23 @@ and ``Tasks/CloseIO{stdin: true}`` is sent as soon as the task exists.
 """
 from __future__ import annotations
 
+import errno
 import os
-import random
 import select
-import stat
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Tuple
 
 from runcore.errors import UsageError
-from runcore.gocompat import go_quote  # noqa: F401  (re-exported)
-from runcore.gocompat.url import GoURL, URLParseError, parse_url  # noqa: F401  (Go url.Parse, moved)
+from runcore.task.fifos import FifoSet
 
-DEFAULT_FIFO_ROOT = "/run/containerd/fifo"
 #: Bytes per read from a FIFO (the shim writes in 32 KiB chunks).
 CHUNK = 1 << 16
+#: runcore's exit status when the task succeeded but its output could not be written
+#: to runcore's own stdout/stderr (``EX_IOERR`` of sysexits.h).
+OUTPUT_LOST = 74
 
-def parse_log_uri(value: str) -> GoURL:
-    """The ``--log-uri`` value parsed as ctr does; :class:`UsageError` with Go's text."""
-    try:
-        return parse_url(value)
-    except URLParseError as exc:
-        raise UsageError(str(exc)) from None
-
-
-# --------------------------------------------------------------------------- IO plan
-
-
-@dataclass
-class IOPlan:
-    """What ``Tasks/Create`` gets, and how runcore connects to it."""
-
-    stdin: str = ""
-    stdout: str = ""
-    stderr: str = ""
-    terminal: bool = False
-    fifos: Optional["FifoSet"] = None  # the FIFO set runcore copies through, if any
-
-
-def plan_io(container_id: str, *, tty: bool = False, null_io: bool = False,
-            log_uri: str = "", fifo_root: str = "", uid: Optional[int] = None,
-            gid: Optional[int] = None) -> IOPlan:
-    """Choose the task IO like ctr (tty, then null-io, then log-uri, then FIFOs).
-
-    Creates the FIFO set when one is needed (the caller removes it with
-    ``plan.fifos.remove()``).
-    """
-    if tty:
-        fifos = FifoSet.create(fifo_root or DEFAULT_FIFO_ROOT, container_id,
-                               stdin=True, stdout=True, stderr=False, uid=uid, gid=gid)
-        return IOPlan(fifos.stdin, fifos.stdout, "", True, fifos)
-    if null_io:
-        return IOPlan()
-    if log_uri:
-        uri = str(parse_log_uri(log_uri))
-        return IOPlan("", uri, uri, False)
-    fifos = FifoSet.create(fifo_root or DEFAULT_FIFO_ROOT, container_id, uid=uid, gid=gid)
-    return IOPlan(fifos.stdin, fifos.stdout, fifos.stderr, False, fifos)
-
-
-# --------------------------------------------------------------------------- FIFO sets
-
-STREAMS = ("stdin", "stdout", "stderr")
-
-
-def fifo_paths(directory: str, container_id: str) -> List[str]:
-    return [os.path.join(directory, f"{container_id}-{name}") for name in STREAMS]
-
-
-@dataclass
-class FifoSet:
-    """``<root>/<random decimal>/<id>-stdin|stdout|stderr`` (absent streams are "")."""
-
-    directory: str
-    container_id: str
-    stdin: str = ""
-    stdout: str = ""
-    stderr: str = ""
-
-    @classmethod
-    def create(cls, root: str, container_id: str, *, stdin: bool = True, stdout: bool = True,
-               stderr: bool = True, uid: Optional[int] = None,
-               gid: Optional[int] = None) -> "FifoSet":
-        """``MkdirAll(root, 0700)``, a fresh random directory in it, and the FIFOs (0700)."""
-        root = os.path.abspath(root)
-        try:
-            os.makedirs(root, mode=0o700, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"cannot create FIFO directory {root}: {exc.strerror}") from None
-        rng = random.SystemRandom()
-        for _ in range(10000):
-            directory = os.path.join(root, str(rng.getrandbits(32)))
-            try:
-                os.mkdir(directory, 0o700)
-                break
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                raise UsageError(
-                    f"cannot create FIFO directory in {root}: {exc.strerror}") from None
-        else:  # pragma: no cover - astronomically unlikely
-            raise UsageError(f"cannot create FIFO directory in {root}: too many collisions")
-        fifos = cls(directory, container_id)
-        try:
-            wanted = {"stdin": stdin, "stdout": stdout, "stderr": stderr}
-            for name, path in zip(STREAMS, fifo_paths(directory, container_id)):
-                if not wanted[name]:
-                    continue
-                os.mkfifo(path, 0o700)
-                os.chmod(path, 0o700)
-                setattr(fifos, name, path)
-            if uid is not None or gid is not None:
-                owner = (-1 if uid is None else uid, -1 if gid is None else gid)
-                os.chown(directory, *owner)
-                for path in fifos.paths():
-                    os.chown(path, *owner)
-        except OSError as exc:
-            fifos.remove()
-            raise UsageError(f"cannot create FIFOs in {directory}: {exc.strerror}") from None
-        return fifos
-
-    def paths(self) -> List[str]:
-        return [p for p in (self.stdin, self.stdout, self.stderr) if p]
-
-    def remove(self) -> None:
-        """Remove the FIFOs and the directory (missing ones are fine)."""
-        remove_fifo_dir(self.directory, self.container_id)
-
-
-def remove_fifo_dir(directory: str, container_id: str) -> bool:
-    """Remove ``<directory>/<id>-std*`` FIFOs and then the directory if it is empty.
-
-    Only FIFOs with those names are removed, so a wrong directory is never emptied.
-    Returns whether the directory is gone.
-    """
-    for path in fifo_paths(directory, container_id):
-        try:
-            if stat.S_ISFIFO(os.lstat(path).st_mode):
-                os.unlink(path)
-        except OSError:
-            pass
-    try:
-        os.rmdir(directory)
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
-def fifo_dir_of(paths: List[str], container_id: str) -> Optional[str]:
-    """The FIFO directory a task's stdio paths point to, when they look like a FIFO set."""
-    for path in paths:
-        if not path or not os.path.isabs(path):
-            continue
-        base = os.path.basename(path)
-        if base in (f"{container_id}-{name}" for name in STREAMS):
-            return os.path.dirname(path)
-    return None
-
-
-# --------------------------------------------------------------------------- copying
 
 
 class _Wake:
@@ -225,8 +71,12 @@ def _wait_fd(fd: int, events: int, wake: _Wake) -> bool:
             return True
 
 
-def _write_all(fd: int, data: bytes, wake: _Wake) -> bool:
-    """Write all of ``data``; False when ``fd`` is broken or ``wake`` fired."""
+def _write_all(fd: int, data: bytes, wake: _Wake,
+               failure: Optional[List[OSError]] = None) -> bool:
+    """Write all of ``data``; False when ``fd`` is broken or ``wake`` fired.
+
+    The error of a broken ``fd`` is appended to ``failure``.
+    """
     view = memoryview(data)
     while view:
         try:
@@ -237,7 +87,9 @@ def _write_all(fd: int, data: bytes, wake: _Wake) -> bool:
             continue
         except InterruptedError:  # pragma: no cover
             continue
-        except OSError:
+        except OSError as exc:
+            if failure is not None:
+                failure.append(exc)
             return False
         view = view[n:]
     return True
@@ -292,6 +144,56 @@ class Copier:
     _writing: int = 0
     stdin_eof: threading.Event = field(default_factory=threading.Event)
     stdin_closed: threading.Event = field(default_factory=threading.Event)
+    #: (destination fd, error) of the first failed write other than a closed pipe.
+    output_lost: Optional[Tuple[int, OSError]] = None
+    #: Input sequence that detaches (``attach``: Ctrl-P Ctrl-Q), and what to call then.
+    detach_keys: bytes = b""
+    on_detach: Optional[Callable[[], None]] = None
+    #: Leave the task's stdin open when runcore's stdin ends (``attach``).
+    keep_stdin_open: bool = False
+    _matched: int = 0
+
+    def _scan_detach(self, data: bytes) -> Tuple[bytes, bool]:
+        """``data`` without a detach sequence; whether the sequence completed.
+
+        Bytes of a partial match are held back until the match fails.
+        """
+        keys = self.detach_keys
+        out = bytearray()
+        for byte in data:
+            if byte == keys[self._matched]:
+                self._matched += 1
+                if self._matched == len(keys):
+                    self._matched = 0
+                    return bytes(out), True
+                continue
+            if self._matched:
+                out += keys[:self._matched]
+                self._matched = 0
+                if byte == keys[0]:
+                    self._matched = 1
+                    continue
+            out.append(byte)
+        return bytes(out), False
+
+    def report_output_lost(self) -> None:
+        """One line about the lost output, on the other standard stream (if it works)."""
+        if self.output_lost is None:
+            return
+        dest, exc = self.output_lost
+        names = {self.stdout_fd: "stdout", self.stderr_fd: "stderr"}
+        name = names.get(dest, f"fd {dest}")
+        other = self.stderr_fd if dest == self.stdout_fd else self.stdout_fd
+        line = (f"runcore: output of the container lost: cannot write to {name}: "
+                f"{exc.strerror or exc}\n").encode()
+        for fd in (other, 2 if other != 2 and dest != 2 else None):
+            if fd is None:
+                continue
+            try:
+                os.write(fd, line)
+                return
+            except OSError:
+                continue
 
     def open(self) -> None:
         """Open our FIFO ends (never blocks: readers get a keeper writer, stdin is O_RDWR)."""
@@ -367,7 +269,11 @@ class Copier:
                 with self._lock:
                     self._writing += 1
                 try:
-                    broken = not _write_all(dest, data, self._wake)  # type: ignore[arg-type]
+                    failure: List[OSError] = []
+                    broken = not _write_all(dest, data, self._wake, failure)  # type: ignore[arg-type]
+                    if failure and failure[0].errno != errno.EPIPE and self.output_lost is None:
+                        # a reader that went away (| head) is normal; a full disk is not
+                        self.output_lost = (int(dest or 0), failure[0])
                 finally:
                     with self._lock:
                         self._writing -= 1
@@ -390,9 +296,21 @@ class Copier:
                     data = b""
                 if not data:
                     break
+                if self.detach_keys:
+                    data, detached = self._scan_detach(data)
+                    if data and not _write_all(self._stdin_w, data, self._wake):
+                        return
+                    if detached:
+                        if self.on_detach is not None:
+                            self.on_detach()
+                        return
+                    continue
                 if not _write_all(self._stdin_w, data, self._wake):
                     return
-        self.stdin_eof.set()
+        if not self.keep_stdin_open:
+            self.stdin_eof.set()
+        else:
+            return  # attach: the task's stdin is not ours to close
         # Close our end only once the task exists: before that nobody else holds the
         # FIFO and the buffered input would be lost with it.
         while not self._created.wait(0.05):
@@ -464,8 +382,4 @@ class Copier:
             self._wake = None
 
 
-__all__ = [
-    "CHUNK", "DEFAULT_FIFO_ROOT", "Copier", "FifoSet", "GoURL", "IOPlan", "URLParseError",
-    "fifo_dir_of", "fifo_paths", "go_quote", "parse_log_uri", "parse_url", "plan_io",
-    "remove_fifo_dir", "standard_fds",
-]
+__all__ = ["CHUNK", "OUTPUT_LOST", "Copier", "standard_fds"]

@@ -1,0 +1,192 @@
+"""A containerd restart while runcore looks after a task (issue 18, defect 2).
+
+Each test has its OWN private daemon (restarting the shared one would disturb other
+tests): it is restarted in place – same config, so the same address, root and state –
+with SIGTERM or SIGKILL, instantly or after a few seconds down. The shim survives, so
+runcore must reconnect, re-establish ``Tasks/Wait`` and end normally: complete output,
+the task's real exit status, ``--rm`` cleanup, nothing left (leak check of the private
+daemon). When the daemon stays away longer than the reconnect window: one line, non-zero,
+and ``runcore rm -f`` afterwards removes everything.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from typing import Iterator, List
+
+import pytest
+
+from runcore.testing.daemon import ORACLE, Daemon, assert_no_leaks, missing_reason, start_daemon
+from runcore.testing.containerd import _selected_versions
+
+pytestmark = pytest.mark.containerd
+
+TIMEOUT = 120
+COUNT = "for i in 1 2 3 4 5 6; do echo $i; sleep 1; done; exit 3"
+NS = "restart"
+
+
+def _env() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTAINERD_")}
+    env.setdefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+    return env
+
+
+@pytest.fixture(params=_selected_versions())
+def daemon(request, containerd_versions, busybox_archive, fifo_dir) -> Iterator[Daemon]:
+    """A private daemon with the test image imported; leak-checked and stopped after."""
+    why = missing_reason(containerd_versions, request.param)
+    if why:
+        pytest.skip(why)
+    d = start_daemon(containerd_versions[request.param], containerd_versions[ORACLE])
+    try:
+        d.ctr("images", "import", str(busybox_archive.path), namespace=NS)
+        yield d
+        if d.proc is None or d.proc.poll() is not None:
+            d.spawn()
+        d.ctr("images", "rm", "--sync", busybox_archive.name, namespace=NS, check=False)
+        assert_no_leaks(d, NS, None, fifo_dirs=[fifo_dir])
+    finally:
+        problems = d.stop()
+        assert not [p for p in problems if "still present" in p or "shim" in p], problems
+
+
+def _runcore(d: Daemon, *args: str) -> List[str]:
+    return d.runcore_argv(*args, namespace=NS)
+
+
+def _start(d: Daemon, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(_runcore(d, *args), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+
+
+def _first_line(p: subprocess.Popen) -> bytes:
+    assert p.stdout is not None
+    line = p.stdout.readline()
+    assert line, p.stderr.read() if p.stderr else b""
+    return line
+
+
+@pytest.mark.parametrize("sig,down", [(signal.SIGTERM, 0.0), (signal.SIGKILL, 0.0),
+                                      (signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)],
+                         ids=["term-instant", "kill-instant", "term-3s", "kill-3s"])
+def test_run_rm_survives_a_restart(daemon, busybox_archive, fifo_dir, sig, down) -> None:
+    p = _start(daemon, "run", "--rm", "--fifo-dir", fifo_dir, busybox_archive.name, "r1",
+               "sh", "-c", COUNT)
+    first = _first_line(p)
+    daemon.restart(sig, down)
+    out, err = p.communicate(timeout=TIMEOUT)
+    assert p.returncode == 3, err
+    assert first + out == b"1\n2\n3\n4\n5\n6\n"
+    assert err == b""
+    assert daemon.lines("containers", "ls", "-q", namespace=NS) == []
+
+
+def test_exec_and_wait_survive_a_restart(daemon, busybox_archive, fifo_dir) -> None:
+    r = subprocess.run(_runcore(daemon, "run", "-d", "--fifo-dir", fifo_dir,
+                                busybox_archive.name, "r2", "sh", "-c", "sleep 15; exit 5"),
+                       capture_output=True, env=_env(), timeout=TIMEOUT,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    ex = _start(daemon, "exec", "--fifo-dir", fifo_dir, "r2", "sh", "-c", COUNT)
+    waiter = _start(daemon, "wait", "r2")
+    first = _first_line(ex)
+    daemon.restart(signal.SIGKILL, 2.0)
+    out, err = ex.communicate(timeout=TIMEOUT)
+    assert (ex.returncode, first + out, err) == (3, b"1\n2\n3\n4\n5\n6\n", b"")
+    out, err = waiter.communicate(timeout=TIMEOUT)
+    assert (waiter.returncode, out) == (5, b"5\n"), err
+    r = subprocess.run(_runcore(daemon, "rm", "r2"), capture_output=True, env=_env(),
+                       timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+
+
+def test_daemon_that_stays_away(daemon, busybox_archive, fifo_dir) -> None:
+    p = _start(daemon, "--connect-timeout", "2s", "run", "--rm", "--fifo-dir", fifo_dir,
+               busybox_archive.name, "r3", "sh", "-c", COUNT)
+    _first_line(p)
+    waiter = _start(daemon, "--connect-timeout", "2s", "wait", "r3")
+    time.sleep(3)
+    daemon.kill_process(signal.SIGKILL)
+    started = time.monotonic()
+    out, err = p.communicate(timeout=TIMEOUT)
+    w_out, w_err = waiter.communicate(timeout=TIMEOUT)
+    assert waiter.returncode == 1 and w_out == b""
+    # (a slow start-up may meet the daemon gone already: then it cannot connect)
+    assert (w_err.startswith(b"runcore: lost the connection to containerd")
+            or w_err.startswith(b"runcore: cannot connect")) and w_err.count(b"\n") == 1, w_err
+    assert time.monotonic() - started < 60
+    assert p.returncode != 0
+    text = err.decode()
+    assert text.startswith("runcore: ") and text.count("\n") == 1, text
+    assert "did not come back within 2s" in text and "runcore rm -f r3" in text
+    daemon.spawn()
+    r = subprocess.run(_runcore(daemon, "rm", "-f", "r3"), capture_output=True, env=_env(),
+                       timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    assert os.listdir(fifo_dir) == []
+
+
+#: runcore with a pause between Tasks/Create and Tasks/Start: it tells the test (a file)
+#: and waits until the test has restarted containerd.
+PAUSE_BEFORE_START = r"""
+import os, sys, time
+from runcore.task import lifecycle
+signal_file = os.environ["RC_TEST_SIGNAL"]
+original = lifecycle.TaskRun._created
+def created(self):
+    original(self)
+    open(signal_file, "w").close()
+    deadline = time.monotonic() + 60
+    while os.path.exists(signal_file) and time.monotonic() < deadline:
+        time.sleep(0.05)
+lifecycle.TaskRun._created = created
+from runcore.cli.main import main
+main(sys.argv[1:])
+"""
+
+
+def test_run_detached_mid_start(daemon, busybox_archive, fifo_dir, tmp_path) -> None:
+    """containerd restarts between Tasks/Create and Tasks/Start of ``run -d``: the start
+    goes through once it is back."""
+    flag = tmp_path / "created"
+    argv = _runcore(daemon, "run", "-d", "--fifo-dir", fifo_dir, busybox_archive.name,
+                    "r4", "sh", "-c", "sleep 30")
+    p = subprocess.Popen([argv[0], "-c", PAUSE_BEFORE_START, *argv[3:]],
+                         env={**_env(), "RC_TEST_SIGNAL": str(flag)},
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    deadline = time.monotonic() + TIMEOUT
+    while not flag.exists():
+        assert p.poll() is None and time.monotonic() < deadline, p.communicate()
+        time.sleep(0.05)
+    daemon.restart(signal.SIGKILL, 1.0)
+    flag.unlink()
+    out, err = p.communicate(timeout=TIMEOUT)
+    assert (p.returncode, err) == (0, b"")
+    status = subprocess.run(_runcore(daemon, "inspect", "-f", ".task.status", "r4"),
+                            capture_output=True, env=_env(), timeout=TIMEOUT)
+    assert status.stdout == b"running\n", status.stderr
+    r = subprocess.run(_runcore(daemon, "rm", "-f", "r4"), capture_output=True, env=_env(),
+                       timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+
+
+def test_attach_survives_a_restart(daemon, busybox_archive, fifo_dir) -> None:
+    r = subprocess.run(_runcore(daemon, "run", "-d", "--fifo-dir", fifo_dir,
+                                busybox_archive.name, "r5", "sh", "-c",
+                                "sleep 2; " + COUNT),
+                       capture_output=True, env=_env(), timeout=TIMEOUT,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    p = _start(daemon, "attach", "r5")
+    first = _first_line(p)
+    daemon.restart(signal.SIGTERM, 2.0)
+    out, err = p.communicate(timeout=TIMEOUT)
+    assert (p.returncode, err) == (3, b"")
+    assert (first + out).endswith(b"4\n5\n6\n")
+    r = subprocess.run(_runcore(daemon, "rm", "r5"), capture_output=True, env=_env(),
+                       timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
