@@ -9,7 +9,6 @@ underscores only with base 0) and fail with Go's ``*strconv.NumError`` text
 from __future__ import annotations
 
 import math
-import struct
 from typing import Dict, Tuple
 
 from runcore.gocompat.text import go_quote
@@ -205,6 +204,8 @@ def parse_go_int(s: str, go_type: str, base: int = 10) -> int:
 
 def _float32(value: float) -> float:
     """``float32(value)`` as a Python float (round to nearest even; overflow → inf)."""
+    import struct  # only when a float32 is formatted: keeps `runcore --help` light
+
     try:
         return struct.unpack("<f", struct.pack("<f", value))[0]
     except OverflowError:
