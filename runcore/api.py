@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from runcore.images.unpack import unpack as unpack_image
     from runcore.images.platforms import Platform
     from runcore import gocompat
-    from runcore.gocompat import GoNumError, parse_int, parse_uint
+    from runcore.gocompat import GoNumError, format_float_g, parse_int, parse_uint
     from runcore.gocompat import json as gojson
     from runcore.oci.jsonutil import runtime_spec_schema
     from runcore.options_types import GoFloat, GoInt
@@ -77,6 +77,7 @@ _LAZY: Dict[str, Tuple[str, str]] = {
     "GoNumError": ("runcore.gocompat", "GoNumError"),
     "parse_int": ("runcore.gocompat", "parse_int"),
     "parse_uint": ("runcore.gocompat", "parse_uint"),
+    "format_float_g": ("runcore.gocompat", "format_float_g"),
     # Option value types with their Go range (declare every integer option with GoInt).
     "GoInt": ("runcore.options_types", "GoInt"),
     "GoFloat": ("runcore.options_types", "GoFloat"),
@@ -175,6 +176,7 @@ __all__ = [
     "GoNumError",
     "parse_int",
     "parse_uint",
+    "format_float_g",
     "GoInt",
     "GoFloat",
     "plugin_set",

@@ -28,6 +28,7 @@ from runcore.gocompat.strconv import (
     GoNumError,
     atoi,
     float_to_int64,
+    format_float_g,
     parse_atoi,
     parse_go_int,
     parse_int,
@@ -53,6 +54,6 @@ from runcore.gocompat.text import (
 __all__ = [
     "ERR_TOO_LONG", "GO_INT_RANGES", "INT32_MAX", "INT64_MAX", "INT64_MIN", "RANGE", "SCANNER_MAX_TOKEN",
     "SYNTAX", "UINT32_MASK", "GoNumError", "ScannerTooLong", "atoi", "clean", "decode", "errno_text",
-    "float_to_int64", "go_quote", "is_space", "join", "parse_atoi", "parse_go_int", "parse_int",
+    "float_to_int64", "format_float_g", "go_quote", "is_space", "join", "parse_atoi", "parse_go_int", "parse_int",
     "parse_uint", "path_error", "scan_lines", "to_int64", "to_uint32", "trim_space",
 ]

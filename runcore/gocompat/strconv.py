@@ -8,6 +8,7 @@ underscores only with base 0) and fail with Go's ``*strconv.NumError`` text
 """
 from __future__ import annotations
 
+import math
 from typing import Dict, Tuple
 
 from runcore.gocompat.text import go_quote
@@ -199,3 +200,55 @@ def parse_go_int(s: str, go_type: str, base: int = 10) -> int:
     if go_type.startswith("u"):
         return parse_uint(s, base, bits)
     return parse_int(s, base, bits)
+
+
+def _float32(value: float) -> float:
+    """``float32(value)`` as a Python float (round to nearest even; overflow → inf)."""
+    import struct  # only when a float32 is formatted: keeps `runcore --help` light
+
+    try:
+        return struct.unpack("<f", struct.pack("<f", value))[0]
+    except OverflowError:
+        return math.copysign(math.inf, value)
+
+
+def _shortest_digits(value: float, bits: int) -> "tuple[str, int]":
+    """Shortest decimal digits ``d`` and decimal point position ``dp`` (value = 0.d × 10^dp)
+    that read back as the same float of ``bits`` bits."""
+    if value == 0:
+        return "0", 1
+    target = _float32(value) if bits == 32 else value
+    for prec in range(1, 18):
+        text = f"{abs(target):.{prec - 1}e}"
+        back = float(text)
+        if (_float32(back) if bits == 32 else back) == abs(target):
+            break
+    mantissa, exp = text.split("e")
+    digits = mantissa.replace(".", "").rstrip("0") or "0"
+    return digits, int(exp) + 1
+
+
+def format_float_g(value: float, bits: int = 64) -> str:
+    """``strconv.FormatFloat(value, 'g', -1, bits)``."""
+    if bits == 32:
+        value = _float32(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    sign = "-" if math.copysign(1.0, value) < 0 else ""
+    digits, dp = _shortest_digits(value, bits)
+    if digits == "0":
+        return sign + "0"
+    exp = dp - 1
+    # %g of the shortest form: exponent notation when exp < -4 or exp >= 6.
+    eprec = 6
+    if exp < -4 or exp >= eprec:
+        mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        esign = "-" if exp < 0 else "+"
+        return f"{sign}{mant}e{esign}{abs(exp):02d}"
+    if dp <= 0:
+        return f"{sign}0.{'0' * (-dp)}{digits}"
+    if dp >= len(digits):
+        return f"{sign}{digits}{'0' * (dp - len(digits))}"
+    return f"{sign}{digits[:dp]}.{digits[dp:]}"
