@@ -55,22 +55,29 @@ def resolve_image(ctx: RunContext) -> None:
     chosen = ctx.opt("snapshotter")
     # the namespace's default snapshotter is looked up while the image is resolved
     lookup = None if chosen else client.default_snapshotter_later()
+
+    def snapshotter() -> str:
+        """The snapshotter, waiting for the look-up the first time it is needed."""
+        nonlocal lookup
+        if lookup is not None:
+            ctx.snapshotter, lookup = lookup(), None
+        elif not ctx.snapshotter:
+            ctx.snapshotter = chosen
+        return ctx.snapshotter
+
     ref = ctx.image_ref or ""
     if ctx.refresh_image:
-        ctx.snapshotter = chosen if lookup is None else lookup()
-        lookup = None
+        snapshotter()  # a supplying plugin unpacks for it
         ref = _supply_image(ctx, ref) or ref
     try:
         ctx.image = images.resolve_image(client, ref, platform=ctx.platform)
     except NotFound:
-        if lookup is not None:
-            ctx.snapshotter, lookup = lookup(), None
+        snapshotter()
         supplied = _supply_image(ctx, ref)
         if supplied is None:
             raise
         ctx.image = images.resolve_image(client, supplied, platform=ctx.platform)
-    if lookup is not None:
-        ctx.snapshotter = lookup()
+    snapshotter()
     images.ensure_unpacked(client, ctx.image, ctx.snapshotter)
 
 
