@@ -1,3 +1,3 @@
-from runcore.cli.main import main
+from runcore.cli.main import entry
 
-main()
+entry()

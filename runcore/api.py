@@ -43,7 +43,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from runcore.config import load as load_config
     from runcore.runner import edit_spec
     from runcore.gocompat import clean, errno_text, go_quote, path_error
-    from runcore.images import resolve_image
+    from runcore.containerd.content import fetch_blob
+    from runcore.images import mediatypes, platforms, resolve_image
+    from runcore.images.manifests import image_platforms, validate_media_type
+    from runcore.images.progress import human_bytes
+    from runcore.images.reference import normalize_docker_ref
+    from runcore.images.store import ClientStore
+    from runcore.images.unpack import inspect_image
+    from runcore.images.unpack import unpack as unpack_image
     from runcore.images.platforms import Platform
     from runcore import gocompat
     from runcore.gocompat import GoNumError, parse_int, parse_uint
@@ -85,6 +92,17 @@ _LAZY: Dict[str, Tuple[str, str]] = {
     # Images and snapshots (need the containerd client: imported on first use).
     "Platform": ("runcore.images.platforms", "Platform"),
     "resolve_image": ("runcore.images", "resolve_image"),
+    # Supplying images from elsewhere (registries): content, names, platforms, unpack.
+    "ClientStore": ("runcore.images.store", "ClientStore"),
+    "fetch_blob": ("runcore.containerd.content", "fetch_blob"),
+    "inspect_image": ("runcore.images.unpack", "inspect_image"),
+    "unpack_image": ("runcore.images.unpack", "unpack"),
+    "image_platforms": ("runcore.images.manifests", "image_platforms"),
+    "validate_media_type": ("runcore.images.manifests", "validate_media_type"),
+    "mediatypes": ("runcore.images.mediatypes", ""),
+    "platforms": ("runcore.images.platforms", ""),
+    "normalize_docker_ref": ("runcore.images.reference", "normalize_docker_ref"),
+    "human_bytes": ("runcore.images.progress", "human_bytes"),
     "rootfs_mount": ("runcore.rootfs_mount", ""),
     # Command-line access for plugin commands.
     "global_options": ("runcore.cli.common", "global_options"),
@@ -162,4 +180,14 @@ __all__ = [
     "plugin_set",
     "edit_spec",
     "config_files",
+    "ClientStore",
+    "fetch_blob",
+    "inspect_image",
+    "unpack_image",
+    "image_platforms",
+    "validate_media_type",
+    "mediatypes",
+    "platforms",
+    "normalize_docker_ref",
+    "human_bytes",
 ]

@@ -147,6 +147,9 @@ class RunContext(CommandContext):
         sees it.
     :ivar platform: the ``--platform`` asked for, parsed, else ``None`` (the host's);
         set like :attr:`config_spec`.
+    :ivar refresh_image: set by a plugin in ``runcore_configure`` to have the image
+        supplied afresh (``--pull always``) before it is looked up, see
+        :func:`~runcore.hookspecs.runcore_supply_image`.
     """
 
     options: Dict[str, Any] = field(default_factory=dict)
@@ -158,6 +161,7 @@ class RunContext(CommandContext):
     snapshotter: str = ""
     config_spec: Optional[Dict[str, Any]] = None
     platform: Optional["Platform"] = None
+    refresh_image: bool = False
 
     # ------------------------------------------------------------------ options
     def opt(self, name: str, default: Any = None) -> Any:

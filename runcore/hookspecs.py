@@ -17,6 +17,8 @@ How runcore calls the hooks
    A feature belongs in the phase that matches what it changes, so features never need
    ``tryfirst``/``trylast`` between each other: seccomp (security) always sees the final
    capabilities (privileges), which always see the final devices (mounts).
+   Image supply (only when the image is missing, or a refresh was asked for):
+   :func:`runcore_supply_image`.
 4. Container record: :func:`runcore_prepare_snapshot` (before the spec, because user
    lookups read the snapshot), :func:`runcore_container_record`.
 5. Task (``run`` and ``start``): :func:`runcore_task_options`,
@@ -175,6 +177,29 @@ def runcore_resolve_device(
     Called during configure, once per such value; the first plugin (in call order) that
     returns something wins. Raise :class:`runcore.api.UsageError` for a value this
     plugin owns but cannot resolve (unknown device, broken spec file).
+    """
+
+
+# --------------------------------------------------------------------- image supply
+@hookspec(firstresult=True)
+def runcore_supply_image(ref: str, ctx: "RunContext") -> Optional[str]:
+    """Supply the image ``ref`` from somewhere else (a registry, say) into the namespace.
+
+    :param ref: the IMAGE argument of ``run``/``create``/``spec`` as typed.
+    :param ctx: the run context; ``ctx.client()`` is connected, ``ctx.snapshotter`` is the
+        snapshotter the container will use, ``ctx.platform`` the ``--platform`` asked for
+        (``None``: the host's).
+    :return: the name of the image record that now holds the image (it may differ from
+        ``ref``, e.g. ``busybox`` -> ``docker.io/library/busybox:latest``), or ``None`` when
+        this plugin does not supply it (the core then reports the image as not found).
+
+    Called while the image is resolved, only when ``Images/Get(ref)`` finds no image, or
+    before the look-up when a plugin asked for a fresh copy by setting
+    ``ctx.refresh_image = True`` in :func:`runcore_configure` (as
+    ``--pull always`` does). The first plugin returning a name wins. The core then
+    resolves and unpacks that image as usual. Raise a
+    :class:`runcore.errors.RuncoreError` (one line) when the image cannot be supplied;
+    leave nothing behind but stored content.
     """
 
 

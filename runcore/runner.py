@@ -52,9 +52,33 @@ def resolve_image(ctx: RunContext) -> None:
     from runcore import images
 
     client = ctx.client()
-    ctx.snapshotter = ctx.opt("snapshotter") or client.default_snapshotter()
-    ctx.image = images.resolve_image(client, ctx.image_ref or "", platform=ctx.platform)
+    chosen = ctx.opt("snapshotter")
+    # the namespace's default snapshotter is looked up while the image is resolved
+    lookup = None if chosen else client.default_snapshotter_later()
+    ref = ctx.image_ref or ""
+    if ctx.refresh_image:
+        ctx.snapshotter = chosen if lookup is None else lookup()
+        lookup = None
+        ref = _supply_image(ctx, ref) or ref
+    try:
+        ctx.image = images.resolve_image(client, ref, platform=ctx.platform)
+    except NotFound:
+        if lookup is not None:
+            ctx.snapshotter, lookup = lookup(), None
+        supplied = _supply_image(ctx, ref)
+        if supplied is None:
+            raise
+        ctx.image = images.resolve_image(client, supplied, platform=ctx.platform)
+    if lookup is not None:
+        ctx.snapshotter = lookup()
     images.ensure_unpacked(client, ctx.image, ctx.snapshotter)
+
+
+def _supply_image(ctx: RunContext, ref: str) -> Optional[str]:
+    """Ask the plugins to supply ``ref`` (:func:`runcore.hookspecs.runcore_supply_image`)."""
+    for _plugin_id, result in _plugins(ctx).call_each("runcore_supply_image", ref=ref, ctx=ctx):
+        return str(result)  # a firstresult hook: at most one
+    return None
 
 
 def build_spec(ctx: RunContext) -> SpecEditor:

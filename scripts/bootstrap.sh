@@ -2,7 +2,8 @@
 # Set up everything runcore's tests need, idempotently, on Debian bookworm (as root):
 #
 #   * Debian packages: containerd (1.6.20, bookworm), runc, busybox-static, apparmor,
-#     containernetworking-plugins, iproute2, python3-venv, docker-registry;
+#     containernetworking-plugins, iproute2, python3-venv, docker-registry, skopeo,
+#     apache2-utils (htpasswd) and openssl (the pull tests' registries);
 #     the system containerd is never started (policy-rc.d during apt; systemctl
 #     disable --now where systemd runs) - the tests start private daemons only;
 #   * /opt/cni/bin -> links to Debian's CNI plugins in /usr/lib/cni (for --cni);
@@ -33,7 +34,7 @@ FORCE=${RUNCORE_BOOTSTRAP_FORCE:-0}
 
 PACKAGES=(containerd runc busybox-static apparmor containernetworking-plugins iproute2
           python3 python3-venv ca-certificates debian-archive-keyring)
-[ "${RUNCORE_SKIP_REGISTRY:-0}" = 1 ] || PACKAGES+=(docker-registry)
+[ "${RUNCORE_SKIP_REGISTRY:-0}" = 1 ] || PACKAGES+=(docker-registry skopeo apache2-utils openssl)
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }
 die() { printf 'bootstrap: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -211,8 +212,8 @@ done
 want=$( { echo "${plugin_dirs[*]}"; cat "$REPO/pyproject.toml"; for d in "${plugin_dirs[@]}"; do cat "$d/pyproject.toml"; done; } | sha256sum | cut -d' ' -f1)
 have=$(cat "$STAMP" 2>/dev/null || true)
 LINT_TOOLS=(ruff==0.17.6 mypy==2.4.1 vulture==2.16)  # keep in step with pyproject's `lint` extra
-TEST_TOOLS=(pytest tox grpcio-tools==1.85.1 hypothesis PyYAML)
-if [ "$FORCE" = 1 ] || [ "$want" != "$have" ] || ! "$VENV/bin/python" -c 'import runcore, pytest, tox, grpc_tools, hypothesis, yaml, ruff, mypy, vulture' 2>/dev/null; then
+TEST_TOOLS=(pytest tox grpcio-tools==1.85.1 hypothesis PyYAML cryptography)
+if [ "$FORCE" = 1 ] || [ "$want" != "$have" ] || ! "$VENV/bin/python" -c 'import runcore, pytest, tox, grpc_tools, hypothesis, yaml, cryptography, ruff, mypy, vulture' 2>/dev/null; then
     args=(-e "$REPO")
     for d in "${plugin_dirs[@]}"; do args+=(-e "$d"); done
     log "pip install ${args[*]#"$REPO/"} ${TEST_TOOLS[*]} ${LINT_TOOLS[*]}"

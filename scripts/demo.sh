@@ -3,7 +3,7 @@
 #
 #   1. scripts/bootstrap.sh (packages, containerd 1.7.24 in /opt/runcore, .venv)
 #   2. a private containerd 1.7.24 (temporary root/state/socket under /tmp/rcdemo-*)
-#   3. the busybox test image archive (tests/support/busybox_image.py)
+#   3. the busybox test image archive (runcore/testing/busybox_image.py)
 #   4. runcore --address SOCK --namespace demo images import ARCHIVE
 #   5. runcore --address SOCK --namespace demo run --rm IMAGE demo echo hello from runcore
 #   6. stop containerd, kill its shims, unmount and delete everything (also on error/^C)
@@ -101,7 +101,7 @@ done
 echo "containerd $("$BIN/containerd" --version | awk '{print $3}') running, pid $PID" >&2
 
 say "building the busybox test image archive"
-"$REPO/.venv/bin/python" "$REPO/tests/support/busybox_image.py" "$TMP/rcbox.tar" oci >&2
+"$REPO/.venv/bin/python" -m runcore.testing.busybox_image "$TMP/rcbox.tar" oci >&2
 
 RUNCORE=("$REPO/.venv/bin/runcore" --address "$SOCK" --namespace "$NS")
 

@@ -6,7 +6,6 @@ Flags: ``--rm``, ``--null-io``, ``--log-uri``, ``--detach/-d``, ``--fifo-dir``,
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import TYPE_CHECKING
 
 from runcore import hookimpl
@@ -54,6 +53,8 @@ def runcore_task_created(task: TaskInfo, ctx: RunContext) -> None:
 
 def write_pid_file(path: str, pid: int) -> None:
     """Write ``pid`` atomically (temp file in the same directory, mode 0666, rename)."""
+    import tempfile  # only with --pid-file: not on every command's start
+
     target = os.path.abspath(path)
     directory = os.path.dirname(target)
     try:

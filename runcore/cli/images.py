@@ -8,7 +8,7 @@ import json
 import os
 import stat
 import sys
-from typing import IO, Optional
+from typing import IO, Any, Dict, Optional
 
 import click
 
@@ -81,6 +81,26 @@ def import_command(file: str, snapshotter: str, no_unpack: bool, index_name: str
             source.close()
 
 
+class _ReadOnce:
+    """A read-only content store that reads each blob once per command: images share
+    manifests and configs (tags of one image), and size and platforms read the same
+    documents (content is addressed by digest, so a blob cannot change meanwhile)."""
+
+    def __init__(self, client: Any) -> None:
+        from runcore.images.store import ClientStore
+
+        self._store = ClientStore(client)
+        self._blobs: Dict[str, bytes] = {}
+
+    def read(self, digest: str) -> bytes:
+        if digest not in self._blobs:
+            self._blobs[digest] = self._store.read(digest)
+        return self._blobs[digest]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
 @images.command("ls")
 @click.argument("filters", nargs=-1, metavar="[FILTER]...")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the image names.")
@@ -90,7 +110,6 @@ def ls_command(filters: tuple[str, ...], quiet: bool, as_json: bool) -> None:
     from runcore.images.manifests import image_platforms, image_size
     from runcore.images.platforms import format_platform, only
     from runcore.images.progress import human_bytes
-    from runcore.images.store import ClientStore
     from runcore.images.unpack import descriptor_from_pb
 
     client = global_options(click.get_current_context()).client()
@@ -102,7 +121,7 @@ def ls_command(filters: tuple[str, ...], quiet: bool, as_json: bool) -> None:
         for rec in records:
             click.echo(rec.name)
         return
-    store = ClientStore(client)
+    store = _ReadOnce(client)
     rows = []
     for rec in records:
         target = descriptor_from_pb(rec.target)

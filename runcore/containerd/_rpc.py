@@ -156,8 +156,9 @@ class Stream:
 
 
 class Duplex:
-    """A bidirectional stream used in lock step: :meth:`exchange` sends one
-    request and waits for its answer (how containerd's Content/Write works)."""
+    """A bidirectional stream whose every request gets one answer, in order (how
+    containerd's Content/Write works): :meth:`exchange` in lock step, or
+    :meth:`send` ahead and :meth:`receive` the answers later."""
 
     _END = object()
 
@@ -173,12 +174,21 @@ class Duplex:
                 return
             yield item
 
-    def exchange(self, request: Any) -> Any:
+    def send(self, request: Any) -> None:
+        """Queue one request without waiting for its answer (pipelined writes)."""
         self._requests.put(request)
+
+    def receive(self) -> Any:
+        """The next answer, in the order the requests were sent."""
         try:
             return next(self._responses)
         except StopIteration:
             raise errors.ContainerdError("stream closed by containerd") from None
+
+    def exchange(self, request: Any) -> Any:
+        """Send one request and wait for its answer."""
+        self.send(request)
+        return self.receive()
 
     def close(self, cancel: bool = False) -> None:
         if not self._closed.is_set():
@@ -186,6 +196,23 @@ class Duplex:
             self._requests.put(self._END)
             if cancel:
                 self._responses.cancel()
+
+
+class Future:
+    """A unary call in flight (see :meth:`Method.future`)."""
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+
+    def result(self) -> Any:
+        """The response; a failed call raises its :mod:`runcore.errors` exception."""
+        try:
+            return self._call.result()
+        except grpc.RpcError as err:
+            raise map_error(err) from None
+
+    def cancel(self) -> None:
+        self._call.cancel()
 
 
 class Method:
@@ -219,6 +246,19 @@ class Method:
         except grpc.RpcError as err:
             raise map_error(err) from None
 
+    def future(self, request: Any = None, *, timeout: Optional[float] = None,
+               **fields: Any) -> "Future":
+        """Start a unary call without waiting for it (independent calls overlap);
+        :meth:`Future.result` waits and raises runcore errors."""
+        if self._descriptor.client_streaming or self._descriptor.server_streaming:
+            raise TypeError(f"{self.path} is a stream; only unary calls have futures")
+        if request is None:
+            request = self.request_type(**fields)
+        elif fields:
+            raise TypeError("pass either a request message or fields, not both")
+        return Future(self._callable.future(
+            request, metadata=self._ctx.metadata(), timeout=self._ctx.timeout(self.path, timeout)))
+
     def open(self, *, timeout: Optional[float] = None) -> Duplex:
         """Start a bidirectional stream (for Content/Write)."""
         if not (self._descriptor.client_streaming and self._descriptor.server_streaming):
@@ -227,12 +267,27 @@ class Method:
         return Duplex(lambda requests: self._callable(requests, **kwargs))
 
 
-class Service:
-    """A generated gRPC stub wrapped so that every method goes through :class:`Method`."""
+def _multicallable(channel: Any, path: str, descriptor: Any) -> Any:
+    """The grpc callable of one method, made from its descriptor (what a generated
+    ``*_pb2_grpc`` stub would make, without importing the stub module)."""
+    request = message_factory.GetMessageClass(descriptor.input_type)
+    response = message_factory.GetMessageClass(descriptor.output_type)
+    kind = ("stream" if descriptor.client_streaming else "unary") + "_" + (
+        "stream" if descriptor.server_streaming else "unary")
+    return getattr(channel, kind)(path, request_serializer=request.SerializeToString,
+                                  response_deserializer=response.FromString,
+                                  _registered_method=True)
 
-    def __init__(self, ctx: CallContext, stub: Any, service_descriptor: Any) -> None:
+
+class Service:
+    """One containerd service on a channel; every method goes through :class:`Method`.
+
+    Methods are bound on first use.
+    """
+
+    def __init__(self, ctx: CallContext, channel: Any, service_descriptor: Any) -> None:
         self._ctx = ctx
-        self._stub = stub
+        self._channel = channel
         self._descriptor = service_descriptor
         self._methods: dict[str, Method] = {}
 
@@ -250,7 +305,8 @@ class Service:
         md = self._descriptor.methods_by_name.get(name)
         if md is None:
             raise AttributeError(f"{self._descriptor.full_name} has no method {name}")
-        method = Method(self._ctx, f"/{self._descriptor.full_name}/{name}", md, getattr(self._stub, name))
+        path = f"/{self._descriptor.full_name}/{name}"
+        method = Method(self._ctx, path, md, _multicallable(self._channel, path, md))
         self._methods[name] = method
         return method
 

@@ -13,7 +13,7 @@ import stat
 import time
 from datetime import timedelta
 from types import ModuleType
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import grpc
 
@@ -22,18 +22,6 @@ from runcore.containerd import content as _content
 from runcore.containerd import leases as _leases
 from runcore.containerd import pb as _pb
 from runcore.containerd._rpc import DEFAULT_CALL_TIMEOUT, CallContext, Service
-
-from runcore._pb.containerd.services.containers.v1 import containers_pb2_grpc
-from runcore._pb.containerd.services.content.v1 import content_pb2_grpc
-from runcore._pb.containerd.services.diff.v1 import diff_pb2_grpc
-from runcore._pb.containerd.services.events.v1 import events_pb2_grpc
-from runcore._pb.containerd.services.images.v1 import images_pb2_grpc
-from runcore._pb.containerd.services.introspection.v1 import introspection_pb2_grpc
-from runcore._pb.containerd.services.leases.v1 import leases_pb2_grpc
-from runcore._pb.containerd.services.namespaces.v1 import namespace_pb2_grpc
-from runcore._pb.containerd.services.snapshots.v1 import snapshots_pb2_grpc
-from runcore._pb.containerd.services.tasks.v1 import tasks_pb2_grpc
-from runcore._pb.containerd.services.version.v1 import version_pb2_grpc
 
 #: Snapshotter used when neither a flag nor the namespace label names one.
 DEFAULT_SNAPSHOTTER = "overlayfs"
@@ -44,19 +32,20 @@ MAX_MESSAGE = 16 << 20
 
 _START_HINT = "(is containerd running? start it with 'containerd' or 'systemctl start containerd')"
 
-# attribute name -> (generated message module, stub module, service name)
+# attribute name -> (message module in runcore.containerd.pb, service name). A service's
+# messages are imported, and its methods bound, when a command first uses it.
 _SERVICES = {
-    "containers": (_pb.containers, containers_pb2_grpc, "Containers"),
-    "content": (_pb.content, content_pb2_grpc, "Content"),
-    "diff": (_pb.diff, diff_pb2_grpc, "Diff"),
-    "events": (_pb.events, events_pb2_grpc, "Events"),
-    "images": (_pb.images, images_pb2_grpc, "Images"),
-    "introspection": (_pb.introspection, introspection_pb2_grpc, "Introspection"),
-    "leases": (_pb.leases, leases_pb2_grpc, "Leases"),
-    "namespaces": (_pb.namespaces, namespace_pb2_grpc, "Namespaces"),
-    "snapshots": (_pb.snapshots, snapshots_pb2_grpc, "Snapshots"),
-    "tasks": (_pb.tasks, tasks_pb2_grpc, "Tasks"),
-    "version": (_pb.version, version_pb2_grpc, "Version"),
+    "containers": ("containers", "Containers"),
+    "content": ("content", "Content"),
+    "diff": ("diff", "Diff"),
+    "events": ("events", "Events"),
+    "images": ("images", "Images"),
+    "introspection": ("introspection", "Introspection"),
+    "leases": ("leases", "Leases"),
+    "namespaces": ("namespaces", "Namespaces"),
+    "snapshots": ("snapshots", "Snapshots"),
+    "tasks": ("tasks", "Tasks"),
+    "version": ("version", "Version"),
 }
 
 
@@ -139,9 +128,18 @@ class Client:
         self.namespace = namespace
         self._channel = channel
         self._ctx = CallContext(namespace, deadline=deadline, call_timeout=call_timeout)
-        for attr, (messages, stubs, name) in _SERVICES.items():
-            stub = getattr(stubs, f"{name}Stub")(channel)
-            setattr(self, attr, Service(self._ctx, stub, messages.DESCRIPTOR.services_by_name[name]))
+
+    def __getattr__(self, name: str) -> Service:
+        """Bind the service ``name`` on first use (only its messages are imported)."""
+        try:
+            module, service_name = _SERVICES[name]
+        except KeyError:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+        messages = getattr(_pb, module)
+        service = Service(self._ctx, self.__dict__["_channel"],
+                          messages.DESCRIPTOR.services_by_name[service_name])
+        setattr(self, name, service)
+        return service
 
     @classmethod
     def connect(
@@ -185,7 +183,12 @@ class Client:
         return cls(channel, namespace, address=path, deadline=deadline)
 
     def close(self) -> None:
-        self._channel.close()
+        """Close the channel (left to the kernel in the CLI process: see
+        :data:`runcore.containerd.close_channels`)."""
+        import runcore.containerd
+
+        if runcore.containerd.close_channels:
+            self._channel.close()
 
     def __enter__(self) -> "Client":
         return self
@@ -272,6 +275,20 @@ class Client:
     def default_snapshotter(self) -> str:
         """The namespace's ``containerd.io/defaults/snapshotter`` label, else ``overlayfs``."""
         return self.namespace_labels().get(SNAPSHOTTER_LABEL) or DEFAULT_SNAPSHOTTER
+
+    def default_snapshotter_later(self) -> Callable[[], str]:
+        """Start :meth:`default_snapshotter`'s call now and return a function that waits
+        for its answer, so that the caller's other calls overlap with it."""
+        future = self.namespaces.Get.future(name=self.namespace)
+
+        def result() -> str:
+            try:
+                labels = dict(future.result().namespace.labels)
+            except errors.NotFound:
+                labels = {}
+            return labels.get(SNAPSHOTTER_LABEL) or DEFAULT_SNAPSHOTTER
+
+        return result
 
     def resolve_snapshotter(self, name: Optional[str]) -> str:
         """``name`` if given, else :meth:`default_snapshotter` (as ctr resolves it)."""

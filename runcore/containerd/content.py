@@ -1,11 +1,12 @@
 """Reading and writing blobs through containerd's content service."""
 from __future__ import annotations
 
+import collections
 import hashlib
 import io
 import random
 import time
-from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Optional, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Deque, Iterable, Optional, Union
 
 from runcore import errors
 
@@ -14,6 +15,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Bytes per Content/Write message (containerd's gRPC limit is 16 MiB).
 CHUNK = 1 << 20
+#: Content/Write messages sent ahead of containerd's answers: containerd writes one
+#: chunk while the next is read, hashed and sent (lock step waited a round trip per MiB).
+WINDOW = 4
 #: How long a ref locked by another writer is waited for.
 LOCK_WAIT = 30.0
 
@@ -98,23 +102,23 @@ def write_blob(
         # reports the whole size as written; hash the data but do not resend it.
         present = bool(expected_digest) and size is not None and size > 0 and status.offset == size
         restart = status.offset > 0 and not present  # a stale ingest under this ref
+        unanswered: Deque[int] = collections.deque()  # offsets containerd must report
         for block in _chunks(data, size):
             hasher.update(block)
             if not present:
                 # Offset 0 makes containerd truncate whatever the ref held before.
-                req = pb.WriteContentRequest(
+                stream.send(pb.WriteContentRequest(
                     action=pb.WRITE, offset=0 if restart else offset, data=block
-                )
+                ))
                 restart = False
-                resp = stream.exchange(req)
-                if resp.offset != offset + len(block):
-                    raise errors.ContainerdError(
-                        f"short write to {ref}: containerd is at {resp.offset}, "
-                        f"expected {offset + len(block)}"
-                    )
+                unanswered.append(offset + len(block))
+                if len(unanswered) >= WINDOW:
+                    _check_written(stream, ref, unanswered.popleft())
             offset += len(block)
             if progress:
                 progress(len(block))
+        while unanswered:
+            _check_written(stream, ref, unanswered.popleft())
         if size is not None and offset != size:
             raise ShortBlob(ref, offset, size)
         actual = "sha256:" + hasher.hexdigest()
@@ -135,6 +139,14 @@ def write_blob(
         stream.close(cancel=not done)
         if not done:
             _abort(client, ref)
+
+
+def _check_written(stream: Any, ref: str, expected: int) -> None:
+    """containerd's answer to the oldest unanswered WRITE must be at ``expected``."""
+    resp = stream.receive()
+    if resp.offset != expected:
+        raise errors.ContainerdError(
+            f"short write to {ref}: containerd is at {resp.offset}, expected {expected}")
 
 
 def _open(client: "Client", ref: str, size: Optional[int], expected: Optional[str]):
@@ -177,3 +189,93 @@ def _abort(client: "Client", ref: str) -> None:
         client.content.Abort(ref=ref)
     except errors.ContainerdError:
         pass
+
+
+def fetch_blob(
+    client: "Client",
+    ref: str,
+    opener: Callable[[int], Iterable[bytes]],
+    expected_digest: str,
+    size: int,
+    labels: Optional[dict[str, str]] = None,
+    progress: Optional[Callable[[int], None]] = None,
+    local_hash: bool = True,
+    window: int = 4,
+) -> bool:
+    """Store the blob ``expected_digest`` of ``size`` bytes, fetching only what is missing.
+
+    For content from a remote (a registry), as containerd's ``content.Copy`` does it:
+    the ingest ``ref`` is opened first, and only then ``opener(offset)`` is called for the
+    bytes from ``offset`` on (so nothing is fetched for a blob the namespace already has).
+
+    * The namespace has the blob (AlreadyExists): nothing is fetched; returns False.
+    * containerd already holds all of it (content shared from another namespace, or a
+      finished ingest): committed without fetching.
+    * An ingest left by an interrupted pull (``0 < offset < size``): resumed from its offset.
+    * Otherwise the bytes are streamed, up to ``window`` writes in flight.
+
+    containerd hashes every byte it is given and refuses a commit whose digest differs
+    from ``expected_digest``; with ``local_hash`` (a fresh ingest) the bytes are also hashed
+    here and the commit is not even attempted on a mismatch. Too many or too few bytes, or a
+    digest mismatch, abort the ingest and raise :class:`ShortBlob` /
+    :class:`DigestMismatch`: nothing unverified is committed. Returns True when the blob
+    was committed by this call.
+    """
+    pb = client.pb.content
+    try:
+        stream, status = _open(client, ref, size, expected_digest)
+    except errors.AlreadyExists:
+        return False
+    done = False
+    try:
+        offset = status.offset if 0 < status.offset <= size else 0
+        hasher = hashlib.sha256() if offset == 0 and local_hash else None
+        if offset < size:
+            restart = status.offset > 0 and offset == 0  # a stale ingest: start it over
+            pending: list[int] = []  # offsets expected in the answers still to come
+
+            def settle(keep: int) -> None:
+                while len(pending) > keep:
+                    want = pending.pop(0)
+                    resp = stream.receive()
+                    if resp.offset != want:
+                        raise errors.ContainerdError(
+                            f"short write to {ref}: containerd is at {resp.offset}, expected {want}")
+
+            for block in opener(offset):
+                if not block:
+                    continue
+                if offset + len(block) > size:
+                    raise ShortBlob(ref, offset + len(block), size)
+                if hasher is not None:
+                    hasher.update(block)
+                stream.send(pb.WriteContentRequest(action=pb.WRITE, offset=0 if restart else offset,
+                                                   data=block))
+                restart = False
+                offset += len(block)
+                pending.append(offset)
+                settle(window - 1)
+                if progress:
+                    progress(len(block))
+            settle(0)
+            if offset != size:
+                raise ShortBlob(ref, offset, size)
+        if hasher is not None:
+            actual = "sha256:" + hasher.hexdigest()
+            if actual != expected_digest:
+                raise DigestMismatch(ref, expected_digest, actual)
+        try:
+            stream.exchange(pb.WriteContentRequest(
+                action=pb.COMMIT, total=size, offset=size, expected=expected_digest,
+                labels=labels or {}))
+        except errors.AlreadyExists:
+            pass  # committed by someone else meanwhile
+        except errors.FailedPrecondition as exc:
+            # containerd's own check: "unexpected commit digest …" / "unexpected commit size …"
+            raise errors.ImageError(f"{ref}: commit failed: {exc}") from None
+        done = True
+        return True
+    finally:
+        stream.close(cancel=not done)
+        if not done:
+            _abort(client, ref)

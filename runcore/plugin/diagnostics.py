@@ -285,8 +285,9 @@ def inactive_options(plugins: "PluginRegistry") -> Dict[str, str]:
     """option name -> why its plugin is not active, for installed inactive plugins."""
     from runcore.plugin import loader
 
-    declared = declared_flags()
     out: Dict[str, str] = {}
+    inactive = [r for r in plugins.infos if r.status not in (loader.ACTIVE, loader.BUILTIN)]
+    declared = declared_flags() if inactive else {}  # metadata only when it is needed
     for rec in plugins.infos:
         if rec.status in (loader.ACTIVE, loader.BUILTIN):
             continue
@@ -303,10 +304,9 @@ def add_unavailable_flags(registrar: "OptionRegistrar", plugins: "PluginRegistry
     from runcore.plugin import loader
     from runcore.plugin.options import RegisteredOption
 
-    declared = declared_flags()
-    for rec in plugins.infos:
-        if rec.status in (loader.ACTIVE, loader.BUILTIN):
-            continue
+    inactive = [r for r in plugins.infos if r.status not in (loader.ACTIVE, loader.BUILTIN)]
+    declared = declared_flags() if inactive else {}  # metadata only when it is needed
+    for rec in inactive:
         for flag in known_flags(rec, declared):
             if flag in registrar.by_flag:
                 continue

@@ -20,10 +20,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
-if sys.version_info >= (3, 10):
-    from importlib import metadata as importlib_metadata
-else:  # pragma: no cover
-    import importlib_metadata
+from runcore.plugin import cache
 
 ENTRY_POINT_GROUP = "runcore.plugins"
 
@@ -156,7 +153,24 @@ def preparse_blocked(argv: Sequence[str]) -> List[str]:
 
 
 def discover() -> List[Any]:
-    """Entry points of :data:`ENTRY_POINT_GROUP`, first of each name, sorted by name."""
+    """Entry points of :data:`ENTRY_POINT_GROUP`, first of each name, sorted by name
+    (from :mod:`runcore.plugin.cache` while nothing was installed or removed)."""
+    from runcore import __version__
+
+    return cache.entry_points(
+        ENTRY_POINT_GROUP,
+        scan=_scan,
+        requirement_of=runcore_requirement,
+        check=lambda spec: is_compatible(spec, __version__),
+    )
+
+
+def _scan() -> List[Any]:
+    if sys.version_info >= (3, 10):
+        from importlib import metadata as importlib_metadata
+    else:  # pragma: no cover
+        import importlib_metadata
+
     seen: Dict[str, Any] = {}
     for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
         seen.setdefault(ep.name, ep)
@@ -167,6 +181,7 @@ def _dist_of(ep: Any) -> Any:
     return getattr(ep, "dist", None)
 
 
+@cache.memoize_requirement
 def runcore_requirement(dist: Any) -> str:
     """The specifier a distribution puts on ``runcore`` (``""`` when none).
 
@@ -188,6 +203,7 @@ def runcore_requirement(dist: Any) -> str:
     return ""
 
 
+@cache.memoize_compatibility
 def is_compatible(specifier: str, version: str) -> bool:
     """Whether ``version`` of runcore satisfies ``specifier`` (imports packaging lazily)."""
     if not specifier:

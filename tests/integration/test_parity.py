@@ -183,7 +183,9 @@ def test_validation_errors(containerd, namespace, image, case_id, flags, message
     assert "Traceback" not in rc.stderr
 
 
-def test_unknown_image(containerd, namespace):
+def test_unknown_image(containerd, namespace, monkeypatch):
+    # ctr never pulls: compare with runcore-pull (run --pull missing) disabled
+    monkeypatch.setenv("RUNCORE_DISABLE_PLUGINS", "pull")
     rc = containerd.runcore("create", "docker.io/library/nosuch:latest", "x", namespace=namespace,
                             check=False)
     assert rc.returncode == 1

@@ -1,4 +1,4 @@
-"""Unit tests of the busybox test-image builder (tests/support/busybox_image.py)."""
+"""Unit tests of the busybox test-image builder (runcore/testing/busybox_image.py)."""
 import gzip
 import hashlib
 import io

@@ -102,6 +102,7 @@ class Content(content_pb2_grpc.ContentServicer):
         self.rec = rec
         self.blobs = {}
         self.aborted = []
+        self.fail_after = None  # bytes after which a WRITE fails
 
     def Write(self, request_iterator, context):
         self.rec.note("Content/Write", context)
@@ -112,7 +113,11 @@ class Content(content_pb2_grpc.ContentServicer):
                     context.abort(grpc.StatusCode.ALREADY_EXISTS, f"content {req.expected}: already exists")
                 yield content_pb2.WriteContentResponse(action=req.action, offset=0, total=req.total)
             elif req.action == content_pb2.WRITE:
+                if req.offset != len(data):
+                    context.abort(grpc.StatusCode.OUT_OF_RANGE, f"write @{req.offset} must occur at current offset {len(data)}")
                 data += req.data
+                if self.fail_after is not None and len(data) > self.fail_after:
+                    context.abort(grpc.StatusCode.INTERNAL, "disk full")
                 yield content_pb2.WriteContentResponse(action=req.action, offset=len(data))
             else:
                 digest = "sha256:" + hashlib.sha256(data).hexdigest()
@@ -273,6 +278,26 @@ def test_write_blob_mismatch_and_short(fake):
     assert services["content"].aborted == ["bad", "short"]
 
 
+def test_write_blob_sends_ahead_and_stops_on_an_error(fake, monkeypatch):
+    """Content/Write is pipelined (WINDOW messages ahead of the answers): a blob of many
+    chunks arrives whole and in order; an error on a middle chunk aborts the ingest."""
+    import io
+
+    from runcore.containerd import content
+
+    path, _, services = fake
+    client = Client.connect(path, "ns1")
+    monkeypatch.setattr(content, "CHUNK", 1000)
+    data = bytes(range(256)) * 40  # 10240 bytes: 11 chunks
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    assert client.write_blob("many", io.BytesIO(data), digest, len(data)) == digest
+    assert services["content"].blobs[digest][0] == data
+    services["content"].fail_after = 4500
+    with pytest.raises(errors.ContainerdError, match="disk full"):
+        client.write_blob("fails", io.BytesIO(data[::-1]), None, len(data))
+    assert services["content"].aborted == ["fails"]
+
+
 def test_default_snapshotter(fake):
     path, _, services = fake
     client = Client.connect(path, "ns1")
@@ -280,6 +305,37 @@ def test_default_snapshotter(fake):
     services["namespaces"].labels["ns1"] = {"containerd.io/defaults/snapshotter": "native"}
     assert client.default_snapshotter() == "native"
     assert client.resolve_snapshotter("zfs") == "zfs"
+
+
+def test_default_snapshotter_later_overlaps_and_maps_errors(fake):
+    path, _, services = fake
+    client = Client.connect(path, "ns1")
+    services["namespaces"].labels.pop("ns1", None)
+    later = client.default_snapshotter_later()  # NotFound namespace: the default
+    assert later() == "overlayfs"
+    services["namespaces"].labels["ns1"] = {"containerd.io/defaults/snapshotter": "native"}
+    assert client.default_snapshotter_later()() == "native"
+
+
+def test_future_results_and_errors(fake):
+    path, _, _ = fake
+    client = Client.connect(path, "ns1")
+    assert client.version.Version.future().result().version == "1.7.99"
+    pending = client.images.Get.future(name="nope")
+    with pytest.raises(errors.NotFound, match='image "nope": not found'):
+        pending.result()
+    with pytest.raises(TypeError):
+        client.content.Read.future(digest="sha256:00")
+
+
+def test_services_are_bound_on_first_use(fake):
+    path, _, _ = fake
+    client = Client.connect(path, "ns1")
+    assert "tasks" not in vars(client)
+    assert client.tasks is client.tasks  # bound once
+    assert client.tasks.name == "containerd.services.tasks.v1.Tasks"
+    with pytest.raises(AttributeError):
+        client.nosuchservice  # noqa: B018
 
 
 def test_connect_errors(tmp_path):

@@ -34,3 +34,15 @@ def test_spec_fixture(runcore_spec):
     res, spec = runcore_spec(["--hello-name", "ann"], plugins={"hello": mod})
     assert res.exit_code == 0, res.stderr
     assert spec.owners("annotations.hello") == ["hello"]
+
+
+def test_support_modules_are_the_packaged_harness():
+    """tests/support keeps the old module names, as aliases of the one packaged copy."""
+    import support.daemon
+    import support.fixtures
+
+    import runcore.testing.containerd
+    import runcore.testing.daemon
+
+    assert support.daemon is runcore.testing.daemon
+    assert support.fixtures is runcore.testing.containerd

@@ -1,0 +1,306 @@
+"""Pull an image into containerd as ``ctr images pull`` stores it.
+
+Inside one lease (24 h expiry, as ctr's): resolve the reference; walk the content level by
+level from the target (index → manifests for the wanted platforms → config and layers),
+each level's blobs fetched concurrently; for each blob: stream it into the content store
+(:func:`runcore.api.fetch_blob`: skipped when present, resumed when an ingest was left,
+verified), then for an index or manifest the GC labels of all its children, then the
+``containerd.io/distribution.source.<host>`` label. Then ``Images/Create`` (or a whole-record
+``Images/Update``) and the core's unpack for each platform.
+"""
+from __future__ import annotations
+
+import contextvars
+import json
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from runcore.api import (
+    AlreadyExists,
+    ClientStore,
+    ImageError,
+    NotFound,
+    fetch_blob,
+    image_platforms,
+    inspect_image,
+    mediatypes,
+    platforms,
+    unpack_image,
+    validate_media_type,
+)
+
+from . import hosts as hostsmod
+from .credentials import Credentials
+from .names import RemoteRef
+from .progress import Reporter
+from .remote import MT_DOCKER_LIST, MT_OCI_INDEX, SCHEMA1, Remote
+
+_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+ANN_REF_NAME = "org.opencontainers.image.ref.name"
+#: containerd skips a label whose key plus value is longer than this.
+MAX_LABEL = 4096
+#: Concurrent fetches when --max-concurrent-downloads is not given (ctr: unlimited).
+DEFAULT_CONCURRENCY = 16
+
+
+@dataclass
+class PullOptions:
+    platforms: Sequence[str] = ()
+    all_platforms: bool = False
+    snapshotter: str = ""
+    unpack: bool = True
+    plain_http: bool = False
+    skip_verify: bool = False
+    hosts_dirs: Optional[Sequence[str]] = None
+    max_concurrent: int = 0
+    labels: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PullResult:
+    name: str
+    target: Dict[str, Any]
+    fetched: int  # blobs fetched by this pull
+
+
+def ingest_ref(desc: Dict[str, Any]) -> str:
+    """containerd's ``remotes.MakeRefKey``: ``<kind>-[<ref name>@]<digest>``."""
+    key = desc["digest"]
+    name = (desc.get("annotations") or {}).get(ANN_REF_NAME)
+    if name:
+        key = f"{name}@{key}"
+    media_type = desc.get("mediaType", "")
+    if mediatypes.is_index(media_type):
+        return f"index-{key}"
+    if mediatypes.is_manifest(media_type) or media_type in SCHEMA1:
+        return f"manifest-{key}"
+    if mediatypes.is_layer(media_type):
+        return f"layer-{key}"
+    if mediatypes.is_known_config(media_type):
+        return f"config-{key}"
+    return f"unknown-{key}"
+
+
+def check_descriptor(obj: Any, where: str) -> Dict[str, Any]:
+    """A descriptor from a registry document, checked (one-line ImageError otherwise)."""
+    if not isinstance(obj, dict):
+        raise ImageError(f"{where}: descriptor is not a JSON object")
+    media_type = obj.get("mediaType", "")
+    digest, size = obj.get("digest"), obj.get("size")
+    if not isinstance(media_type, str):
+        raise ImageError(f"{where}: descriptor mediaType is not a string")
+    if not isinstance(digest, str) or not _DIGEST.match(digest):
+        raise ImageError(f"{where}: invalid or unsupported digest {str(digest)[:80]!r}")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0 or size > (1 << 50):
+        raise ImageError(f"{where}: invalid size {str(size)[:40]!r} for {digest}")
+    annotations = obj.get("annotations")
+    if annotations is not None and (not isinstance(annotations, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in annotations.items())):
+        raise ImageError(f"{where}: annotations of {digest} are not a map of strings")
+    plat = obj.get("platform")
+    if plat is not None and (not isinstance(plat, dict) or not all(
+            isinstance(plat.get(k, ""), str) for k in ("os", "architecture", "variant", "os.version"))
+            or not isinstance(plat.get("os.features") or [], list)
+            or not all(isinstance(f, str) for f in plat.get("os.features") or [])):
+        raise ImageError(f"{where}: platform of {digest} is not valid")
+    out: Dict[str, Any] = {"mediaType": media_type, "digest": digest, "size": size}
+    if annotations:
+        out["annotations"] = dict(annotations)
+    if plat is not None:
+        out["platform"] = plat
+    return out
+
+
+def _document(data: bytes, desc: Dict[str, Any]) -> Dict[str, Any]:
+    media_type = desc["mediaType"]
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ImageError(f"{media_type} {desc['digest']}: invalid JSON: {exc}") from None
+    if isinstance(doc, dict) and doc.get("schemaVersion") == 1:
+        raise ImageError(f"{desc['digest']}: schema 1 manifests are not supported")
+    validate_media_type(doc, media_type, desc["digest"], "pull")
+    return doc
+
+
+def children_of(data: bytes, desc: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The checked child descriptors of an index or manifest document."""
+    doc = _document(data, desc)
+    where = f"{desc['mediaType']} {desc['digest']}"
+    if mediatypes.is_index(desc["mediaType"]):
+        entries = doc.get("manifests") or []
+        if not isinstance(entries, list):
+            raise ImageError(f"{where}: manifests is not a list")
+        return [check_descriptor(e, where) for e in entries]
+    config = doc.get("config")
+    layers = doc.get("layers") or []
+    if config is None:
+        raise ImageError(f"{where}: no config")
+    if not isinstance(layers, list):
+        raise ImageError(f"{where}: layers is not a list")
+    return [check_descriptor(config, where)] + [check_descriptor(l, where) for l in layers]
+
+
+class Puller:
+    """One pull: a remote, a containerd client, options, a progress reporter."""
+
+    def __init__(self, client: Any, ref: RemoteRef, opts: PullOptions, report: Reporter,
+                 credentials: Callable[[str], Optional[Credentials]]) -> None:
+        self.client = client
+        self.ref = ref
+        self.opts = opts
+        self.report = report
+        self.store = ClientStore(client)
+        endpoints = hostsmod.endpoints(ref.host, hosts_dirs=opts.hosts_dirs, plain_http=opts.plain_http,
+                                       skip_verify=opts.skip_verify)
+        self.remote = Remote(ref, endpoints, credentials)
+        self.fetched = 0
+        self._stop = threading.Event()
+        if opts.all_platforms:
+            self.matcher: Any = None
+        else:
+            wanted = [platforms.parse(p) for p in opts.platforms] or [platforms.default_platform()]
+            self.matcher = platforms.Ordered(wanted)
+        self.wanted = list(opts.platforms)
+
+    # ----------------------------------------------------------------- per blob
+
+    def _handle(self, desc: Dict[str, Any]) -> List[Dict[str, Any]]:
+        media_type, digest, size = desc["mediaType"], desc["digest"], desc["size"]
+        if media_type in SCHEMA1:
+            raise ImageError(f"{digest}: schema 1 manifests ({media_type}) are not supported")
+        if size == 0:
+            raise ImageError(f"unable to fetch descriptor ({digest}) which reports content size of zero")
+        key = ingest_ref(desc)
+        started = [False]
+
+        def opener(offset: int) -> Any:
+            started[0] = True
+            self.report.blob_started(key, size)
+            for block in self.remote.open_blob(desc, offset):
+                if self._stop.is_set():  # the pull was interrupted: the ingest is aborted
+                    raise ImageError(f"{key}: interrupted")
+                yield block
+
+        try:
+            # layers are hashed by containerd alone (it refuses a commit with another
+            # digest); documents are small, hashed here too
+            fetched = fetch_blob(self.client, key, opener, digest, size,
+                                 progress=lambda n: self.report.advance(key, n),
+                                 local_hash=not mediatypes.is_layer(media_type), window=8)
+        except ImageError as exc:
+            raise ImageError(f"failed to fetch {key}: {exc}") from None
+        if fetched:
+            self.fetched += 1
+        self.report.blob_done(key, size, fetched and started[0])
+        kids: List[Dict[str, Any]] = []
+        if mediatypes.is_index(media_type) or mediatypes.is_manifest(media_type):
+            data = self.store.read(digest)
+            kids = children_of(data, desc)
+            labels = mediatypes.children_labels(kids)
+            if labels:
+                self.store.set_labels(digest, labels)
+            if mediatypes.is_index(media_type) and self.matcher is not None:
+                kids = [k for k in kids if _platform_ok(k, self.matcher)]
+        self._source_label(digest)
+        return kids
+
+    def _source_label(self, digest: str) -> None:
+        key = self.ref.source_label
+        _, labels = self.store.info(digest)
+        repos = set(filter(None, (labels.get(key) or "").split(",")))
+        repos.add(self.ref.repository)
+        value = ",".join(sorted(repos))
+        if len(key) + len(value) > MAX_LABEL:
+            return
+        self.store.set_labels(digest, {key: value})
+
+    # ----------------------------------------------------------------- the walk
+
+    def _walk(self, target: Dict[str, Any]) -> None:
+        workers = self.opts.max_concurrent if self.opts.max_concurrent > 0 else DEFAULT_CONCURRENCY
+        level = [target]
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pull")
+        try:
+            while level:
+                futures = [pool.submit(contextvars.copy_context().run, self._handle, d) for d in level]
+                nxt: List[Dict[str, Any]] = []
+                error: Optional[BaseException] = None
+                for fut in futures:
+                    try:
+                        nxt.extend(fut.result())
+                    except Exception as exc:  # noqa: BLE001 - first error wins, the others stop
+                        error = error or exc
+                        self._stop.set()
+                if error is not None:
+                    raise error
+                seen = set()
+                level = []
+                for d in nxt:
+                    if d["digest"] not in seen:
+                        seen.add(d["digest"])
+                        level.append(d)
+        except BaseException:
+            self._stop.set()  # SIGTERM, Ctrl-C or an error: running fetches stop at their next block
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _store_record(self, target: Dict[str, Any]) -> None:
+        pb = self.client.pb
+        image = pb.images.Image(
+            name=self.ref.name, labels=self.opts.labels,
+            target=pb.descriptor.Descriptor(media_type=target["mediaType"], digest=target["digest"],
+                                            size=target["size"]))
+        for _ in range(3):
+            try:
+                self.client.images.Create(image=image)
+                return
+            except AlreadyExists:
+                pass
+            try:
+                self.client.images.Update(image=image)
+                return
+            except NotFound:
+                continue
+
+    def _unpack(self, target: Dict[str, Any]) -> None:
+        if self.opts.all_platforms:
+            found = image_platforms(self.store, target)
+            wanted: List[Any] = []
+            for p in found:
+                if p not in wanted:
+                    wanted.append(p)
+        else:
+            wanted = [platforms.parse(p) for p in self.wanted] or [platforms.default_platform()]
+        for p in wanted:
+            self.report.line(f"unpacking {platforms.format_platform(p)} {target['digest']}...")
+            info = inspect_image(self.store, self.ref.name, target, dict(self.opts.labels), platforms.only(p))
+            unpack_image(self.client, info, self.opts.snapshotter or None)
+
+    def run(self) -> PullResult:
+        """Resolve, fetch, record and unpack; everything inside one lease."""
+        try:
+            with self.client.lease():
+                target = self.remote.resolve()
+                self._walk(target)
+                self._store_record(target)
+                if self.opts.unpack:
+                    self._unpack(target)
+            return PullResult(self.ref.name, target, self.fetched)
+        finally:
+            self.remote.close()
+
+
+def _platform_ok(desc: Dict[str, Any], matcher: Any) -> bool:
+    p = desc.get("platform")
+    if not isinstance(p, dict):
+        return True
+    return bool(matcher.match(platforms.Platform.from_json(p)))
+
+
+def is_index(media_type: str) -> bool:
+    return media_type in (MT_OCI_INDEX, MT_DOCKER_LIST)
