@@ -6,7 +6,6 @@ grpc is imported only when a command runs (through the client); the work is done
 """
 from __future__ import annotations
 
-import secrets
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import click
@@ -157,6 +156,8 @@ def exec_command() -> click.Command:
         for path in env_file:
             extra_env += read_env_file(path)
         extra_env += list(env)
+        import secrets
+
         exec_id = exec_id if exec_id is not None else f"exec-{secrets.token_hex(6)}"
         if not exec_id:
             raise UsageError("--exec-id must not be empty")
@@ -186,9 +187,12 @@ def _refuse_used_exec_id(client: Any, container_id: str, exec_id: str) -> None:
     raise AlreadyExists(f'exec id "{exec_id}" is already in use in container "{container_id}"')
 
 
-def attach_command() -> click.Command:
-    from runcore.task.attach import DEFAULT_DETACH_KEYS
+#: docker's detach sequence (``runcore.task.attach.DEFAULT_DETACH_KEYS``; repeated here so
+#: that ``--help`` imports no task code).
+DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
 
+
+def attach_command() -> click.Command:
     @click.command("attach", context_settings=_SETTINGS)
     @click.option("--no-sig-proxy", is_flag=True,
                   help="Do not forward SIGINT/SIGTERM: they detach instead.")
