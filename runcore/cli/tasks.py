@@ -156,10 +156,9 @@ def exec_command() -> click.Command:
         for path in env_file:
             extra_env += read_env_file(path)
         extra_env += list(env)
-        if exec_id is None:
-            import secrets  # only here: not on every command's start
+        import secrets
 
-            exec_id = f"exec-{secrets.token_hex(6)}"
+        exec_id = exec_id if exec_id is not None else f"exec-{secrets.token_hex(6)}"
         if not exec_id:
             raise UsageError("--exec-id must not be empty")
         ctx = _context("exec", {"detach": detach, "tty": tty, "fifo_dir": fifo_dir,
@@ -188,23 +187,28 @@ def _refuse_used_exec_id(client: Any, container_id: str, exec_id: str) -> None:
     raise AlreadyExists(f'exec id "{exec_id}" is already in use in container "{container_id}"')
 
 
+#: docker's detach sequence (``runcore.task.attach.DEFAULT_DETACH_KEYS``; repeated here so
+#: that ``--help`` imports no task code).
+DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
+
+
 def attach_command() -> click.Command:
     @click.command("attach", context_settings=_SETTINGS)
     @click.option("--no-sig-proxy", is_flag=True,
                   help="Do not forward SIGINT/SIGTERM: they detach instead.")
-    @click.option("--detach-keys", default=None, metavar="KEYS",
-                  help="Key sequence that detaches (with a terminal)  [default: ctrl-p,ctrl-q]")
+    @click.option("--detach-keys", default=DEFAULT_DETACH_KEYS, show_default=True,
+                  metavar="KEYS", help="Key sequence that detaches (with a terminal).")
     @click.argument("container_id", metavar="ID", shell_complete=complete_ids)
-    def attach(container_id: str, no_sig_proxy: bool, detach_keys: Optional[str]) -> None:
+    def attach(container_id: str, no_sig_proxy: bool, detach_keys: str) -> None:
         """Attach to the stdio of a task started with 'run -d' or 'start -d'.
 
         Exits with the task's status. Detach (the task keeps running) with Ctrl-P Ctrl-Q
         on a terminal, or Ctrl-C with --no-sig-proxy.
         """
-        from runcore.task.attach import DEFAULT_DETACH_KEYS, Attach
+        from runcore.task.attach import Attach
 
         _exit(Attach(_client(), container_id, sig_proxy=not no_sig_proxy,
-                     detach_keys=detach_keys or DEFAULT_DETACH_KEYS).run())
+                     detach_keys=detach_keys).run())
 
     return attach
 

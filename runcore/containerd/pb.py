@@ -58,8 +58,8 @@ MODULES = {
     "mount": "runcore._pb.containerd.types.mount_pb2",
     "platform": "runcore._pb.containerd.types.platform_pb2",
     "task": "runcore._pb.containerd.types.task.task_pb2",
-    "runc_options": "runcore._pb.containerd.runc.options.oci_pb2",
     "runc_legacy_options": "runcore._pb.containerd.linux.runc.runc_pb2",
+    "runc_options": "runcore._pb.containerd.runc.options.oci_pb2",
     "runtime_options": "runcore._pb.runtimeoptions.v1.api_pb2",
 }
 

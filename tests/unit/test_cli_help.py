@@ -28,3 +28,10 @@ def test_run_usage_shows_the_positionals_once() -> None:
         first = _help(command).splitlines()[0]
         assert first == f"Usage: runcore {command} [OPTIONS] IMAGE|ROOTFS ID [COMMAND [ARG...]]"
         assert "ARGV" not in _help(command)
+
+
+def test_detach_keys_default_is_the_same_in_cli_and_task() -> None:
+    from runcore.cli.tasks import DEFAULT_DETACH_KEYS
+    from runcore.task.attach import DEFAULT_DETACH_KEYS as TASK_DEFAULT
+
+    assert DEFAULT_DETACH_KEYS == TASK_DEFAULT
