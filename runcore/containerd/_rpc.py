@@ -55,6 +55,9 @@ def _transport_error(code: Any, details: str) -> Optional[errors.ContainerdError
     if code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNKNOWN,
                     grpc.StatusCode.INTERNAL):
         return None
+    if details.startswith("ttrpc: closed"):
+        # containerd's own connection to the shim broke (it is restarting, or just did)
+        return errors.Unavailable("containerd lost its connection to the task's shim")
     if not any(marker in details for marker in _TRANSPORT_DETAILS):
         return None
     if "RST_STREAM" in details:

@@ -19,7 +19,12 @@ def delete_task(client: Any, container_id: str, process: Any, record: Any = None
     Returns the exit status containerd reported, if any.
     """
     fifo_dir = fifos.fifo_dir_of([process.stdin, process.stdout, process.stderr], container_id)
-    response = destroy_task(client, container_id, kill_all=True)
+    try:
+        response = destroy_task(client, container_id, kill_all=True)
+    except ContainerdError:
+        if get_task(client, container_id) is not None:
+            raise
+        response = None  # the shim died meanwhile and containerd dropped the task
     if fifo_dir is not None:
         fifos.remove_fifo_dir(fifo_dir, container_id)
     if record is not None:

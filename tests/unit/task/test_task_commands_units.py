@@ -139,6 +139,8 @@ class _RpcError(Exception):
 @pytest.mark.parametrize("code,details,kind,text", [
     ("UNKNOWN", "Stream removed", Unavailable, "lost the connection to containerd"),
     ("UNAVAILABLE", "Socket closed", Unavailable, "lost the connection to containerd"),
+    ("UNKNOWN", "ttrpc: closed: unknown", Unavailable,
+     "containerd lost its connection to the task's shim"),
     ("UNKNOWN", "Stream removed (RST_STREAM frame received, error code 2)", ContainerdError,
      "containerd rejected the request (it is too large or malformed)"),
     ("UNKNOWN", "failed to create shim task: 1 error occurred:\n\t* failed to start binary "
