@@ -122,7 +122,7 @@ def _document(data: bytes, desc: Dict[str, Any]) -> Dict[str, Any]:
         raise ImageError(f"{media_type} {desc['digest']}: invalid JSON: {exc}") from None
     if isinstance(doc, dict) and doc.get("schemaVersion") == 1:
         raise ImageError(f"{desc['digest']}: schema 1 manifests are not supported")
-    validate_media_type(doc, media_type, desc["digest"], "pull")
+    validate_media_type(data, media_type, desc["digest"], "pull")
     return doc
 
 
