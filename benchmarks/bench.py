@@ -34,6 +34,7 @@ Sub-benchmarks (``--only``, comma-separated; default all):
 Needs root and scripts/bootstrap.sh. Prints numbers; asserts nothing (exit 0 unless a
 command fails).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,11 +75,23 @@ def build_venv(venv: Path) -> None:
     if venv.exists():
         shutil.rmtree(venv)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    plugins = sorted(str(p) for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists())
+    pip = [
+        str(venv / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+    ]
+    plugins = sorted(
+        str(p) for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists()
+    )
     subprocess.run(pip + [str(ROOT), *plugins, "hpack"], check=True)
-    subprocess.run([str(venv / "bin" / "python"), "-m", "compileall", "-q", str(venv / "lib")],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "compileall", "-q", str(venv / "lib")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 # --------------------------------------------------------------------------- measuring
@@ -94,8 +107,9 @@ class Sample:
 def spawn(argv: Sequence[str]) -> Tuple[subprocess.Popen, float, Any]:
     err = tempfile.TemporaryFile()
     start = time.perf_counter()
-    proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=err)
+    proc = subprocess.Popen(
+        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err
+    )
     return proc, start, err
 
 
@@ -127,8 +141,9 @@ class Report:
         self.rows: List[Tuple[str, str, float, float, float, str]] = []
         self.notes: List[str] = []
 
-    def add(self, name: str, base_name: str, base: float, ours: float, goal: float,
-            unit: str = "ms") -> None:
+    def add(
+        self, name: str, base_name: str, base: float, ours: float, goal: float, unit: str = "ms"
+    ) -> None:
         self.rows.append((name, base_name, base, ours, goal, unit))
         self.print_row(self.rows[-1])
 
@@ -138,8 +153,11 @@ class Report:
         ratio = ours / base if base else float("inf")
         ok = "ok" if ratio <= goal else "MISSED"
         scale = 1000 if unit == "ms" else 1
-        print(f"  {name:<34} {base_name:<26} {base * scale:9.1f} {unit}  runcore {ours * scale:9.1f} "
-              f"{unit}  ratio {ratio:5.2f}  goal <= {goal:g}  {ok}", flush=True)
+        print(
+            f"  {name:<34} {base_name:<26} {base * scale:9.1f} {unit}  runcore {ours * scale:9.1f} "
+            f"{unit}  ratio {ratio:5.2f}  goal <= {goal:g}  {ok}",
+            flush=True,
+        )
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -153,9 +171,12 @@ class Report:
             print(f"  {text}")
 
 
-def alternate(base_argv: Callable[[int], Sequence[str]], our_argv: Callable[[int], Sequence[str]],
-              n: int, before_argv: Optional[Callable[[int], Sequence[str]]] = None
-              ) -> Tuple[List[Sample], List[Sample], List[Sample]]:
+def alternate(
+    base_argv: Callable[[int], Sequence[str]],
+    our_argv: Callable[[int], Sequence[str]],
+    n: int,
+    before_argv: Optional[Callable[[int], Sequence[str]]] = None,
+) -> Tuple[List[Sample], List[Sample], List[Sample]]:
     """n rounds of baseline, runcore (and the ``--before`` install), back to back."""
     base, ours, before = [], [], []
     for i in range(n):
@@ -170,8 +191,9 @@ def alternate(base_argv: Callable[[int], Sequence[str]], our_argv: Callable[[int
 
 
 class Bench:
-    def __init__(self, daemon: Daemon, venv: Path, n: int, report: Report,
-                 before: Optional[Path] = None) -> None:
+    def __init__(
+        self, daemon: Daemon, venv: Path, n: int, report: Report, before: Optional[Path] = None
+    ) -> None:
         self.d = daemon
         self.venv = venv
         self.n = n
@@ -184,12 +206,24 @@ class Bench:
         assert self.before_bin is not None
         return [self.before_bin, "--address", self.d.address, "--namespace", ns, *args]
 
-    def add(self, name: str, base_name: str, base: List[Sample], ours: List[Sample],
-            before: List[Sample], goal: float) -> None:
+    def add(
+        self,
+        name: str,
+        base_name: str,
+        base: List[Sample],
+        ours: List[Sample],
+        before: List[Sample],
+        goal: float,
+    ) -> None:
         self.r.add(name, base_name, med([s.wall for s in base]), med([s.wall for s in ours]), goal)
         if before:
-            self.r.add(f"  (before) {name}", base_name, med([s.wall for s in base]),
-                       med([s.wall for s in before]), goal)
+            self.r.add(
+                f"  (before) {name}",
+                base_name,
+                med([s.wall for s in base]),
+                med([s.wall for s in before]),
+                goal,
+            )
 
     def ctr(self, *args: str, ns: str = NS) -> List[str]:
         return self.d.ctr_argv(*args, namespace=ns)
@@ -213,8 +247,12 @@ class Bench:
         for args in (["--help"], ["plugins"], ["run", "--help"]):
             ours_argv = [self.runcore_bin, *args]
             before_argv = [self.before_bin, *args] if self.before_bin else []
-            base, ours, before = alternate(lambda i: py, lambda i: ours_argv, self.n,
-                                           (lambda i: before_argv) if before_argv else None)
+            base, ours, before = alternate(
+                lambda i: py,
+                lambda i: ours_argv,
+                self.n,
+                (lambda i: before_argv) if before_argv else None,
+            )
             self.add(f"runcore {' '.join(args)}", "python -c pass", base, ours, before, 5)
 
     # -- run -----------------------------------------------------------------------
@@ -231,15 +269,22 @@ class Bench:
             before_argv = lambda i: self.rc_before("run", "--rm", image, f"b{i}", "/bin/true")  # noqa: E731
         base, ours, before = alternate(
             lambda i: self.ctr("run", "--rm", image, f"c{i}", "/bin/true"),
-            lambda i: self.rc("run", "--rm", image, f"r{i}", "/bin/true"), self.n, before_argv)
+            lambda i: self.rc("run", "--rm", image, f"r{i}", "/bin/true"),
+            self.n,
+            before_argv,
+        )
         self.add("run --rm /bin/true (wall)", "ctr run --rm", base, ours, before, 1.6)
-        self.r.note(f"run --rm CPU (user+sys) per run: ctr {med([s.cpu for s in base]) * 1000:.1f} ms, "
-                    f"runcore {med([s.cpu for s in ours]) * 1000:.1f} ms"
-                    + (f", before {med([s.cpu for s in before]) * 1000:.1f} ms" if before else ""))
+        self.r.note(
+            f"run --rm CPU (user+sys) per run: ctr {med([s.cpu for s in base]) * 1000:.1f} ms, "
+            f"runcore {med([s.cpu for s in ours]) * 1000:.1f} ms"
+            + (f", before {med([s.cpu for s in before]) * 1000:.1f} ms" if before else "")
+        )
         rss = max(s.rss_kib for s in ours) / 1024
-        self.r.note(f"runcore run peak RSS: max {rss:.1f} MiB over {len(ours)} runs (goal <= 50 MiB) "
-                    f"{'ok' if rss <= 50 else 'MISSED'}; ctr "
-                    f"{max(s.rss_kib for s in base) / 1024:.1f} MiB")
+        self.r.note(
+            f"runcore run peak RSS: max {rss:.1f} MiB over {len(ours)} runs (goal <= 50 MiB) "
+            f"{'ok' if rss <= 50 else 'MISSED'}; ctr "
+            f"{max(s.rss_kib for s in base) / 1024:.1f} MiB"
+        )
 
     # -- parallel ------------------------------------------------------------------
 
@@ -261,20 +306,40 @@ class Bench:
             return wall
 
         for k in range(rounds):
-            base_walls.append(batch("ctr", lambda i: self.ctr("run", "--rm", image,
-                                                              f"pc{k}-{i}", "/bin/true")))
-            our_walls.append(batch("runcore", lambda i: self.rc("run", "--rm", image,
-                                                                f"pr{k}-{i}", "/bin/true")))
+            base_walls.append(
+                batch("ctr", lambda i: self.ctr("run", "--rm", image, f"pc{k}-{i}", "/bin/true"))
+            )
+            our_walls.append(
+                batch("runcore", lambda i: self.rc("run", "--rm", image, f"pr{k}-{i}", "/bin/true"))
+            )
             if self.before_bin:
-                old_walls.append(batch("before", lambda i: self.rc_before(
-                    "run", "--rm", image, f"pb{k}-{i}", "/bin/true")))
-        self.r.add(f"{width} concurrent run --rm (batch)", f"{width} x ctr run --rm", med(base_walls),
-                   med(our_walls), 2, unit="s")
+                old_walls.append(
+                    batch(
+                        "before",
+                        lambda i: self.rc_before("run", "--rm", image, f"pb{k}-{i}", "/bin/true"),
+                    )
+                )
+        self.r.add(
+            f"{width} concurrent run --rm (batch)",
+            f"{width} x ctr run --rm",
+            med(base_walls),
+            med(our_walls),
+            2,
+            unit="s",
+        )
         if old_walls:
-            self.r.add(f"  (before) {width} concurrent run --rm", f"{width} x ctr run --rm",
-                       med(base_walls), med(old_walls), 2, unit="s")
-        self.r.note(f"parallel failures: ctr {failures['ctr']}, runcore {failures['runcore']} "
-                    f"(goal: runcore 0) {'ok' if not failures['runcore'] else 'MISSED'}")
+            self.r.add(
+                f"  (before) {width} concurrent run --rm",
+                f"{width} x ctr run --rm",
+                med(base_walls),
+                med(old_walls),
+                2,
+                unit="s",
+            )
+        self.r.note(
+            f"parallel failures: ctr {failures['ctr']}, runcore {failures['runcore']} "
+            f"(goal: runcore 0) {'ok' if not failures['runcore'] else 'MISSED'}"
+        )
 
     # -- import --------------------------------------------------------------------
 
@@ -282,8 +347,10 @@ class Bench:
         with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
             path = Path(tmp) / "big.tar"
             size = write_big_archive(path, "bench.local/big:latest")
-            print(f"import: {rounds} alternating rounds, archive {size / 1e6:.0f} MB, 5 layers, "
-                  "empty content store each time")
+            print(
+                f"import: {rounds} alternating rounds, archive {size / 1e6:.0f} MB, 5 layers, "
+                "empty content store each time"
+            )
 
             def one(argv: List[str], remove: List[str]) -> float:
                 s = measure(argv)
@@ -298,11 +365,23 @@ class Bench:
                 ours.append(one(self.rc("images", "import", str(path), ns="imp"), rm_c))
                 if self.before_bin:
                     old.append(one(self.rc_before("images", "import", str(path), ns="imp"), rm_c))
-            self.r.add("images import 200 MB, 5 layers", "ctr images import", med(base), med(ours),
-                       1.2, unit="s")
+            self.r.add(
+                "images import 200 MB, 5 layers",
+                "ctr images import",
+                med(base),
+                med(ours),
+                1.2,
+                unit="s",
+            )
             if old:
-                self.r.add("  (before) images import 200 MB", "ctr images import", med(base),
-                           med(old), 1.2, unit="s")
+                self.r.add(
+                    "  (before) images import 200 MB",
+                    "ctr images import",
+                    med(base),
+                    med(old),
+                    1.2,
+                    unit="s",
+                )
 
     # -- ls ------------------------------------------------------------------------
 
@@ -334,13 +413,26 @@ c.close()
         measure([sys.executable, "-c", populate, self.d.address, image])
         measure(self.ctr("namespaces", "create", "ls0"))
         for ns, count in (("ls0", 0), ("ls500", 500)):
-            for ours, theirs in ((["ls"], ["containers", "ls"]), (["images", "ls"], ["images", "ls"])):
+            for ours, theirs in (
+                (["ls"], ["containers", "ls"]),
+                (["images", "ls"], ["images", "ls"]),
+            ):
                 base_argv, our_argv = self.ctr(*theirs, ns=ns), self.rc(*ours, ns=ns)
                 old_argv = self.rc_before(*ours, ns=ns) if self.before_bin else []
-                base, mine, before = alternate(lambda i: base_argv, lambda i: our_argv, self.n,
-                                               (lambda i: old_argv) if old_argv else None)
-                self.add(f"runcore {' '.join(ours)} ({count})", f"ctr {' '.join(theirs)}",
-                         base, mine, before, 3)
+                base, mine, before = alternate(
+                    lambda i: base_argv,
+                    lambda i: our_argv,
+                    self.n,
+                    (lambda i: old_argv) if old_argv else None,
+                )
+                self.add(
+                    f"runcore {' '.join(ours)} ({count})",
+                    f"ctr {' '.join(theirs)}",
+                    base,
+                    mine,
+                    before,
+                    3,
+                )
 
     # -- rpcs ----------------------------------------------------------------------
 
@@ -353,10 +445,38 @@ c.close()
             return
         try:
             rows = {}
-            for tag, argv in (("ctr", [self.d.ctr_path, "--address", proxy.path, "--namespace", NS,
-                                       "run", "--rm", image, "rpc-c", "/bin/true"]),
-                              ("runcore", [self.runcore_bin, "--address", proxy.path, "--namespace",
-                                           NS, "run", "--rm", image, "rpc-r", "/bin/true"])):
+            for tag, argv in (
+                (
+                    "ctr",
+                    [
+                        self.d.ctr_path,
+                        "--address",
+                        proxy.path,
+                        "--namespace",
+                        NS,
+                        "run",
+                        "--rm",
+                        image,
+                        "rpc-c",
+                        "/bin/true",
+                    ],
+                ),
+                (
+                    "runcore",
+                    [
+                        self.runcore_bin,
+                        "--address",
+                        proxy.path,
+                        "--namespace",
+                        NS,
+                        "run",
+                        "--rm",
+                        image,
+                        "rpc-r",
+                        "/bin/true",
+                    ],
+                ),
+            ):
                 proxy.reset()
                 measure(argv)
                 time.sleep(0.2)
@@ -370,7 +490,6 @@ c.close()
                 print(f"    {call}")
         self.r.note(f"RPCs per run --rm: ctr {len(rows['ctr'])}, runcore {len(rows['runcore'])}")
 
-
     # -- changes -------------------------------------------------------------------
 
     def changes(self) -> None:
@@ -381,15 +500,30 @@ c.close()
         # teardown (which closes the gRPC channel)
         teardown = [py, "-c", "import sys; from runcore.cli.main import main; main(sys.argv[1:])"]
         rows = []
-        for what, args in (("ls", ["ls"]), ("run --rm", ["run", "--rm", image, "{id}", "/bin/true"])):
+        for what, args in (
+            ("ls", ["ls"]),
+            ("run --rm", ["run", "--rm", image, "{id}", "/bin/true"]),
+        ):
+
             def argv(prefix: List[str], i: int, tag: str, a=args) -> List[str]:
-                return [*prefix, "--address", self.d.address, "--namespace", NS,
-                        *[x.replace("{id}", f"x{tag}{i}") for x in a]]
-            on, off, _ = alternate(lambda i: argv([self.runcore_bin], i, "a"),
-                                   lambda i: argv(teardown, i, "b"), self.n)
+                return [
+                    *prefix,
+                    "--address",
+                    self.d.address,
+                    "--namespace",
+                    NS,
+                    *[x.replace("{id}", f"x{tag}{i}") for x in a],
+                ]
+
+            on, off, _ = alternate(
+                lambda i: argv([self.runcore_bin], i, "a"), lambda i: argv(teardown, i, "b"), self.n
+            )
             rows.append((f"os._exit at the end ({what})", on, off))
         env_off = dict(os.environ, RUNCORE_NO_CACHE="1")
-        for what, args in (("--help", ["--help"]), ("run --rm", ["run", "--rm", image, "{id}", "/bin/true"])):
+        for what, args in (
+            ("--help", ["--help"]),
+            ("run --rm", ["run", "--rm", image, "{id}", "/bin/true"]),
+        ):
             on, off = [], []
             for i in range(self.n):
                 a = [x.replace("{id}", f"y{i}") for x in args]
@@ -400,16 +534,19 @@ c.close()
         for name, on, off in rows:
             w_on, w_off = med([s.wall for s in on]), med([s.wall for s in off])
             c_on, c_off = med([s.cpu for s in on]), med([s.cpu for s in off])
-            self.r.note(f"{name:<32} saves {1000 * (w_off - w_on):6.1f} ms wall, "
-                        f"{1000 * (c_off - c_on):6.1f} ms CPU (on {1000 * w_on:.1f} ms, "
-                        f"off {1000 * w_off:.1f} ms)")
+            self.r.note(
+                f"{name:<32} saves {1000 * (w_off - w_on):6.1f} ms wall, "
+                f"{1000 * (c_off - c_on):6.1f} ms CPU (on {1000 * w_on:.1f} ms, "
+                f"off {1000 * w_off:.1f} ms)"
+            )
 
 
 def measure_env(argv: Sequence[str], env: Dict[str, str]) -> Sample:
     err = tempfile.TemporaryFile()
     start = time.perf_counter()
-    proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=err, env=env)
+    proc = subprocess.Popen(
+        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=env
+    )
     sample = reap(proc, start, err)
     if sample.code != 0:
         raise SystemExit(f"bench: {' '.join(argv)} exited {sample.code}: {sample.err.strip()}")
@@ -431,27 +568,59 @@ def write_big_archive(path: Path, name: str, layers: int = 5, layer_mb: int = 41
         digest = "sha256:" + hashlib.sha256(raw).hexdigest()
         blobs[digest] = raw
         diff_ids.append(digest)
-        layer_descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                            "digest": digest, "size": len(raw)})
+        layer_descs.append(
+            {
+                "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                "digest": digest,
+                "size": len(raw),
+            }
+        )
     arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
-    config = json.dumps({"architecture": arch, "os": "linux",
-                         "rootfs": {"type": "layers", "diff_ids": diff_ids},
-                         "config": {"Cmd": ["/bin/true"]}}).encode()
+    config = json.dumps(
+        {
+            "architecture": arch,
+            "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+            "config": {"Cmd": ["/bin/true"]},
+        }
+    ).encode()
     config_digest = "sha256:" + hashlib.sha256(config).hexdigest()
     blobs[config_digest] = config
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                                      "digest": config_digest, "size": len(config)},
-                           "layers": layer_descs}).encode()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": config_digest,
+                "size": len(config),
+            },
+            "layers": layer_descs,
+        }
+    ).encode()
     manifest_digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
     blobs[manifest_digest] = manifest
-    index = json.dumps({"schemaVersion": 2, "manifests": [{
-        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest,
-        "size": len(manifest), "annotations": {"io.containerd.image.name": name,
-                                               "org.opencontainers.image.ref.name": "latest"}}]}).encode()
+    index = json.dumps(
+        {
+            "schemaVersion": 2,
+            "manifests": [
+                {
+                    "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "digest": manifest_digest,
+                    "size": len(manifest),
+                    "annotations": {
+                        "io.containerd.image.name": name,
+                        "org.opencontainers.image.ref.name": "latest",
+                    },
+                }
+            ],
+        }
+    ).encode()
     with tarfile.open(path, "w") as tar:
-        for member, data in [("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'), ("index.json", index)] + [
-                (f"blobs/sha256/{d.split(':', 1)[1]}", b) for d, b in blobs.items()]:
+        for member, data in [
+            ("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'),
+            ("index.json", index),
+        ] + [(f"blobs/sha256/{d.split(':', 1)[1]}", b) for d, b in blobs.items()]:
             info = tarfile.TarInfo(member)
             info.size, info.mode, info.mtime = len(data), 0o644, 0
             tar.addfile(info, io.BytesIO(data))
@@ -502,7 +671,9 @@ class CountingProxy:
             server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             server.connect(self.upstream)
             threading.Thread(target=self._pump, args=(server, client, None), daemon=True).start()
-            threading.Thread(target=self._pump, args=(client, server, self._parser()), daemon=True).start()
+            threading.Thread(
+                target=self._pump, args=(client, server, self._parser()), daemon=True
+            ).start()
 
     @staticmethod
     def _pump(src: socket.socket, dst: socket.socket, parser) -> None:
@@ -531,7 +702,7 @@ class CountingProxy:
             buf = b""
             while len(buf) < len(self.PREFACE):
                 buf += yield
-            buf = buf[len(self.PREFACE):]
+            buf = buf[len(self.PREFACE) :]
             block = b""
             while True:
                 while len(buf) < 9:
@@ -540,11 +711,11 @@ class CountingProxy:
                 ftype, flags = buf[3], buf[4]
                 while len(buf) < 9 + length:
                     buf += yield
-                payload, buf = buf[9:9 + length], buf[9 + length:]
+                payload, buf = buf[9 : 9 + length], buf[9 + length :]
                 if ftype == 1:  # HEADERS
                     if flags & 0x8:
                         pad = payload[0]
-                        payload = payload[1:len(payload) - pad]
+                        payload = payload[1 : len(payload) - pad]
                     if flags & 0x20:
                         payload = payload[5:]
                     block = payload
@@ -553,9 +724,13 @@ class CountingProxy:
                 else:
                     continue
                 if flags & 0x4:  # END_HEADERS
-                    headers = dict((k if isinstance(k, str) else k.decode(),
-                                    v if isinstance(v, str) else v.decode())
-                                   for k, v in decoder.decode(block))
+                    headers = dict(
+                        (
+                            k if isinstance(k, str) else k.decode(),
+                            v if isinstance(v, str) else v.decode(),
+                        )
+                        for k, v in decoder.decode(block)
+                    )
                     if ":path" in headers:
                         with self._lock:
                             self._calls.append((time.perf_counter(), headers[":path"]))
@@ -573,13 +748,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=15, help="alternating pairs per measurement (15)")
     parser.add_argument("--only", default=",".join(ALL), help=f"comma-separated of {','.join(ALL)}")
-    parser.add_argument("--venv", default=DEFAULT_VENV, help=f"regular install to use ({DEFAULT_VENV})")
-    parser.add_argument("--build-venv", action="store_true",
-                        help="(re)create --venv from this checkout, then run with it")
+    parser.add_argument(
+        "--venv", default=DEFAULT_VENV, help=f"regular install to use ({DEFAULT_VENV})"
+    )
+    parser.add_argument(
+        "--build-venv",
+        action="store_true",
+        help="(re)create --venv from this checkout, then run with it",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds of parallel and import (3)")
-    parser.add_argument("--before", metavar="VENV",
-                        help="another regular install (e.g. of the previous release) measured "
-                             "in the same alternation by startup, run, parallel, import and ls")
+    parser.add_argument(
+        "--before",
+        metavar="VENV",
+        help="another regular install (e.g. of the previous release) measured "
+        "in the same alternation by startup, run, parallel, import and ls",
+    )
     args = parser.parse_args()
     venv = Path(args.venv)
     if args.build_venv:
@@ -589,8 +772,10 @@ def main() -> None:
     if not (venv / "bin" / "runcore").exists():
         raise SystemExit(f"bench: no runcore in {venv}; use --build-venv")
     if Path(sys.prefix).resolve() != venv.resolve():
-        print(f"note: baseline interpreter {sys.executable} is not the venv's; "
-              f"run with {venv}/bin/python for a fair 'python -c pass'")
+        print(
+            f"note: baseline interpreter {sys.executable} is not the venv's; "
+            f"run with {venv}/bin/python for a fair 'python -c pass'"
+        )
     wanted = [w.strip() for w in args.only.split(",") if w.strip()]
     for w in wanted:
         if w not in ALL:
@@ -598,8 +783,10 @@ def main() -> None:
     binaries = discover_binaries()
     daemon = start_daemon(binaries["1.7"], binaries["1.7"])
     report = Report()
-    print(f"containerd {daemon.full_version} (private, {daemon.tmpdir}); runcore from {venv} "
-          f"(regular install); {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.2f}")
+    print(
+        f"containerd {daemon.full_version} (private, {daemon.tmpdir}); runcore from {venv} "
+        f"(regular install); {os.cpu_count()} CPUs; load {os.getloadavg()[0]:.2f}"
+    )
     try:
         bench = Bench(daemon, venv, args.n, report, Path(args.before) if args.before else None)
         for w in wanted:

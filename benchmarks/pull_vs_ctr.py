@@ -15,6 +15,7 @@ that already has it. Prints medians and ratios runcore/ctr; asserts nothing.
 ``python -m venv V && V/bin/pip install --no-deps . plugins/pull`` plus the dependencies,
 then ``V/bin/python -m compileall -q V/lib``). Needs root and scripts/bootstrap.sh.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,8 +74,11 @@ def main() -> None:
     parser.add_argument("--noop", type=int, default=10, help="no-op pulls of each (default 10)")
     parser.add_argument("--version", default="1.7", choices=("1.7", "1.6"))
     parser.add_argument("--python", default=sys.executable, help="interpreter that runs runcore")
-    parser.add_argument("--cache", default="/tmp/runcore-bench-big.tar",
-                        help="where the large test image archive is kept between runs")
+    parser.add_argument(
+        "--cache",
+        default="/tmp/runcore-bench-big.tar",
+        help="where the large test image archive is kept between runs",
+    )
     args = parser.parse_args()
 
     cache = Path(args.cache)
@@ -93,13 +97,25 @@ def main() -> None:
             size = sum(os.path.getsize(p) for p in registry.storage.rglob("data"))
 
             def runcore(ns: str) -> list:
-                return [args.python, "-m", "runcore", "--address", daemon.address, "--namespace", ns,
-                        "pull", "--quiet", ref]
+                return [
+                    args.python,
+                    "-m",
+                    "runcore",
+                    "--address",
+                    daemon.address,
+                    "--namespace",
+                    ns,
+                    "pull",
+                    "--quiet",
+                    ref,
+                ]
 
             ctr_cold, rc_cold, ip_cold = [], [], []
             for i in range(args.n):
                 empty_store(daemon, [f"ctr{i - 1}", f"rc{i - 1}"] if i else [])
-                ctr_cold.append(timed(daemon.ctr_argv("images", "pull", ref, namespace=f"ctr{i}"), env))
+                ctr_cold.append(
+                    timed(daemon.ctr_argv("images", "pull", ref, namespace=f"ctr{i}"), env)
+                )
                 empty_store(daemon, [f"ctr{i}"])
                 rc_cold.append(timed(runcore(f"rc{i}"), env))
                 empty_store(daemon, [f"rc{i}"])
@@ -108,20 +124,30 @@ def main() -> None:
             timed(runcore(f"rc{args.n - 1}"), env)  # present again for the no-op pulls
             ctr_noop, rc_noop = [], []
             for _ in range(args.noop):
-                ctr_noop.append(timed(daemon.ctr_argv("images", "pull", ref, namespace=f"rc{args.n - 1}"), env))
+                ctr_noop.append(
+                    timed(daemon.ctr_argv("images", "pull", ref, namespace=f"rc{args.n - 1}"), env)
+                )
                 rc_noop.append(timed(runcore(f"rc{args.n - 1}"), env))
         finally:
             registry.stop()
             daemon.stop()
     c, r, ip = statistics.median(ctr_cold), statistics.median(rc_cold), statistics.median(ip_cold)
     cn, rn = statistics.median(ctr_noop), statistics.median(rc_noop)
-    print(f"containerd {daemon.full_version}; image {size / (1 << 20):.0f} MiB in the registry; "
-          f"runcore on {args.python}")
+    print(
+        f"containerd {daemon.full_version}; image {size / (1 << 20):.0f} MiB in the registry; "
+        f"runcore on {args.python}"
+    )
     print(f"cold pull, {args.n} each, alternating, fresh namespace and empty content store")
-    print(f"  ctr images pull   median {c:7.2f} s   (all: {', '.join(f'{t:.2f}' for t in ctr_cold)})")
-    print(f"  runcore pull      median {r:7.2f} s   (all: {', '.join(f'{t:.2f}' for t in rc_cold)})")
+    print(
+        f"  ctr images pull   median {c:7.2f} s   (all: {', '.join(f'{t:.2f}' for t in ctr_cold)})"
+    )
+    print(
+        f"  runcore pull      median {r:7.2f} s   (all: {', '.join(f'{t:.2f}' for t in rc_cold)})"
+    )
     print(f"  ratio runcore/ctr        {r / c:7.2f}")
-    print(f"  runcore, in-process median {ip:5.2f} s   (all: {', '.join(f'{t:.2f}' for t in ip_cold)})")
+    print(
+        f"  runcore, in-process median {ip:5.2f} s   (all: {', '.join(f'{t:.2f}' for t in ip_cold)})"
+    )
     print(f"  ratio in-process/ctr     {ip / c:7.2f}")
     print(f"no-op pull of a present image, {args.noop} each")
     print(f"  ctr images pull   median {cn * 1000:7.0f} ms")

@@ -9,6 +9,7 @@ Plugins implement the hooks in :mod:`runcore.hookspecs` with the
     def runcore_add_options(registrar, command):
         ...
 """
+
 from __future__ import annotations
 
 import pluggy

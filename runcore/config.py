@@ -27,6 +27,7 @@ key, because a security setting must never be ignored silently. ``[defaults]`` k
 
 Every decision remembers the file it came from, for ``runcore plugins --explain``.
 """
+
 from __future__ import annotations
 
 import os
@@ -148,8 +149,10 @@ def config_files(environ: Optional[Dict[str, str]] = None) -> List[Path]:
 
 def _dotted_key(text: str) -> List[str]:
     """``a."b.c".d`` -> ``["a", "b.c", "d"]`` (TOML's bare and quoted key parts)."""
-    return [m.group(1) or m.group(2) or m.group(3)
-            for m in re.finditer(r'\s*(?:"([^"]*)"|\'([^\']*)\'|([A-Za-z0-9_-]+))\s*(?:\.|$)', text)]
+    return [
+        m.group(1) or m.group(2) or m.group(3)
+        for m in re.finditer(r'\s*(?:"([^"]*)"|\'([^\']*)\'|([A-Za-z0-9_-]+))\s*(?:\.|$)', text)
+    ]
 
 
 def key_line(text: str, table: str, key: str) -> int:
@@ -172,7 +175,7 @@ def key_line(text: str, table: str, key: str) -> int:
             if not assignment:
                 continue
             path = current + _dotted_key(assignment.group(1))
-        if path[:len(target)] == target:
+        if path[: len(target)] == target:
             return number
     return 0
 
@@ -208,22 +211,29 @@ def load(environ: Optional[Dict[str, str]] = None) -> Config:
                 cfg.plugin_tables.setdefault(key, {}).update(data[key])
                 cfg.plugin_table_lines.setdefault(key, _where(path, text, "", key))
                 continue
-            raise ConfigError(f"{_where(path, text, '', key)}: unknown key {key!r} "
-                              "(a file holds [plugins], [defaults], locked and tables of "
-                              "installed plugins)")
+            raise ConfigError(
+                f"{_where(path, text, '', key)}: unknown key {key!r} "
+                "(a file holds [plugins], [defaults], locked and tables of "
+                "installed plugins)"
+            )
         plugins = data.get("plugins", {})
         if not isinstance(plugins, dict):
             raise ConfigError(f"{_where(path, text, '', 'plugins')}: [plugins] must be a table")
         for key in plugins:
             if key not in ALLOWED_KEYS["plugins"]:
-                hint = (" (locked belongs in [defaults])" if key == "locked" else
-                        " (expected enable, disable or required)")
-                raise ConfigError(f"{_where(path, text, 'plugins', key)}: unknown key "
-                                  f"{key!r} in [plugins]{hint}")
+                hint = (
+                    " (locked belongs in [defaults])"
+                    if key == "locked"
+                    else " (expected enable, disable or required)"
+                )
+                raise ConfigError(
+                    f"{_where(path, text, 'plugins', key)}: unknown key {key!r} in [plugins]{hint}"
+                )
         for key in ("enable", "disable", "required"):
             if not _strings(plugins.get(key, [])):
-                raise ConfigError(f"{_where(path, text, 'plugins', key)}: plugins.{key} "
-                                  "must be a list of strings")
+                raise ConfigError(
+                    f"{_where(path, text, 'plugins', key)}: plugins.{key} must be a list of strings"
+                )
         for name in plugins.get("enable", []):
             cfg.enable[name] = source
             cfg.disable.pop(name, None)
@@ -239,8 +249,10 @@ def load(environ: Optional[Dict[str, str]] = None) -> Config:
         for key, value in defaults.items():
             if key == "locked":
                 if not _strings(value):
-                    raise ConfigError(f"{_where(path, text, 'defaults', key)}: locked must be "
-                                      "a list of option names")
+                    raise ConfigError(
+                        f"{_where(path, text, 'defaults', key)}: locked must be "
+                        "a list of option names"
+                    )
                 locks.extend(("defaults", v) for v in value)
                 continue
             name = key.replace("-", "_")
@@ -249,8 +261,9 @@ def load(environ: Optional[Dict[str, str]] = None) -> Config:
             cfg.default_lines[name] = _where(path, text, "defaults", key)
         top_locked = data.get("locked", [])
         if not _strings(top_locked):
-            raise ConfigError(f"{_where(path, text, '', 'locked')}: locked must be a list of "
-                              "option names")
+            raise ConfigError(
+                f"{_where(path, text, '', 'locked')}: locked must be a list of option names"
+            )
         locks.extend(("", v) for v in top_locked)
         for table, key in locks:
             name = key.replace("-", "_")
@@ -269,16 +282,22 @@ def check_options(cfg: Config, known: Iterable[str], inactive: Dict[str, str]) -
     """
     known = set(known)
     warnings: List[str] = []
-    for kind, names, where in (("[defaults]", cfg.defaults, cfg.default_lines),
-                               ("locked", cfg.locked, cfg.locked_lines)):
+    for kind, names, where in (
+        ("[defaults]", cfg.defaults, cfg.default_lines),
+        ("locked", cfg.locked, cfg.locked_lines),
+    ):
         for name in sorted(names):
             if name in known:
                 continue
             flag = name.replace("_", "-")
             if name in inactive:
-                warnings.append(f"{where.get(name, '')}: {kind} {flag} is an option of "
-                                f"{inactive[name]}; ignored")
+                warnings.append(
+                    f"{where.get(name, '')}: {kind} {flag} is an option of "
+                    f"{inactive[name]}; ignored"
+                )
                 continue
-            raise ConfigError(f"{where.get(name, '')}: {kind} {flag} is not an option of "
-                              "runcore or of any installed plugin")
+            raise ConfigError(
+                f"{where.get(name, '')}: {kind} {flag} is not an option of "
+                "runcore or of any installed plugin"
+            )
     return warnings

@@ -40,6 +40,7 @@ Errors a user can cause are raised as :class:`runcore.api.UsageError` (or anothe
 cleaning up whatever it created. Any other exception is a bug in the plugin: runcore
 prints ``plugin 'ID' failed in HOOK: Type: message`` (exit status 1), and cleans up.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, List, Optional
@@ -283,8 +284,7 @@ def runcore_task_deleted(task: "TaskInfo", ctx: "CommandContext") -> None:
 
 # --------------------------------------------------------------------- exec
 @hookspec
-def runcore_exec_process(process: "dict[str, Any]", task: "TaskInfo",
-                         ctx: "RunContext") -> None:
+def runcore_exec_process(process: "dict[str, Any]", task: "TaskInfo", ctx: "RunContext") -> None:
     """Adjust the OCI process of ``runcore exec`` before ``Tasks/Exec``.
 
     :param process: the ``process`` object of the runtime spec (``args``, ``env``,

@@ -9,6 +9,7 @@ the Go type of the field it ends up in; the range is then part of the declaratio
 (:attr:`GoInt.min`, :attr:`GoInt.max`), which tests use to walk every option at its
 bounds. Plugins get these types from :mod:`runcore.api`.
 """
+
 from __future__ import annotations
 
 import math
@@ -52,7 +53,9 @@ class GoInt(click.ParamType):
             return parse_uint(text, self.base, self._bits, self.func)
         return parse_int(text, self.base, self._bits, self.func)
 
-    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> int:
+    def convert(
+        self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]
+    ) -> int:
         """Click hook: parse ``value`` (or range-check an int default)."""
         if isinstance(value, int) and not isinstance(value, bool):
             if not self.min <= value <= self.max:
@@ -72,7 +75,9 @@ class GoFloat(click.ParamType):
 
     name = "float64"
 
-    def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> float:
+    def convert(
+        self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]
+    ) -> float:
         """Click hook: parse ``value`` like Go."""
         if isinstance(value, float):
             return value

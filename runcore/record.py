@@ -1,4 +1,5 @@
 """Plain data handed to the record and task hooks; converted to protobuf by the core."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

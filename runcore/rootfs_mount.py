@@ -4,6 +4,7 @@ ctr does the same for user lookups: overlay mounts lose ``upperdir``/``workdir``
 upper directory becomes the top ``lowerdir``), other mounts get ``ro``. The mount is made
 on first use and removed by :meth:`SnapshotRootFS.close`.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -33,15 +34,19 @@ def _libc() -> Any:
     return ctypes.CDLL(None, use_errno=True)
 
 
-def readonly_mount(mount_type: str, source: str, options: Sequence[str]) -> Tuple[str, str, List[str]]:
+def readonly_mount(
+    mount_type: str, source: str, options: Sequence[str]
+) -> Tuple[str, str, List[str]]:
     """The read-only form of one snapshot mount (``type, source, options``)."""
     opts = [o for o in options if o not in _IGNORED]
     if mount_type == "overlay":
         upper = next((o.split("=", 1)[1] for o in opts if o.startswith("upperdir=")), None)
         opts = [o for o in opts if not o.startswith(("upperdir=", "workdir="))]
         if upper:
-            opts = [f"lowerdir={upper}:{o.split('=', 1)[1]}" if o.startswith("lowerdir=") else o
-                    for o in opts]
+            opts = [
+                f"lowerdir={upper}:{o.split('=', 1)[1]}" if o.startswith("lowerdir=") else o
+                for o in opts
+            ]
         return mount_type, source, opts
     return mount_type, source, [*opts, "ro"]
 
@@ -56,9 +61,13 @@ def mount(mount_type: str, source: str, target: str, options: Sequence[str]) -> 
             data.append(option)
     libc = _libc()
     fstype = None if flags & MS_BIND else mount_type
-    rc = libc.mount(source.encode(), target.encode(),
-                    fstype.encode() if fstype else None, flags & ~MS_RDONLY if flags & MS_BIND else flags,
-                    ",".join(data).encode() if data else None)
+    rc = libc.mount(
+        source.encode(),
+        target.encode(),
+        fstype.encode() if fstype else None,
+        flags & ~MS_RDONLY if flags & MS_BIND else flags,
+        ",".join(data).encode() if data else None,
+    )
     if rc != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")

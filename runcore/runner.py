@@ -6,6 +6,7 @@ resolve and unpack the image; inside one lease prepare the snapshot, build the s
 ``run``, hand over to :mod:`runcore.task`. Whatever fails after something was created
 undoes it, so an error leaves nothing behind in containerd.
 """
+
 from __future__ import annotations
 
 import copy
@@ -176,25 +177,36 @@ class _Snapshot:
         ctx = self.ctx
         client = ctx.client()
         key = ctx.container_id if self.keep else f"runcore-spec-{uuid.uuid4().hex}"
-        request = SnapshotRequest(snapshotter=ctx.snapshotter, key=key,
-                                  parent=ctx.image.chain_id)
+        request = SnapshotRequest(snapshotter=ctx.snapshotter, key=key, parent=ctx.image.chain_id)
         _plugins(ctx).call_each("runcore_prepare_snapshot", snapshot=request, ctx=ctx)
         self.request = request
         pb = client.pb
         try:
             if self.keep:
-                resp = client.snapshots.Prepare(pb.snapshots.PrepareSnapshotRequest(
-                    snapshotter=request.snapshotter, key=request.key, parent=request.parent,
-                    labels=request.labels))
+                resp = client.snapshots.Prepare(
+                    pb.snapshots.PrepareSnapshotRequest(
+                        snapshotter=request.snapshotter,
+                        key=request.key,
+                        parent=request.parent,
+                        labels=request.labels,
+                    )
+                )
             else:
-                resp = client.snapshots.View(pb.snapshots.ViewSnapshotRequest(
-                    snapshotter=request.snapshotter, key=request.key, parent=request.parent,
-                    labels=request.labels))
+                resp = client.snapshots.View(
+                    pb.snapshots.ViewSnapshotRequest(
+                        snapshotter=request.snapshotter,
+                        key=request.key,
+                        parent=request.parent,
+                        labels=request.labels,
+                    )
+                )
         except AlreadyExists:
             hint = None
             if self.keep:
-                hint = (f"left by an earlier run? 'runcore rm -f {request.key}' removes a "
-                        "snapshot runcore made")
+                hint = (
+                    f"left by an earlier run? 'runcore rm -f {request.key}' removes a "
+                    "snapshot runcore made"
+                )
             raise AlreadyExists(f'snapshot "{request.key}": already exists', hint=hint) from None
         self.created = True
         from runcore.rootfs_mount import SnapshotRootFS
@@ -209,8 +221,11 @@ class _Snapshot:
         if self.created and (failed or not self.keep) and self.request is not None:
             client = self.ctx.client()
             try:
-                client.snapshots.Remove(client.pb.snapshots.RemoveSnapshotRequest(
-                    snapshotter=self.request.snapshotter, key=self.request.key))
+                client.snapshots.Remove(
+                    client.pb.snapshots.RemoveSnapshotRequest(
+                        snapshotter=self.request.snapshotter, key=self.request.key
+                    )
+                )
             except NotFound:
                 pass
 
@@ -242,7 +257,8 @@ def build(ctx: RunContext, create: bool) -> SpecEditor:
                 message = _record_message(client, record, editor.spec)
                 try:
                     client.containers.Create(
-                        client.pb.containers.CreateContainerRequest(container=message))
+                        client.pb.containers.CreateContainerRequest(container=message)
+                    )
                 except AlreadyExists:
                     raise AlreadyExists(f'container "{ctx.container_id}": already exists') from None
             failed = False
@@ -281,4 +297,3 @@ def run(ctx: RunContext) -> None:
     code = lifecycle.run_task(ctx)
     if code:
         raise ExitStatus(code)
-

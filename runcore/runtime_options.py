@@ -1,4 +1,5 @@
 """Encoders for the runtime option messages stored in records and sent with tasks."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -6,6 +6,7 @@ the capabilities the privileges phase settled, the privileges phase sees the dev
 and mounts. The table is part of the hook reference (``docs/reference.md``), and a
 test traces the built-in plugins' writes against it.
 """
+
 from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
@@ -50,10 +51,16 @@ OWNER_PHASE: Dict[str, str] = {
 
 #: (phase, spec path, why): documented writes outside the owning phase, on top of it.
 LATER_ADJUSTMENTS: Tuple[Tuple[str, str, str], ...] = (
-    ("runcore_spec_namespaces", "process.env",
-     "`--net-host` sets `HOSTNAME=` to the host's name, over the image's environment"),
-    ("runcore_spec_privileges", "mounts",
-     "`--privileged` makes the `/sys` and cgroup mounts read-write"),
+    (
+        "runcore_spec_namespaces",
+        "process.env",
+        "`--net-host` sets `HOSTNAME=` to the host's name, over the image's environment",
+    ),
+    (
+        "runcore_spec_privileges",
+        "mounts",
+        "`--privileged` makes the `/sys` and cgroup mounts read-write",
+    ),
 )
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Write docs/hooks.md from runcore/hookspecs.py (a test checks the file is current)."""
+
 from __future__ import annotations
 
 import inspect
@@ -13,10 +14,15 @@ sys.path.insert(0, str(ROOT))
 def render() -> str:
     from runcore import hookspecs
 
-    out = ["# Hook reference", "",
-           "Generated from `runcore/hookspecs.py` by `scripts/gen-hook-docs.py`; "
-           "`tests/unit/test_docs.py` fails when the two differ.", "",
-           inspect.getdoc(hookspecs) or "", ""]
+    out = [
+        "# Hook reference",
+        "",
+        "Generated from `runcore/hookspecs.py` by `scripts/gen-hook-docs.py`; "
+        "`tests/unit/test_docs.py` fails when the two differ.",
+        "",
+        inspect.getdoc(hookspecs) or "",
+        "",
+    ]
     names = [n for n, f in vars(hookspecs).items() if n.startswith("runcore_") and callable(f)]
     out.append("## Hooks in call order")
     out.append("")
@@ -30,7 +36,9 @@ def render() -> str:
         args = ", ".join(sig.parameters)
         out.append(f"## {name}")
         out.append("")
-        out.append(f"`{name}({args})`" + (" — first result wins" if opts.get("firstresult") else ""))
+        out.append(
+            f"`{name}({args})`" + (" — first result wins" if opts.get("firstresult") else "")
+        )
         out.append("")
         out.append(inspect.getdoc(func) or "")
         out.append("")

@@ -8,6 +8,7 @@ when this runs; ``tests/unit/test_reference_docs.py`` fails when the file is sta
 Attributes are documented with ``:ivar name: text`` in the class docstring or a
 ``#: text`` comment above the field.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -74,7 +75,9 @@ def public_members(cls: type) -> Tuple[List[Tuple[str, str]], List[str]]:
     """(attributes as (name, type), methods and properties) that are public."""
     attrs: List[Tuple[str, str]] = []
     if dataclasses.is_dataclass(cls):
-        attrs = [(f.name, str(f.type)) for f in dataclasses.fields(cls) if not f.name.startswith("_")]
+        attrs = [
+            (f.name, str(f.type)) for f in dataclasses.fields(cls) if not f.name.startswith("_")
+        ]
     else:
         hints = {}
         for klass in reversed(cls.__mro__):
@@ -94,9 +97,13 @@ def public_members(cls: type) -> Tuple[List[Tuple[str, str]], List[str]]:
     for klass in reversed(cls.__mro__):  # inherited from runcore base classes too
         if klass.__module__.startswith("runcore"):
             members.update(vars(klass))
-    methods = [n for n, v in members.items()
-               if not n.startswith("_") and n not in names
-               and (callable(v) or isinstance(v, (property, staticmethod, classmethod)))]
+    methods = [
+        n
+        for n, v in members.items()
+        if not n.startswith("_")
+        and n not in names
+        and (callable(v) or isinstance(v, (property, staticmethod, classmethod)))
+    ]
     return attrs, methods
 
 
@@ -166,8 +173,14 @@ def _render_class(module_name: str, name: str) -> List[str]:
 def _render_phases() -> List[str]:
     from runcore import spec_fields
 
-    out = ["## Which phase owns which spec fields", "", inspect.getdoc(spec_fields) or "", "",
-           "| spec path | phase |", "|---|---|"]
+    out = [
+        "## Which phase owns which spec fields",
+        "",
+        inspect.getdoc(spec_fields) or "",
+        "",
+        "| spec path | phase |",
+        "|---|---|",
+    ]
     for path, phase in sorted(spec_fields.OWNER_PHASE.items()):
         out.append(f"| `{path}` | `{phase}` |")
     out += ["", "Writes outside the owning phase, on top of it:", ""]
@@ -180,18 +193,22 @@ def _render_phases() -> List[str]:
 def render() -> str:
     from runcore import spec_editor
 
-    out = ["# What hooks receive", "",
-           "Generated from the docstrings by `scripts/gen-reference-docs.py`; "
-           "`tests/unit/test_reference_docs.py` fails when the two differ. The hooks "
-           "themselves are in [hooks.md](hooks.md).", "",
-           "- [RunContext](#runcontext): `ctx`, in every hook after the command line is parsed",
-           "- [SpecEditor](#speceditor): `spec`, in the spec phases; "
-           "[spec paths](#spec-paths)",
-           "- [SnapshotRequest](#snapshotrequest): `snapshot`, in `runcore_prepare_snapshot`",
-           "- [ContainerRecord](#containerrecord): `record`, in `runcore_container_record`",
-           "- [TaskInfo](#taskinfo): `task`, in `runcore_task_created`, `runcore_task_deleted`",
-           "- [OptionRegistrar](#optionregistrar): `registrar`, in `runcore_add_options`",
-           "- [Which phase owns which spec fields](#which-phase-owns-which-spec-fields)", ""]
+    out = [
+        "# What hooks receive",
+        "",
+        "Generated from the docstrings by `scripts/gen-reference-docs.py`; "
+        "`tests/unit/test_reference_docs.py` fails when the two differ. The hooks "
+        "themselves are in [hooks.md](hooks.md).",
+        "",
+        "- [RunContext](#runcontext): `ctx`, in every hook after the command line is parsed",
+        "- [SpecEditor](#speceditor): `spec`, in the spec phases; [spec paths](#spec-paths)",
+        "- [SnapshotRequest](#snapshotrequest): `snapshot`, in `runcore_prepare_snapshot`",
+        "- [ContainerRecord](#containerrecord): `record`, in `runcore_container_record`",
+        "- [TaskInfo](#taskinfo): `task`, in `runcore_task_created`, `runcore_task_deleted`",
+        "- [OptionRegistrar](#optionregistrar): `registrar`, in `runcore_add_options`",
+        "- [Which phase owns which spec fields](#which-phase-owns-which-spec-fields)",
+        "",
+    ]
     for module_name, name in CLASSES:
         out += _render_class(module_name, name)
         if name == "SpecEditor":

@@ -5,6 +5,7 @@ The implementation ships with the package (``runcore.testing.containerd``,
 ``runcore/testing/containerd.py`` for the fixture API. ``tests/support`` keeps the old
 ``support.*`` module names importable.
 """
+
 import os
 import sys
 

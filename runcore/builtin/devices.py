@@ -1,4 +1,5 @@
 """Built-in plugin ``core.devices``: host devices passed with ``--device``."""
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,12 @@ DEVICES = StashKey[List[Device]]()
 
 @hookimpl
 def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
-    registrar.add("--device", multiple=True, metavar="PATH",
-                  help="Add a device to the container (repeatable).")
+    registrar.add(
+        "--device",
+        multiple=True,
+        metavar="PATH",
+        help="Add a device to the container (repeatable).",
+    )
 
 
 @hookimpl

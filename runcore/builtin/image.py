@@ -2,6 +2,7 @@
 
 Flags: ``--snapshotter``, ``--snapshotter-label``, ``--platform``, ``--rootfs``, ``--config``.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,15 +23,31 @@ PLUGIN = "core.image"
 
 @hookimpl
 def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
-    registrar.add("--snapshotter", envvar="CONTAINERD_SNAPSHOTTER", default="",
-                  help="Snapshotter name; empty: the namespace default, else overlayfs.")
-    registrar.add("--snapshotter-label", multiple=True, metavar="KEY=VALUE",
-                  help="Labels added to the new snapshot (repeatable).")
+    registrar.add(
+        "--snapshotter",
+        envvar="CONTAINERD_SNAPSHOTTER",
+        default="",
+        help="Snapshotter name; empty: the namespace default, else overlayfs.",
+    )
+    registrar.add(
+        "--snapshotter-label",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Labels added to the new snapshot (repeatable).",
+    )
     registrar.add("--platform", default="", help="Run image for a specific platform.")
-    registrar.add("--rootfs", is_flag=True,
-                  help="Use the first argument as a host directory for the root filesystem.")
-    registrar.add("--config", "-c", default=None, metavar="FILE",
-                  help="Path to the runtime-specific spec config file.")
+    registrar.add(
+        "--rootfs",
+        is_flag=True,
+        help="Use the first argument as a host directory for the root filesystem.",
+    )
+    registrar.add(
+        "--config",
+        "-c",
+        default=None,
+        metavar="FILE",
+        help="Path to the runtime-specific spec config file.",
+    )
 
 
 @hookimpl
@@ -42,8 +59,9 @@ def runcore_configure(ctx: RunContext) -> None:
             with open(path, "rb") as fh:
                 data = fh.read()
         except OSError as exc:
-            raise UsageError(f"cannot load spec config file: open {path}: "
-                             f"{(exc.strerror or str(exc)).lower()}") from None
+            raise UsageError(
+                f"cannot load spec config file: open {path}: {(exc.strerror or str(exc)).lower()}"
+            ) from None
         try:
             spec = json.loads(data)
             if not isinstance(spec, dict):
@@ -53,7 +71,8 @@ def runcore_configure(ctx: RunContext) -> None:
 
             raise UsageError(
                 "decoding spec config file failed, current supported OCI runtime-spec : "
-                f"v{OCI_VERSION}: {exc}") from None
+                f"v{OCI_VERSION}: {exc}"
+            ) from None
         ctx.config_spec = spec
     platform = ctx.opt("platform", "")
     if platform:

@@ -3,6 +3,7 @@
 Flags: ``--rm``, ``--null-io``, ``--log-uri``, ``--detach/-d``, ``--fifo-dir``,
 ``--pid-file``. The pid file is written from the ``runcore_task_created`` hook.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,12 +24,14 @@ PLUGIN = "core.io"
 def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     if command != "run":
         return
-    registrar.add("--rm", is_flag=True,
-                  help="Remove the container (task, record, snapshot) when it exits or fails.")
+    registrar.add(
+        "--rm",
+        is_flag=True,
+        help="Remove the container (task, record, snapshot) when it exits or fails.",
+    )
     registrar.add("--null-io", is_flag=True, help="Send all IO to /dev/null.")
     registrar.add("--log-uri", default="", help="Log uri (binary://..., file://..., or a path).")
-    registrar.add("--detach", "-d", is_flag=True,
-                  help="Detach from the task after it has started.")
+    registrar.add("--detach", "-d", is_flag=True, help="Detach from the task after it has started.")
     registrar.add("--fifo-dir", default="", help="Directory used for storing IO FIFOs.")
     registrar.add("--pid-file", default=None, help="File path to write the task's pid.")
 

@@ -3,6 +3,7 @@
 Flags: ``--label``, ``--annotation``. As in ctr, every ``--label`` is also copied into
 the spec's annotations, last, so it wins over an ``--annotation`` of the same key.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Dict
@@ -27,10 +28,15 @@ MAX_LABEL_SIZE = 4096
 
 @hookimpl
 def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
-    registrar.add("--label", multiple=True, metavar="KEY=VALUE",
-                  help="Container label (repeatable); KEY alone means KEY=true.")
-    registrar.add("--annotation", multiple=True, metavar="KEY=VALUE",
-                  help="Spec annotation (repeatable).")
+    registrar.add(
+        "--label",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Container label (repeatable); KEY alone means KEY=true.",
+    )
+    registrar.add(
+        "--annotation", multiple=True, metavar="KEY=VALUE", help="Spec annotation (repeatable)."
+    )
 
 
 @hookimpl

@@ -2,6 +2,7 @@
 
 Flags: ``--mount``, ``--read-only``, ``--rootfs-propagation``.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, List
@@ -21,11 +22,20 @@ MOUNTS = StashKey[List[Dict[str, Any]]]()
 
 @hookimpl
 def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
-    registrar.add("--mount", multiple=True, metavar="type=T,src=S,dst=D,options=A:B",
-                  help="Add a mount (repeatable), e.g. type=bind,src=/tmp,dst=/host,options=rbind:ro.")
-    registrar.add("--read-only", is_flag=True, help="Set the container's root filesystem read-only.")
-    registrar.add("--rootfs-propagation", default="",
-                  help="Set the propagation of the container's root filesystem.")
+    registrar.add(
+        "--mount",
+        multiple=True,
+        metavar="type=T,src=S,dst=D,options=A:B",
+        help="Add a mount (repeatable), e.g. type=bind,src=/tmp,dst=/host,options=rbind:ro.",
+    )
+    registrar.add(
+        "--read-only", is_flag=True, help="Set the container's root filesystem read-only."
+    )
+    registrar.add(
+        "--rootfs-propagation",
+        default="",
+        help="Set the propagation of the container's root filesystem.",
+    )
 
 
 @hookimpl

@@ -3,6 +3,7 @@
 Flags: ``--net-host``, ``--with-ns``, ``--hostname``. ``--cni`` belongs to the
 ``runcore-cni`` plugin; without it the core refuses the flag and says why.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -20,8 +21,12 @@ PLUGIN = "core.network"
 @hookimpl
 def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add("--net-host", is_flag=True, help="Enable host networking for the container.")
-    registrar.add("--with-ns", multiple=True, metavar="TYPE:PATH",
-                  help="Join an existing namespace (repeatable), e.g. network:/proc/1/ns/net.")
+    registrar.add(
+        "--with-ns",
+        multiple=True,
+        metavar="TYPE:PATH",
+        help="Join an existing namespace (repeatable), e.g. network:/proc/1/ns/net.",
+    )
     registrar.add("--hostname", default="", help="Set the container's host name.")
 
 
@@ -41,8 +46,11 @@ def runcore_spec_namespaces(spec: SpecEditor, ctx: RunContext) -> None:
         spec.apply(oci.with_host_namespace, "network")
         env = spec.get("process.env") or []
         # deliberate (as in ctr): the host's name replaces any HOSTNAME= from the image or --env
-        spec.set("process.env", oci.replace_or_append(env, [f"HOSTNAME={oci.host_hostname()}"]),
-                 replace=True)
+        spec.set(
+            "process.env",
+            oci.replace_or_append(env, [f"HOSTNAME={oci.host_hostname()}"]),
+            replace=True,
+        )
     for value in ctx.opt("with_ns", ()):
         spec.apply(oci.with_ns, value)
     if ctx.opt("hostname"):

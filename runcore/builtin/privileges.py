@@ -3,6 +3,7 @@
 Flags: ``--privileged``, ``--privileged-without-host-devices``, ``--cap-add``,
 ``--cap-drop``, ``--allow-new-privs``.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -21,14 +22,26 @@ PLUGIN = "core.privileges"
 @hookimpl
 def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add("--privileged", is_flag=True, help="Run a privileged container.")
-    registrar.add("--privileged-without-host-devices", is_flag=True,
-                  help="With --privileged, do not pass the host's devices.")
-    registrar.add("--cap-add", multiple=True, metavar="CAP_NAME",
-                  help="Add a capability (repeatable), e.g. CAP_SYS_ADMIN.")
-    registrar.add("--cap-drop", multiple=True, metavar="CAP_NAME",
-                  help="Drop a capability (repeatable), e.g. CAP_NET_RAW.")
-    registrar.add("--allow-new-privs", is_flag=True,
-                  help="Turn off OCI spec's NoNewPrivileges feature flag.")
+    registrar.add(
+        "--privileged-without-host-devices",
+        is_flag=True,
+        help="With --privileged, do not pass the host's devices.",
+    )
+    registrar.add(
+        "--cap-add",
+        multiple=True,
+        metavar="CAP_NAME",
+        help="Add a capability (repeatable), e.g. CAP_SYS_ADMIN.",
+    )
+    registrar.add(
+        "--cap-drop",
+        multiple=True,
+        metavar="CAP_NAME",
+        help="Drop a capability (repeatable), e.g. CAP_NET_RAW.",
+    )
+    registrar.add(
+        "--allow-new-privs", is_flag=True, help="Turn off OCI spec's NoNewPrivileges feature flag."
+    )
 
 
 @hookimpl
@@ -36,7 +49,9 @@ def runcore_configure(ctx: RunContext) -> None:
     from runcore.oci import validate_caps
 
     if ctx.opt("privileged_without_host_devices") and not ctx.opt("privileged"):
-        raise UsageError("can't use 'privileged-without-host-devices' without 'privileged' specified")
+        raise UsageError(
+            "can't use 'privileged-without-host-devices' without 'privileged' specified"
+        )
     validate_caps(ctx.opt("cap_add", ()))
     validate_caps(ctx.opt("cap_drop", ()))
 

@@ -3,6 +3,7 @@
 Flags: ``--env``, ``--env-file``, ``--cwd``, ``--user/-u``, ``--tty/-t``. Applies the
 image config (env, entrypoint and cmd, working dir, user) first, as ``ctr run`` does.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, List
@@ -24,13 +25,25 @@ ENV_FILE = StashKey[List[str]]()
 @hookimpl
 def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add("--cwd", default="", help="Specify the working directory of the process.")
-    registrar.add("--env", multiple=True, metavar="KEY=VALUE",
-                  help="Environment variable to set (repeatable); KEY alone unsets it.")
-    registrar.add("--env-file", default="", metavar="FILE",
-                  help="Read environment variables from FILE, one per line.")
+    registrar.add(
+        "--env",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Environment variable to set (repeatable); KEY alone unsets it.",
+    )
+    registrar.add(
+        "--env-file",
+        default="",
+        metavar="FILE",
+        help="Read environment variables from FILE, one per line.",
+    )
     registrar.add("--tty", "-t", is_flag=True, help="Allocate a TTY for the container.")
-    registrar.add("--user", "-u", default="",
-                  help="Username or user id, group optional (format: <name|uid>[:<group|gid>]).")
+    registrar.add(
+        "--user",
+        "-u",
+        default="",
+        help="Username or user id, group optional (format: <name|uid>[:<group|gid>]).",
+    )
 
 
 @hookimpl
@@ -60,8 +73,9 @@ def runcore_spec_process(spec: SpecEditor, ctx: RunContext) -> None:
     if env:
         spec.set("process.env", env)
     if ctx.image is not None:
-        spec.apply(oci.apply_image_config, oci.image.image_config_section(ctx.image.config),
-                   ctx.rootfs)
+        spec.apply(
+            oci.apply_image_config, oci.image.image_config_section(ctx.image.config), ctx.rootfs
+        )
     if ctx.args:
         spec.apply(oci.with_process_args, list(ctx.args))
     if ctx.opt("cwd"):

@@ -1,4 +1,5 @@
 """What every command shares: the global options and a lazily created containerd client."""
+
 from __future__ import annotations
 
 import os

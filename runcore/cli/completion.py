@@ -6,6 +6,7 @@ protocol); commands and every plugin's flags come from the command tree, contain
 image names (for run and create) from containerd. Completion never fails loudly: when
 containerd is not there (or is slow beyond :data:`CONNECT_TIMEOUT`), it offers nothing.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,9 +36,12 @@ def _query(ctx: click.Context, fetch: Callable[[Any], List[str]], incomplete: st
     try:
         from runcore.containerd.client import Client
 
-        client = Client.connect(address=address, namespace=namespace,
-                                timeout=max(float(timeout), 0.5) * 2,
-                                connect_timeout=float(timeout))
+        client = Client.connect(
+            address=address,
+            namespace=namespace,
+            timeout=max(float(timeout), 0.5) * 2,
+            connect_timeout=float(timeout),
+        )
     except BaseException:  # noqa: BLE001 - completion stays quiet
         return []
     try:

@@ -2,6 +2,7 @@
 
 grpc is imported only when a command runs (through the client).
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,9 @@ def _registry() -> "Optional[PluginRegistry]":
 
 def rm_command() -> click.Command:
     @click.command("rm", context_settings={"help_option_names": ["-h", "--help"]})
-    @click.option("--force", "-f", is_flag=True,
-                  help="Kill a running task (SIGKILL) before removing it.")
+    @click.option(
+        "--force", "-f", is_flag=True, help="Kill a running task (SIGKILL) before removing it."
+    )
     @click.argument("ids", nargs=-1, required=True, metavar="ID...", shell_complete=complete_ids)
     def rm(force: bool, ids: List[str]) -> None:
         """Remove containers: task (stopped, or killed with -f), FIFOs, snapshot, record."""
@@ -47,8 +49,9 @@ def rm_command() -> click.Command:
         plugins = _registry()
         failed = 0
         for container_id in ids:
-            ctx = CommandContext(command="rm", container_id=container_id, globals=options,
-                                 plugins=plugins)
+            ctx = CommandContext(
+                command="rm", container_id=container_id, globals=options, plugins=plugins
+            )
             try:
                 remove_container(client, container_id, force=force, plugins=plugins, ctx=ctx)
             except RuncoreError as exc:

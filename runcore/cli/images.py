@@ -2,6 +2,7 @@
 
 grpc is imported only inside the command functions (through the client).
 """
+
 from __future__ import annotations
 
 import json
@@ -34,23 +35,51 @@ def _open_source(path: str) -> tuple[IO[bytes], str, Optional[int]]:
 
 @images.command("import")
 @click.argument("file", metavar="FILE|-")
-@click.option("--snapshotter", envvar="CONTAINERD_SNAPSHOTTER", default="", show_envvar=True,
-              help="Snapshotter name. Empty value stands for the default value.")
+@click.option(
+    "--snapshotter",
+    envvar="CONTAINERD_SNAPSHOTTER",
+    default="",
+    show_envvar=True,
+    help="Snapshotter name. Empty value stands for the default value.",
+)
 @click.option("--no-unpack", is_flag=True, help="Skip unpacking the images.")
-@click.option("--index-name", default="", metavar="NAME",
-              help="Image name to keep the index as (by default the index is discarded).")
-@click.option("--base-name", default="", metavar="NAME",
-              help="Base image name for added images; when given only images with this "
-                   "name prefix are imported.")
+@click.option(
+    "--index-name",
+    default="",
+    metavar="NAME",
+    help="Image name to keep the index as (by default the index is discarded).",
+)
+@click.option(
+    "--base-name",
+    default="",
+    metavar="NAME",
+    help="Base image name for added images; when given only images with this "
+    "name prefix are imported.",
+)
 @click.option("--digests", is_flag=True, help="Also create digest images (<base>@<digest>).")
-@click.option("--skip-digest-for-named", is_flag=True,
-              help="Skip --digests for images named in the archive (use with --digests).")
-@click.option("--platform", default="", metavar="PLATFORM",
-              help="Import content for this platform only (e.g. linux/arm64).")
+@click.option(
+    "--skip-digest-for-named",
+    is_flag=True,
+    help="Skip --digests for images named in the archive (use with --digests).",
+)
+@click.option(
+    "--platform",
+    default="",
+    metavar="PLATFORM",
+    help="Import content for this platform only (e.g. linux/arm64).",
+)
 @click.option("--all-platforms", is_flag=True, help="Import content for all platforms.")
-def import_command(file: str, snapshotter: str, no_unpack: bool, index_name: str, base_name: str,
-                   digests: bool, skip_digest_for_named: bool, platform: str,
-                   all_platforms: bool) -> None:
+def import_command(
+    file: str,
+    snapshotter: str,
+    no_unpack: bool,
+    index_name: str,
+    base_name: str,
+    digests: bool,
+    skip_digest_for_named: bool,
+    platform: str,
+    all_platforms: bool,
+) -> None:
     """Import images from an OCI image-layout or `docker save` archive (FILE or - for stdin).
 
     Tag-only OCI reference names get the base name prefixed ("<base>:<tag>"); without
@@ -66,9 +95,14 @@ def import_command(file: str, snapshotter: str, no_unpack: bool, index_name: str
     if platform:
         parse(platform)
     opts = ImportOptions(
-        base_name=base_name, index_name=index_name, digests=digests,
-        skip_digest_for_named=skip_digest_for_named, platform=platform,
-        all_platforms=all_platforms, no_unpack=no_unpack, snapshotter=snapshotter,
+        base_name=base_name,
+        index_name=index_name,
+        digests=digests,
+        skip_digest_for_named=skip_digest_for_named,
+        platform=platform,
+        all_platforms=all_platforms,
+        no_unpack=no_unpack,
+        snapshotter=snapshotter,
     )
     source, name, total = _open_source(file)
     client = global_options(click.get_current_context()).client()
@@ -136,22 +170,32 @@ def ls_command(filters: tuple[str, ...], quiet: bool, as_json: bool) -> None:
         except errors.RuncoreError as exc:
             click.echo(f"runcore: failed resolving platform for image {rec.name}: {exc}", err=True)
             platforms = []
-        rows.append({
-            "name": rec.name,
-            "type": rec.target.media_type,
-            "digest": rec.target.digest,
-            "size": size,
-            "platforms": platforms,
-            "labels": dict(sorted(rec.labels.items())),
-        })
+        rows.append(
+            {
+                "name": rec.name,
+                "type": rec.target.media_type,
+                "digest": rec.target.digest,
+                "size": size,
+                "platforms": platforms,
+                "labels": dict(sorted(rec.labels.items())),
+            }
+        )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     table = [["REF", "TYPE", "DIGEST", "SIZE", "PLATFORMS", "LABELS"]]
     for row in rows:
         labels = ",".join(f"{k}={v}" for k, v in row["labels"].items()) or "-"
-        table.append([row["name"], row["type"], row["digest"], human_bytes(row["size"] or 0),
-                      ",".join(row["platforms"]) or "-", labels])
+        table.append(
+            [
+                row["name"],
+                row["type"],
+                row["digest"],
+                human_bytes(row["size"] or 0),
+                ",".join(row["platforms"]) or "-",
+                labels,
+            ]
+        )
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for r in table:
         click.echo(" ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
@@ -181,5 +225,13 @@ def rm_command(names: tuple[str, ...], sync: bool) -> None:
 
 images.add_command(rm_command, "rm")
 for _alias in ("remove", "delete", "del"):
-    images.add_command(click.Command(_alias, callback=rm_command.callback, params=rm_command.params,
-                                     help="Alias of 'rm'.", hidden=True), _alias)
+    images.add_command(
+        click.Command(
+            _alias,
+            callback=rm_command.callback,
+            params=rm_command.params,
+            help="Alias of 'rm'.",
+            hidden=True,
+        ),
+        _alias,
+    )

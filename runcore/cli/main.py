@@ -1,4 +1,5 @@
 """``runcore``: the root command, global options, and one-line error reporting."""
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,28 @@ CORE_COMMANDS: Dict[str, Tuple[str, str]] = {
 
 #: ``runcore --help`` sections: title -> core commands, in the order shown.
 COMMAND_GROUPS: List[tuple] = [
-    ("Containers", ["run", "create", "start", "exec", "attach", "ps", "logs", "kill",
-                    "stop", "wait", "pause", "resume", "ls", "inspect", "rm", "prune", "spec"]),
+    (
+        "Containers",
+        [
+            "run",
+            "create",
+            "start",
+            "exec",
+            "attach",
+            "ps",
+            "logs",
+            "kill",
+            "stop",
+            "wait",
+            "pause",
+            "resume",
+            "ls",
+            "inspect",
+            "rm",
+            "prune",
+            "spec",
+        ],
+    ),
     ("Images", ["images"]),
     ("Plugins", ["plugins"]),
     ("Shell", ["completion"]),
@@ -103,27 +124,68 @@ def _duration(ctx: click.Context, param: click.Parameter, value: Optional[str]) 
     context_settings={"help_option_names": ["-h", "--help"]},
     help="Run containers on containerd, like 'ctr run', from a core plus plugins.",
 )
-@click.option("--address", "-a", envvar="CONTAINERD_ADDRESS", default=DEFAULT_ADDRESS,
-              show_default=True, help="Address of containerd's GRPC server.")
-@click.option("--namespace", "-n", envvar="CONTAINERD_NAMESPACE", default="default",
-              show_default=True, help="containerd namespace to use.")
-@click.option("--timeout", callback=_duration, default=None, metavar="DURATION",
-              help="Deadline for the whole command (e.g. 10s, 1m30s); 0 = none.")
-@click.option("--connect-timeout", callback=_duration, default=None, metavar="DURATION",
-              help="Deadline for connecting to containerd (default 10s).")
+@click.option(
+    "--address",
+    "-a",
+    envvar="CONTAINERD_ADDRESS",
+    default=DEFAULT_ADDRESS,
+    show_default=True,
+    help="Address of containerd's GRPC server.",
+)
+@click.option(
+    "--namespace",
+    "-n",
+    envvar="CONTAINERD_NAMESPACE",
+    default="default",
+    show_default=True,
+    help="containerd namespace to use.",
+)
+@click.option(
+    "--timeout",
+    callback=_duration,
+    default=None,
+    metavar="DURATION",
+    help="Deadline for the whole command (e.g. 10s, 1m30s); 0 = none.",
+)
+@click.option(
+    "--connect-timeout",
+    callback=_duration,
+    default=None,
+    metavar="DURATION",
+    help="Deadline for connecting to containerd (default 10s).",
+)
 @click.option("--debug", is_flag=True, help="Print debug messages and tracebacks.")
-@click.option("-p", "--plugin", "plugin_specs", multiple=True, metavar="no:NAME",
-              help="Disable plugin NAME for this command (repeatable).")
-@click.version_option(__version__, "--version", "-v", prog_name="runcore",
-                      message="%(prog)s %(version)s")
+@click.option(
+    "-p",
+    "--plugin",
+    "plugin_specs",
+    multiple=True,
+    metavar="no:NAME",
+    help="Disable plugin NAME for this command (repeatable).",
+)
+@click.version_option(
+    __version__, "--version", "-v", prog_name="runcore", message="%(prog)s %(version)s"
+)
 @click.pass_context
-def cli(ctx: click.Context, address: str, namespace: str, timeout: float,
-        connect_timeout: float, debug: bool, plugin_specs: Sequence[str]) -> None:
+def cli(
+    ctx: click.Context,
+    address: str,
+    namespace: str,
+    timeout: float,
+    connect_timeout: float,
+    debug: bool,
+    plugin_specs: Sequence[str],
+) -> None:
     for spec in plugin_specs:
         if not spec.startswith("no:"):
             raise click.BadParameter(f"expected no:NAME, got {spec!r}", param_hint="-p")
-    ctx.obj = GlobalOptions(address=address, namespace=namespace, timeout=timeout,
-                            connect_timeout=connect_timeout, debug=debug)
+    ctx.obj = GlobalOptions(
+        address=address,
+        namespace=namespace,
+        timeout=timeout,
+        connect_timeout=connect_timeout,
+        debug=debug,
+    )
     ctx.call_on_close(ctx.obj.close)
 
 

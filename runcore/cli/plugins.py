@@ -1,4 +1,5 @@
 """``runcore plugins``: what is installed, what is active, and why."""
+
 from __future__ import annotations
 
 import json
@@ -32,17 +33,30 @@ def _defaults_explained() -> List[Dict[str, Any]]:
     cfg = plugin_set().config
     out = []
     for name, value in sorted(cfg.defaults.items()):
-        out.append({"option": name, "value": value, "source": cfg.default_sources.get(name, ""),
-                    "locked_by": cfg.locked.get(name)})
+        out.append(
+            {
+                "option": name,
+                "value": value,
+                "source": cfg.default_sources.get(name, ""),
+                "locked_by": cfg.locked.get(name),
+            }
+        )
     return out
 
 
 @click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-@click.option("--explain", is_flag=True,
-              help="Say which file or environment variable decided each status and default.")
-@click.option("--builtin/--no-builtin", default=False, show_default=True,
-              help="Also list the core's built-in plugins.")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Say which file or environment variable decided each status and default.",
+)
+@click.option(
+    "--builtin/--no-builtin",
+    default=False,
+    show_default=True,
+    help="Also list the core's built-in plugins.",
+)
 def plugins_command(as_json: bool, explain: bool, builtin: bool) -> None:
     """List plugins: id, distribution, version, status and the flags each adds."""
     from runcore.cli.plugin_set import plugin_set
@@ -51,18 +65,30 @@ def plugins_command(as_json: bool, explain: bool, builtin: bool) -> None:
     if as_json:
         payload: Any = rows
         if explain:
-            payload = {"plugins": rows, "defaults": _defaults_explained(),
-                       "config_files": plugin_set().config.files,
-                       "problems": _problems()}
+            payload = {
+                "plugins": rows,
+                "defaults": _defaults_explained(),
+                "config_files": plugin_set().config.files,
+                "problems": _problems(),
+            }
         click.echo(json.dumps(payload, indent=2))
         _exit_on_problems()
         return
     header = ("ID", "DISTRIBUTION", "VERSION", "STATUS", "FLAGS")
     table = [header]
     for r in rows:
-        status = r["status"] if r["status"] in ("active", "builtin") else f"{r['status']}: {r['reason']}"
-        table.append((r["id"], r["distribution"] or "-", r["version"] or "-", status,
-                      " ".join(r["flags"] + [f"(command {c})" for c in r["commands"]]) or "-"))
+        status = (
+            r["status"] if r["status"] in ("active", "builtin") else f"{r['status']}: {r['reason']}"
+        )
+        table.append(
+            (
+                r["id"],
+                r["distribution"] or "-",
+                r["version"] or "-",
+                status,
+                " ".join(r["flags"] + [f"(command {c})" for c in r["commands"]]) or "-",
+            )
+        )
     widths = [max(len(str(row[i])) for row in table) for i in range(4)]
     for row in table:
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row[:4], widths)) + "  " + row[4])
@@ -77,7 +103,9 @@ def plugins_command(as_json: bool, explain: bool, builtin: bool) -> None:
             for d in defaults:
                 lock = f", locked by {d['locked_by']}" if d["locked_by"] else ""
                 note = "; no such option, ignored" if d["option"] in unknown else ""
-                click.echo(f"default {d['option']} = {d['value']!r} (from {d['source']}{lock}{note})")
+                click.echo(
+                    f"default {d['option']} = {d['value']!r} (from {d['source']}{lock}{note})"
+                )
     _exit_on_problems()
 
 

@@ -3,6 +3,7 @@
 Option parsing stops at the first positional argument (the image), so
 ``runcore run IMG ID sh -c 'echo hi'`` needs no ``--``.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence
@@ -61,8 +62,11 @@ def _make(command: str) -> click.Command:
     params: List[click.Parameter] = []
     owners: Dict[str, str] = {}
     # a locked option without a configured default keeps its built-in default
-    builtin_defaults = {reg.option.name: reg.option.get_default(click.Context(click.Command(command)))
-                        for reg in registrar.options if reg.option.name in cfg.locked}
+    builtin_defaults = {
+        reg.option.name: reg.option.get_default(click.Context(click.Command(command)))
+        for reg in registrar.options
+        if reg.option.name in cfg.locked
+    }
     for reg in registrar.options:
         opt = reg.option
         if opt.name in cfg.defaults:
@@ -71,11 +75,19 @@ def _make(command: str) -> click.Command:
         params.append(opt)
         owners[opt.name or ""] = reg.plugin_id
     if command == "spec":
-        params.append(click.Option(["--explain"], is_flag=True,
-                                   help="Show which plugin set each field."))
+        params.append(
+            click.Option(["--explain"], is_flag=True, help="Show which plugin set each field.")
+        )
     usage_args = "IMAGE|ROOTFS ID [COMMAND [ARG...]]"
-    params.append(click.Argument(["argv"], nargs=-1, type=click.UNPROCESSED,
-                                 metavar=usage_args, shell_complete=_complete_image))
+    params.append(
+        click.Argument(
+            ["argv"],
+            nargs=-1,
+            type=click.UNPROCESSED,
+            metavar=usage_args,
+            shell_complete=_complete_image,
+        )
+    )
 
     def callback(**values: Any) -> None:
         ctx = click.get_current_context()
@@ -91,9 +103,14 @@ def _make(command: str) -> click.Command:
             elif name in cfg.defaults:
                 sources[name] = ctxmod.CONFIG
             locked_by = cfg.locked.get(name)
-            locked_value = cfg.defaults[name] if name in cfg.defaults else builtin_defaults.get(name)
-            if locked_by and sources.get(name) in (ctxmod.COMMANDLINE, ctxmod.ENVIRONMENT) \
-                    and values[name] != locked_value:
+            locked_value = (
+                cfg.defaults[name] if name in cfg.defaults else builtin_defaults.get(name)
+            )
+            if (
+                locked_by
+                and sources.get(name) in (ctxmod.COMMANDLINE, ctxmod.ENVIRONMENT)
+                and values[name] != locked_value
+            ):
                 raise UsageError(f"option {name.replace('_', '-')!r} is locked by {locked_by}")
         run_ctx = ctxmod.RunContext(
             command=command,
@@ -118,8 +135,7 @@ def _make(command: str) -> click.Command:
         callback=callback,
         help=HELP[command],
         owners=owners,
-        context_settings={"allow_interspersed_args": False,
-                          "help_option_names": ["-h", "--help"]},
+        context_settings={"allow_interspersed_args": False, "help_option_names": ["-h", "--help"]},
     )
     return cmd
 

@@ -4,6 +4,7 @@
 grpc is imported only when a command runs (through the client); the work is done in
 :mod:`runcore.task`.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -16,12 +17,12 @@ from runcore.errors import ExitStatus, RuncoreError, UsageError
 _SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
-
 def complete_ids(ctx: click.Context, param: click.Parameter, incomplete: str) -> List[Any]:
     """Container ids from containerd (quiet when it is not there)."""
     from runcore.cli.completion import container_ids
 
     return container_ids(ctx, param, incomplete)
+
 
 def _context(command: str, options: Dict[str, Any], container_id: str = "") -> Any:
     """A :class:`RunContext` for a task command: its own options, the active plugins."""
@@ -40,9 +41,14 @@ def _context(command: str, options: Dict[str, Any], container_id: str = "") -> A
             sources[name] = ctxmod.COMMANDLINE
         elif src == ParameterSource.ENVIRONMENT:
             sources[name] = ctxmod.ENVIRONMENT
-    return ctxmod.RunContext(command=command, options=dict(options), sources=sources,
-                             container_id=container_id, globals=global_options(click_ctx),
-                             plugins=plugin_set().registry)
+    return ctxmod.RunContext(
+        command=command,
+        options=dict(options),
+        sources=sources,
+        container_id=container_id,
+        globals=global_options(click_ctx),
+        plugins=plugin_set().registry,
+    )
 
 
 def _client() -> Any:
@@ -79,15 +85,29 @@ def _exit(code: int) -> None:
 
 
 def _io_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    for decorator in reversed([
-        click.option("--detach", "-d", is_flag=True,
-                     help="Return once the process has started; it keeps running."),
-        click.option("--null-io", is_flag=True, help="Send all IO to /dev/null."),
-        click.option("--log-uri", default=None, metavar="URI",
-                     help="Log URI for the output (file:///PATH, binary:///PATH?ARGS)."),
-        click.option("--fifo-dir", default=None, metavar="DIR",
-                     help="Directory for the stdio FIFOs (default /run/containerd/fifo)."),
-    ]):
+    for decorator in reversed(
+        [
+            click.option(
+                "--detach",
+                "-d",
+                is_flag=True,
+                help="Return once the process has started; it keeps running.",
+            ),
+            click.option("--null-io", is_flag=True, help="Send all IO to /dev/null."),
+            click.option(
+                "--log-uri",
+                default=None,
+                metavar="URI",
+                help="Log URI for the output (file:///PATH, binary:///PATH?ARGS).",
+            ),
+            click.option(
+                "--fifo-dir",
+                default=None,
+                metavar="DIR",
+                help="Directory for the stdio FIFOs (default /run/containerd/fifo).",
+            ),
+        ]
+    ):
         func = decorator(func)
     return func
 
@@ -95,12 +115,18 @@ def _io_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def start_command() -> click.Command:
     @click.command("start", context_settings=_SETTINGS)
     @_io_options
-    @click.option("--tty", "-t", is_flag=True,
-                  help="Require the terminal the container was created with (-t at create).")
-    @click.option("--pid-file", default=None, metavar="FILE",
-                  help="File path to write the task's pid.")
-    @click.option("--rm", is_flag=True,
-                  help="Remove the container (and its snapshot) after the task exits.")
+    @click.option(
+        "--tty",
+        "-t",
+        is_flag=True,
+        help="Require the terminal the container was created with (-t at create).",
+    )
+    @click.option(
+        "--pid-file", default=None, metavar="FILE", help="File path to write the task's pid."
+    )
+    @click.option(
+        "--rm", is_flag=True, help="Remove the container (and its snapshot) after the task exits."
+    )
     @click.argument("container_id", metavar="ID", shell_complete=complete_ids)
     def start(container_id: str, **options: Any) -> None:
         """Start the task of a created container, as 'run' would after creating it."""
@@ -115,25 +141,59 @@ def exec_command() -> click.Command:
     @click.command("exec", context_settings={**_SETTINGS, "allow_interspersed_args": False})
     @click.option("--detach", "-d", is_flag=True, help="Return once the process has started.")
     @click.option("--tty", "-t", is_flag=True, help="Allocate a terminal for the process.")
-    @click.option("--exec-id", default=None, metavar="ID",
-                  help="Id of the exec process (default: a random one).")
-    @click.option("--user", "-u", default="", metavar="USER[:GROUP]",
-                  help="User (name or uid, optionally :group) from the container's "
-                       "/etc/passwd and /etc/group.")
+    @click.option(
+        "--exec-id",
+        default=None,
+        metavar="ID",
+        help="Id of the exec process (default: a random one).",
+    )
+    @click.option(
+        "--user",
+        "-u",
+        default="",
+        metavar="USER[:GROUP]",
+        help="User (name or uid, optionally :group) from the container's "
+        "/etc/passwd and /etc/group.",
+    )
     @click.option("--cwd", default="", metavar="DIR", help="Working directory of the process.")
-    @click.option("--env", "-e", "env", multiple=True, metavar="KEY=VALUE",
-                  help="Set an environment variable (repeatable).")
-    @click.option("--env-file", multiple=True, metavar="FILE",
-                  help="Read KEY=VALUE lines from FILE (repeatable).")
-    @click.option("--fifo-dir", default=None, metavar="DIR",
-                  help="Directory for the stdio FIFOs (default /run/containerd/fifo).")
+    @click.option(
+        "--env",
+        "-e",
+        "env",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Set an environment variable (repeatable).",
+    )
+    @click.option(
+        "--env-file",
+        multiple=True,
+        metavar="FILE",
+        help="Read KEY=VALUE lines from FILE (repeatable).",
+    )
+    @click.option(
+        "--fifo-dir",
+        default=None,
+        metavar="DIR",
+        help="Directory for the stdio FIFOs (default /run/containerd/fifo).",
+    )
     @click.option("--log-uri", default=None, metavar="URI", help="Log URI for the output.")
     @click.argument("container_id", metavar="ID", shell_complete=complete_ids)
-    @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED,
-                    metavar="CMD [ARG...]")
-    def exec_(container_id: str, command: Sequence[str], detach: bool, tty: bool,
-              exec_id: Optional[str], user: str, cwd: str, env: Sequence[str],
-              env_file: Sequence[str], fifo_dir: Optional[str], log_uri: Optional[str]) -> None:
+    @click.argument(
+        "command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="CMD [ARG...]"
+    )
+    def exec_(
+        container_id: str,
+        command: Sequence[str],
+        detach: bool,
+        tty: bool,
+        exec_id: Optional[str],
+        user: str,
+        cwd: str,
+        env: Sequence[str],
+        env_file: Sequence[str],
+        fifo_dir: Optional[str],
+        log_uri: Optional[str],
+    ) -> None:
         """Run an extra process in a running container (its exit status is runcore's)."""
         from runcore.record import TaskInfo
         from runcore.task import tty as ttymod
@@ -161,16 +221,23 @@ def exec_command() -> click.Command:
         exec_id = exec_id if exec_id is not None else f"exec-{secrets.token_hex(6)}"
         if not exec_id:
             raise UsageError("--exec-id must not be empty")
-        ctx = _context("exec", {"detach": detach, "tty": tty, "fifo_dir": fifo_dir,
-                                "log_uri": log_uri, "null_io": False}, container_id)
+        ctx = _context(
+            "exec",
+            {
+                "detach": detach,
+                "tty": tty,
+                "fifo_dir": fifo_dir,
+                "log_uri": log_uri,
+                "null_io": False,
+            },
+            container_id,
+        )
         client = _client()
         record = get_record(client, container_id)
         task = require_running(client, container_id)
         _refuse_used_exec_id(client, container_id, exec_id)
-        process = exec_process(client, record, args, tty=tty, cwd=cwd, user=user,
-                               env=extra_env)
-        info = TaskInfo(container_id=container_id, pid=task.pid, record=record,
-                        exec_id=exec_id)
+        process = exec_process(client, record, args, tty=tty, cwd=cwd, user=user, env=extra_env)
+        info = TaskInfo(container_id=container_id, pid=task.pid, record=record, exec_id=exec_id)
         ctx.plugins.call_each("runcore_exec_process", process=process, task=info, ctx=ctx)
         _exit(ExecRun(ctx, exec_id, process, record).run())
 
@@ -194,10 +261,16 @@ DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
 
 def attach_command() -> click.Command:
     @click.command("attach", context_settings=_SETTINGS)
-    @click.option("--no-sig-proxy", is_flag=True,
-                  help="Do not forward SIGINT/SIGTERM: they detach instead.")
-    @click.option("--detach-keys", default=DEFAULT_DETACH_KEYS, show_default=True,
-                  metavar="KEYS", help="Key sequence that detaches (with a terminal).")
+    @click.option(
+        "--no-sig-proxy", is_flag=True, help="Do not forward SIGINT/SIGTERM: they detach instead."
+    )
+    @click.option(
+        "--detach-keys",
+        default=DEFAULT_DETACH_KEYS,
+        show_default=True,
+        metavar="KEYS",
+        help="Key sequence that detaches (with a terminal).",
+    )
     @click.argument("container_id", metavar="ID", shell_complete=complete_ids)
     def attach(container_id: str, no_sig_proxy: bool, detach_keys: str) -> None:
         """Attach to the stdio of a task started with 'run -d' or 'start -d'.
@@ -207,8 +280,11 @@ def attach_command() -> click.Command:
         """
         from runcore.task.attach import Attach
 
-        _exit(Attach(_client(), container_id, sig_proxy=not no_sig_proxy,
-                     detach_keys=detach_keys).run())
+        _exit(
+            Attach(
+                _client(), container_id, sig_proxy=not no_sig_proxy, detach_keys=detach_keys
+            ).run()
+        )
 
     return attach
 
@@ -218,15 +294,26 @@ def attach_command() -> click.Command:
 
 def kill_command() -> click.Command:
     @click.command("kill", context_settings=_SETTINGS)
-    @click.option("--signal", "-s", "signal_text", default=None, metavar="SIGNAL",
-                  help="Signal name or number (default: the image's stop signal, else "
-                       "SIGTERM).")
-    @click.option("--all", "-a", "all_processes", is_flag=True,
-                  help="Send the signal to every process of the task.")
+    @click.option(
+        "--signal",
+        "-s",
+        "signal_text",
+        default=None,
+        metavar="SIGNAL",
+        help="Signal name or number (default: the image's stop signal, else SIGTERM).",
+    )
+    @click.option(
+        "--all",
+        "-a",
+        "all_processes",
+        is_flag=True,
+        help="Send the signal to every process of the task.",
+    )
     @click.option("--exec-id", default="", metavar="ID", help="Signal this exec process.")
     @click.argument("ids", nargs=-1, required=True, metavar="ID...", shell_complete=complete_ids)
-    def kill(signal_text: Optional[str], all_processes: bool, exec_id: str,
-             ids: Sequence[str]) -> None:
+    def kill(
+        signal_text: Optional[str], all_processes: bool, exec_id: str, ids: Sequence[str]
+    ) -> None:
         """Send a signal to the task of containers."""
         from runcore.task import control
         from runcore.task.signals import parse_signal
@@ -246,9 +333,16 @@ def stop_command() -> click.Command:
     from runcore.options_types import GoInt
 
     @click.command("stop", context_settings=_SETTINGS)
-    @click.option("--time", "-t", "seconds", type=GoInt("uint32"), default=10,
-                  show_default=True, metavar="SECONDS",
-                  help="Seconds to wait after the stop signal before SIGKILL.")
+    @click.option(
+        "--time",
+        "-t",
+        "seconds",
+        type=GoInt("uint32"),
+        default=10,
+        show_default=True,
+        metavar="SECONDS",
+        help="Seconds to wait after the stop signal before SIGKILL.",
+    )
     @click.argument("ids", nargs=-1, required=True, metavar="ID...", shell_complete=complete_ids)
     def stop(seconds: int, ids: Sequence[str]) -> None:
         """Stop tasks: the image's stop signal, SIGKILL after --time; the task is deleted,
@@ -343,8 +437,14 @@ def logs_command() -> click.Command:
 
 def inspect_command() -> click.Command:
     @click.command("inspect", context_settings=_SETTINGS)
-    @click.option("--format", "-f", "fmt", default=None, metavar="PATH",
-                  help="Print one field: a path such as .task.pid or {{.spec.process.args}}.")
+    @click.option(
+        "--format",
+        "-f",
+        "fmt",
+        default=None,
+        metavar="PATH",
+        help="Print one field: a path such as .task.pid or {{.spec.process.args}}.",
+    )
     @click.argument("container_id", metavar="ID", shell_complete=complete_ids)
     def inspect(fmt: Optional[str], container_id: str) -> None:
         """Show a container's record, spec and task state as JSON."""
@@ -362,7 +462,15 @@ def inspect_command() -> click.Command:
 
 
 __all__ = [
-    "attach_command", "exec_command", "inspect_command", "kill_command", "logs_command",
-    "pause_command", "ps_command", "resume_command", "start_command", "stop_command",
+    "attach_command",
+    "exec_command",
+    "inspect_command",
+    "kill_command",
+    "logs_command",
+    "pause_command",
+    "ps_command",
+    "resume_command",
+    "start_command",
+    "stop_command",
     "wait_command",
 ]

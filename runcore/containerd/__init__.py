@@ -14,6 +14,7 @@ Public API (see :mod:`runcore.containerd.client`)::
     client.write_blob(ref, data, expected_digest=None, size=None, labels=None) -> str
     client.default_snapshotter() -> str
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

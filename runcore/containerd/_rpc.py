@@ -5,6 +5,7 @@ header, the ``containerd-lease`` header while a lease is active, and a deadline:
 the per-call default bounded by the command's overall deadline.  gRPC failures
 come out as :mod:`runcore.errors` exceptions whose message is containerd's text.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -46,14 +47,19 @@ _ERRORS = {
 
 
 #: What gRPC says (in the status details) when the connection itself broke, not the call.
-_TRANSPORT_DETAILS = ("Stream removed", "Socket closed", "failed to connect to all addresses",
-                      "Connection reset by peer", "Broken pipe", "GOAWAY received")
+_TRANSPORT_DETAILS = (
+    "Stream removed",
+    "Socket closed",
+    "failed to connect to all addresses",
+    "Connection reset by peer",
+    "Broken pipe",
+    "GOAWAY received",
+)
 
 
 def _transport_error(code: Any, details: str) -> Optional[errors.ContainerdError]:
     """A plain one-line error for a broken connection (gRPC's own words are internal)."""
-    if code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNKNOWN,
-                    grpc.StatusCode.INTERNAL):
+    if code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL):
         return None
     if details.startswith("ttrpc: closed"):
         # containerd's own connection to the shim broke (it is restarting, or just did)
@@ -62,8 +68,9 @@ def _transport_error(code: Any, details: str) -> Optional[errors.ContainerdError
         return None
     if "RST_STREAM" in details:
         # containerd refused the request before reading it (typically: too large)
-        return errors.ContainerdError("containerd rejected the request (it is too large or "
-                                      "malformed)")
+        return errors.ContainerdError(
+            "containerd rejected the request (it is too large or malformed)"
+        )
     if "failed to connect" in details:
         return errors.Unavailable("cannot reach containerd (it is not running or restarting)")
     return errors.Unavailable("lost the connection to containerd")
@@ -231,14 +238,19 @@ class Method:
     def __repr__(self) -> str:
         return f"<containerd method {self.path}>"
 
-    def __call__(self, request: Any = None, *, timeout: Optional[float] = None, **fields: Any) -> Any:
+    def __call__(
+        self, request: Any = None, *, timeout: Optional[float] = None, **fields: Any
+    ) -> Any:
         if self._descriptor.client_streaming:
             raise TypeError(f"{self.path} is a client stream; use .open()")
         if request is None:
             request = self.request_type(**fields)
         elif fields:
             raise TypeError("pass either a request message or fields, not both")
-        kwargs = {"metadata": self._ctx.metadata(), "timeout": self._ctx.timeout(self.path, timeout)}
+        kwargs = {
+            "metadata": self._ctx.metadata(),
+            "timeout": self._ctx.timeout(self.path, timeout),
+        }
         if self._descriptor.server_streaming:
             try:
                 return Stream(self._callable(request, **kwargs))
@@ -249,8 +261,9 @@ class Method:
         except grpc.RpcError as err:
             raise map_error(err) from None
 
-    def future(self, request: Any = None, *, timeout: Optional[float] = None,
-               **fields: Any) -> "Future":
+    def future(
+        self, request: Any = None, *, timeout: Optional[float] = None, **fields: Any
+    ) -> "Future":
         """Start a unary call without waiting for it (independent calls overlap);
         :meth:`Future.result` waits and raises runcore errors."""
         if self._descriptor.client_streaming or self._descriptor.server_streaming:
@@ -259,14 +272,22 @@ class Method:
             request = self.request_type(**fields)
         elif fields:
             raise TypeError("pass either a request message or fields, not both")
-        return Future(self._callable.future(
-            request, metadata=self._ctx.metadata(), timeout=self._ctx.timeout(self.path, timeout)))
+        return Future(
+            self._callable.future(
+                request,
+                metadata=self._ctx.metadata(),
+                timeout=self._ctx.timeout(self.path, timeout),
+            )
+        )
 
     def open(self, *, timeout: Optional[float] = None) -> Duplex:
         """Start a bidirectional stream (for Content/Write)."""
         if not (self._descriptor.client_streaming and self._descriptor.server_streaming):
             raise TypeError(f"{self.path} is not a bidirectional stream")
-        kwargs = {"metadata": self._ctx.metadata(), "timeout": self._ctx.timeout(self.path, timeout)}
+        kwargs = {
+            "metadata": self._ctx.metadata(),
+            "timeout": self._ctx.timeout(self.path, timeout),
+        }
         return Duplex(lambda requests: self._callable(requests, **kwargs))
 
 
@@ -275,11 +296,17 @@ def _multicallable(channel: Any, path: str, descriptor: Any) -> Any:
     ``*_pb2_grpc`` stub would make, without importing the stub module)."""
     request = message_factory.GetMessageClass(descriptor.input_type)
     response = message_factory.GetMessageClass(descriptor.output_type)
-    kind = ("stream" if descriptor.client_streaming else "unary") + "_" + (
-        "stream" if descriptor.server_streaming else "unary")
-    return getattr(channel, kind)(path, request_serializer=request.SerializeToString,
-                                  response_deserializer=response.FromString,
-                                  _registered_method=True)
+    kind = (
+        ("stream" if descriptor.client_streaming else "unary")
+        + "_"
+        + ("stream" if descriptor.server_streaming else "unary")
+    )
+    return getattr(channel, kind)(
+        path,
+        request_serializer=request.SerializeToString,
+        response_deserializer=response.FromString,
+        _registered_method=True,
+    )
 
 
 class Service:

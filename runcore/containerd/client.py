@@ -3,6 +3,7 @@
 ``grpc`` and the generated modules are imported by this module only, so that
 ``import runcore.containerd`` stays cheap.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -52,9 +53,9 @@ _SERVICES = {
 def socket_path(address: str) -> str:
     """The filesystem path of ``address`` (``unix://`` prefix optional)."""
     if address.startswith("unix://"):
-        return address[len("unix://"):]
+        return address[len("unix://") :]
     if address.startswith("unix:"):
-        return address[len("unix:"):]
+        return address[len("unix:") :]
     return address
 
 
@@ -87,8 +88,11 @@ def _probe(path: str) -> Optional[str]:
 
 def _unavailable(path: str, why: str) -> errors.Unavailable:
     # "is containerd running?" only where that is the likely cause (not for EACCES)
-    hint = f" {_START_HINT}" if why in ("no such socket", "connection refused") or \
-        why.startswith("no answer") else ""
+    hint = (
+        f" {_START_HINT}"
+        if why in ("no such socket", "connection refused") or why.startswith("no answer")
+        else ""
+    )
     return errors.Unavailable(f"cannot connect to containerd at {path}: {why}{hint}")
 
 
@@ -134,10 +138,13 @@ class Client:
         try:
             module, service_name = _SERVICES[name]
         except KeyError:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}") from None
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}"
+            ) from None
         messages = getattr(_pb, module)
-        service = Service(self._ctx, self.__dict__["_channel"],
-                          messages.DESCRIPTOR.services_by_name[service_name])
+        service = Service(
+            self._ctx, self.__dict__["_channel"], messages.DESCRIPTOR.services_by_name[service_name]
+        )
         setattr(self, name, service)
         return service
 

@@ -1,4 +1,5 @@
 """Reading and writing blobs through containerd's content service."""
+
 from __future__ import annotations
 
 import collections
@@ -44,7 +45,7 @@ def _chunks(data: BlobSource, size: Optional[int]) -> Iterable[bytes]:
     if isinstance(data, (bytes, bytearray, memoryview)):
         view = memoryview(data)
         for start in range(0, len(view), CHUNK):
-            yield bytes(view[start:start + CHUNK])
+            yield bytes(view[start : start + CHUNK])
         return
     read = getattr(data, "read", None)
     if read is not None:
@@ -107,9 +108,11 @@ def write_blob(
             hasher.update(block)
             if not present:
                 # Offset 0 makes containerd truncate whatever the ref held before.
-                stream.send(pb.WriteContentRequest(
-                    action=pb.WRITE, offset=0 if restart else offset, data=block
-                ))
+                stream.send(
+                    pb.WriteContentRequest(
+                        action=pb.WRITE, offset=0 if restart else offset, data=block
+                    )
+                )
                 restart = False
                 unanswered.append(offset + len(block))
                 if len(unanswered) >= WINDOW:
@@ -127,7 +130,10 @@ def write_blob(
         try:
             stream.exchange(
                 pb.WriteContentRequest(
-                    action=pb.COMMIT, total=offset, offset=offset, expected=actual,
+                    action=pb.COMMIT,
+                    total=offset,
+                    offset=offset,
+                    expected=actual,
                     labels=labels or {},
                 )
             )
@@ -146,7 +152,8 @@ def _check_written(stream: Any, ref: str, expected: int) -> None:
     resp = stream.receive()
     if resp.offset != expected:
         raise errors.ContainerdError(
-            f"short write to {ref}: containerd is at {resp.offset}, expected {expected}")
+            f"short write to {ref}: containerd is at {resp.offset}, expected {expected}"
+        )
 
 
 def _open(client: "Client", ref: str, size: Optional[int], expected: Optional[str]):
@@ -162,7 +169,9 @@ def _open(client: "Client", ref: str, size: Optional[int], expected: Optional[st
         stream = client.content.Write.open()
         try:
             status = stream.exchange(
-                pb.WriteContentRequest(action=pb.STAT, ref=ref, total=size or 0, expected=expected or "")
+                pb.WriteContentRequest(
+                    action=pb.STAT, ref=ref, total=size or 0, expected=expected or ""
+                )
             )
             return stream, status
         except errors.Unavailable as exc:
@@ -176,7 +185,9 @@ def _open(client: "Client", ref: str, size: Optional[int], expected: Optional[st
         delay = min(delay * 2, 2.0)
 
 
-def _drain(data: BlobSource, size: Optional[int], progress: Optional[Callable[[int], None]] = None) -> None:
+def _drain(
+    data: BlobSource, size: Optional[int], progress: Optional[Callable[[int], None]] = None
+) -> None:
     """Consume a stream that was not needed (so a tar reader stays in step)."""
     if not isinstance(data, (bytes, bytearray, memoryview)) and hasattr(data, "read"):
         for block in _chunks(data, size):
@@ -240,7 +251,8 @@ def fetch_blob(
                     resp = stream.receive()
                     if resp.offset != want:
                         raise errors.ContainerdError(
-                            f"short write to {ref}: containerd is at {resp.offset}, expected {want}")
+                            f"short write to {ref}: containerd is at {resp.offset}, expected {want}"
+                        )
 
             for block in opener(offset):
                 if not block:
@@ -249,8 +261,11 @@ def fetch_blob(
                     raise ShortBlob(ref, offset + len(block), size)
                 if hasher is not None:
                     hasher.update(block)
-                stream.send(pb.WriteContentRequest(action=pb.WRITE, offset=0 if restart else offset,
-                                                   data=block))
+                stream.send(
+                    pb.WriteContentRequest(
+                        action=pb.WRITE, offset=0 if restart else offset, data=block
+                    )
+                )
                 restart = False
                 offset += len(block)
                 pending.append(offset)
@@ -265,9 +280,15 @@ def fetch_blob(
             if actual != expected_digest:
                 raise DigestMismatch(ref, expected_digest, actual)
         try:
-            stream.exchange(pb.WriteContentRequest(
-                action=pb.COMMIT, total=size, offset=size, expected=expected_digest,
-                labels=labels or {}))
+            stream.exchange(
+                pb.WriteContentRequest(
+                    action=pb.COMMIT,
+                    total=size,
+                    offset=size,
+                    expected=expected_digest,
+                    labels=labels or {},
+                )
+            )
         except errors.AlreadyExists:
             pass  # committed by someone else meanwhile
         except errors.FailedPrecondition as exc:

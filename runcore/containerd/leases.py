@@ -1,4 +1,5 @@
 """Leases as ctr makes them: random id, 24 h ``containerd.io/gc.expire`` label."""
+
 from __future__ import annotations
 
 import base64

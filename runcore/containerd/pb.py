@@ -4,6 +4,7 @@ Each module is imported on first use (``pb.tasks`` imports only the Tasks servic
 messages and what they depend on), so a command pays only for the services it calls.
 Importing this module loads neither protobuf nor grpc.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -64,11 +65,29 @@ MODULES = {
 }
 
 __all__ = [
-    "any", "empty", "field_mask", "timestamp",
-    "containers", "content", "diff", "events", "images", "introspection", "leases",
-    "namespaces", "snapshots", "tasks", "version",
-    "descriptor", "metrics", "mount", "platform", "task",
-    "runc_legacy_options", "runc_options", "runtime_options",
+    "any",
+    "empty",
+    "field_mask",
+    "timestamp",
+    "containers",
+    "content",
+    "diff",
+    "events",
+    "images",
+    "introspection",
+    "leases",
+    "namespaces",
+    "snapshots",
+    "tasks",
+    "version",
+    "descriptor",
+    "metrics",
+    "mount",
+    "platform",
+    "task",
+    "runc_legacy_options",
+    "runc_options",
+    "runtime_options",
 ]
 
 

@@ -15,6 +15,7 @@ uses this package instead of Python's own rules:
 Every name of the former ``runcore.gocompat`` module stays importable from here.
 Importing this package is cheap (standard library only).
 """
+
 from __future__ import annotations
 
 from runcore.gocompat.strconv import (
@@ -52,8 +53,33 @@ from runcore.gocompat.text import (
 )
 
 __all__ = [
-    "ERR_TOO_LONG", "GO_INT_RANGES", "INT32_MAX", "INT64_MAX", "INT64_MIN", "RANGE", "SCANNER_MAX_TOKEN",
-    "SYNTAX", "UINT32_MASK", "GoNumError", "ScannerTooLong", "atoi", "clean", "decode", "errno_text",
-    "float_to_int64", "format_float_g", "go_quote", "is_space", "join", "parse_atoi", "parse_go_int", "parse_int",
-    "parse_uint", "path_error", "scan_lines", "to_int64", "to_uint32", "trim_space",
+    "ERR_TOO_LONG",
+    "GO_INT_RANGES",
+    "INT32_MAX",
+    "INT64_MAX",
+    "INT64_MIN",
+    "RANGE",
+    "SCANNER_MAX_TOKEN",
+    "SYNTAX",
+    "UINT32_MASK",
+    "GoNumError",
+    "ScannerTooLong",
+    "atoi",
+    "clean",
+    "decode",
+    "errno_text",
+    "float_to_int64",
+    "format_float_g",
+    "go_quote",
+    "is_space",
+    "join",
+    "parse_atoi",
+    "parse_go_int",
+    "parse_int",
+    "parse_uint",
+    "path_error",
+    "scan_lines",
+    "to_int64",
+    "to_uint32",
+    "trim_space",
 ]

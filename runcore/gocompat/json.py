@@ -22,6 +22,7 @@ expressions are written as Go prints them (``*v1.Platform``, ``[]string``,
 Written by hand: Python's ``json`` has none of Go's struct rules (field folding, typed
 numbers, ``omitempty``, field order, Go's error texts); the two tokenisers are Python's.
 """
+
 from __future__ import annotations
 
 import base64
@@ -148,7 +149,9 @@ class Schema:
                     else:
                         embedded = tail[3:]
                 if len(parts) < 2:
-                    raise ValueError(f"schema line {lineno}: expected 'key type [omitempty] [in=Embedded]': {raw!r}")
+                    raise ValueError(
+                        f"schema line {lineno}: expected 'key type [omitempty] [in=Embedded]': {raw!r}"
+                    )
                 current.append((parts[0], " ".join(parts[1:]), omit, embedded))
             else:
                 raise ValueError(f"schema line {lineno}: field outside a [struct] section: {raw!r}")
@@ -171,7 +174,7 @@ class Schema:
             elem = self.type(expr[2:])
             t = GoType("slice", "[]" + elem.name, elem=elem)
         elif expr.startswith("map[string]"):
-            elem = self.type(expr[len("map[string]"):])
+            elem = self.type(expr[len("map[string]") :])
             t = GoType("map", "map[string]" + elem.name, elem=elem)
         elif expr in ("interface {}", "any"):
             t = GoType("any", "interface {}")
@@ -208,14 +211,18 @@ class Schema:
         """
         return Decoder(strict=strict).decode(parse_document(data), self.type(type_expr))
 
-    def decode_value(self, value: Any, type_expr: str, *, strict: bool = False, yaml: bool = False) -> Any:
+    def decode_value(
+        self, value: Any, type_expr: str, *, strict: bool = False, yaml: bool = False
+    ) -> Any:
         """Like :meth:`decode` for an already parsed Python value (dicts, lists, scalars).
 
         ``yaml=True`` decodes as sigs.k8s.io/yaml does after converting YAML to JSON: a
         scalar meant for a string field becomes its text, a whole float fits an integer
         field, and object keys are visited in sorted order.
         """
-        return Decoder(strict=strict, yaml=yaml).decode(tokens_of(value, sort_keys=yaml), self.type(type_expr))
+        return Decoder(strict=strict, yaml=yaml).decode(
+            tokens_of(value, sort_keys=yaml), self.type(type_expr)
+        )
 
     def zero(self, type_expr: str) -> Any:
         """Go's zero value of ``type_expr`` as :meth:`decode` represents it."""
@@ -294,7 +301,9 @@ def _syntax_message(exc: _pyjson.JSONDecodeError, text: str) -> str:
         shown = f"'{ch}'"
     else:
         shown = "'\\x%02x'" % (ord(ch) - 0xDC00 if 0xDC80 <= ord(ch) <= 0xDCFF else ord(ch) & 0xFF)
-    context = next((go for py, go in _GO_CONTEXT if exc.msg.startswith(py)), "looking for beginning of value")
+    context = next(
+        (go for py, go in _GO_CONTEXT if exc.msg.startswith(py)), "looking for beginning of value"
+    )
     return f"invalid character {shown} {context}"
 
 
@@ -308,12 +317,19 @@ def parse_document(data: Any) -> Any:
     if text.startswith("\ufeff"):
         raise JSONError("invalid character 'ï' looking for beginning of value")
     try:
-        return _pyjson.loads(text, object_pairs_hook=_Obj, parse_int=_Num, parse_float=_Num,
-                             parse_constant=_no_constant)
+        return _pyjson.loads(
+            text,
+            object_pairs_hook=_Obj,
+            parse_int=_Num,
+            parse_float=_Num,
+            parse_constant=_no_constant,
+        )
     except _pyjson.JSONDecodeError as exc:
         raise JSONError(_syntax_message(exc, text)) from None
     except _Constant as exc:
-        raise JSONError(f"invalid character '{str(exc)[:1]}' looking for beginning of value") from None
+        raise JSONError(
+            f"invalid character '{str(exc)[:1]}' looking for beginning of value"
+        ) from None
     except RecursionError:
         raise JSONError(f"exceeded max depth {MAX_DEPTH}") from None
 
@@ -422,12 +438,14 @@ class Decoder:
             f = t.lookup(key)
             if f is None:
                 if self.strict and self.error is None:
-                    self.error = JSONError(f"json: unknown field {_pyjson.dumps(key, ensure_ascii=False)}")
+                    self.error = JSONError(
+                        f"json: unknown field {_pyjson.dumps(key, ensure_ascii=False)}"
+                    )
                 continue
             path = [f.embedded, f.key] if f.embedded else [f.key]
             self._stack.extend(path)
             out[f.key] = self._value(item, f.type, out.get(f.key))
-            del self._stack[-len(path):]
+            del self._stack[-len(path) :]
             self._struct = t.short_name
         self._struct = saved
         return out
@@ -470,8 +488,10 @@ class Decoder:
                     self.error = JSONError("Time.UnmarshalJSON: input is not a JSON string")
                 return into
             if not _RFC3339.match(raw) and self.error is None:
-                self.error = JSONError(f'parsing time {_pyjson.dumps(raw)} as "2006-01-02T15:04:05Z07:00": '
-                                       "cannot parse as RFC 3339")
+                self.error = JSONError(
+                    f'parsing time {_pyjson.dumps(raw)} as "2006-01-02T15:04:05Z07:00": '
+                    "cannot parse as RFC 3339"
+                )
             return raw
         if t.kind == "bytes":
             if kind != "string":
@@ -481,14 +501,21 @@ class Decoder:
                 return base64.b64decode(raw.replace("\r", "").replace("\n", ""), validate=True)
             except ValueError:
                 if self.error is None:
-                    self.error = JSONError(f"illegal base64 data at input byte {_bad_base64_at(raw)}")
+                    self.error = JSONError(
+                        f"illegal base64 data at input byte {_bad_base64_at(raw)}"
+                    )
                 return into
         if t.kind != "basic":
             self._type_error(kind, t)
             return into
         if self.yaml and t.basic == "string" and kind in ("number", "bool"):
             return raw if kind == "number" else ("true" if raw else "false")
-        if self.yaml and kind == "number" and t.basic in GO_INT_RANGES and re.fullmatch(r"-?\d+\.0", raw):
+        if (
+            self.yaml
+            and kind == "number"
+            and t.basic in GO_INT_RANGES
+            and re.fullmatch(r"-?\d+\.0", raw)
+        ):
             raw = _Num(raw[:-2])
         if kind == "string":
             if t.basic != "string":
@@ -610,7 +637,11 @@ def marshal_any(value: Any, path: str = "value") -> str:
         return go_json_string(value)
     if isinstance(value, dict):
         items = sorted(value.items(), key=lambda kv: _key_order(kv[0]))
-        return "{" + ",".join(go_json_string(k) + ":" + marshal_any(v, f"{path}.{k}") for k, v in items) + "}"
+        return (
+            "{"
+            + ",".join(go_json_string(k) + ":" + marshal_any(v, f"{path}.{k}") for k, v in items)
+            + "}"
+        )
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(marshal_any(v, f"{path}[{i}]") for i, v in enumerate(value)) + "]"
     raise MarshalError(f"{path}: cannot encode {type(value).__name__}")
@@ -675,16 +706,28 @@ def _encode(value: Any, t: GoType, path: str, drop_unknown: bool) -> str:
             return "null"
         if not isinstance(value, (list, tuple)):
             raise MarshalError(f"{path}: expected a list, got {type(value).__name__}")
-        return "[" + ",".join(_encode(v, t.elem, f"{path}[{i}]", drop_unknown)  # type: ignore[arg-type]
-                              for i, v in enumerate(value)) + "]"
+        return (
+            "["
+            + ",".join(
+                _encode(v, t.elem, f"{path}[{i}]", drop_unknown)  # type: ignore[arg-type]
+                for i, v in enumerate(value)
+            )
+            + "]"
+        )
     if t.kind == "map":
         if value is None:
             return "null"
         if not isinstance(value, dict):
             raise MarshalError(f"{path}: expected a mapping, got {type(value).__name__}")
         items = sorted(value.items(), key=lambda kv: _key_order(kv[0]))
-        return "{" + ",".join(go_json_string(k) + ":" + _encode(v, t.elem, f"{path}.{k}", drop_unknown)  # type: ignore[arg-type]
-                              for k, v in items) + "}"
+        return (
+            "{"
+            + ",".join(
+                go_json_string(k) + ":" + _encode(v, t.elem, f"{path}.{k}", drop_unknown)  # type: ignore[arg-type]
+                for k, v in items
+            )
+            + "}"
+        )
     return _encode_struct(value if value is not None else {}, t, path, drop_unknown)
 
 
@@ -696,7 +739,9 @@ def _encode_struct(value: Any, t: GoType, path: str, drop_unknown: bool) -> str:
         v = value.get(f.key)
         if f.omitempty and is_empty(v, f.type):
             continue
-        parts.append(go_json_string(f.key) + ":" + _encode(v, f.type, f"{path}.{f.key}", drop_unknown))
+        parts.append(
+            go_json_string(f.key) + ":" + _encode(v, f.type, f"{path}.{f.key}", drop_unknown)
+        )
     if not drop_unknown:
         for key in sorted((k for k in value if k not in t._exact), key=_key_order):
             parts.append(go_json_string(key) + ":" + marshal_any(value[key], f"{path}.{key}"))
@@ -712,7 +757,22 @@ def load_schema(package_file: str, name: str, *, base: Optional[Schema] = None) 
 
 
 __all__ = [
-    "Decoder", "Field", "GoType", "JSONError", "JSONNumber", "JSONObject", "JSONTypeError", "MarshalError", "Schema", "fold_name",
-    "go_float", "go_json_string", "is_empty", "load_schema", "marshal_any",
-    "parse_document", "tokens_of", "zero_value",
+    "Decoder",
+    "Field",
+    "GoType",
+    "JSONError",
+    "JSONNumber",
+    "JSONObject",
+    "JSONTypeError",
+    "MarshalError",
+    "Schema",
+    "fold_name",
+    "go_float",
+    "go_json_string",
+    "is_empty",
+    "load_schema",
+    "marshal_any",
+    "parse_document",
+    "tokens_of",
+    "zero_value",
 ]

@@ -6,6 +6,7 @@ underscores only with base 0) and fail with Go's ``*strconv.NumError`` text
 ``int()`` accepts other syntax (whitespace, ``0_1`` with base 10, Unicode digits).
 :data:`GO_INT_RANGES` gives the range of each Go integer type by name.
 """
+
 from __future__ import annotations
 
 import math

@@ -5,11 +5,13 @@ ctr is written in Go, so its messages carry Go's quoting (``strconv.Quote``), er
 Written by hand: these are a few lines each and no Python library reproduces Go's exact
 texts.
 """
+
 from __future__ import annotations
 
 import errno as _errno
 import os
 from typing import List, Optional
+
 
 def go_quote(s: str) -> str:
     """strconv.Quote: double-quoted Go string literal with Go's escapes."""
@@ -107,7 +109,10 @@ def join(*elems: str) -> str:
 
 def is_space(ch: str) -> bool:
     """unicode.IsSpace."""
-    return ch in "\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" or "\u2000" <= ch <= "\u200a"
+    return (
+        ch in "\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000"
+        or "\u2000" <= ch <= "\u200a"
+    )
 
 
 def trim_space(s: str) -> str:

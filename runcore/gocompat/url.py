@@ -5,12 +5,14 @@ same string and refuse the same values with the same message. Written by hand be
 Python's ``urllib.parse`` accepts and normalises differently (no error for a bad port or
 escape, other escaping rules).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 from runcore.gocompat.text import go_quote
+
 
 class URLParseError(ValueError):
     """An error of :func:`parse_url`; ``str()`` is Go's ``*url.Error`` text."""
@@ -77,14 +79,14 @@ def _unescape(text: str, mode: int) -> str:
         c = chr(raw[i])
         if c == "%":
             if i + 2 >= n or not _is_hex(chr(raw[i + 1])) or not _is_hex(chr(raw[i + 2])):
-                bad = raw[i:i + 3].decode("utf-8", "surrogateescape")
+                bad = raw[i : i + 3].decode("utf-8", "surrogateescape")
                 raise ValueError(f"invalid URL escape {go_quote(bad)}")
-            if mode == _HOST and int(chr(raw[i + 1]), 16) < 8 and raw[i:i + 3] != b"%25":
-                raise ValueError(f"invalid URL escape {go_quote(raw[i:i + 3].decode())}")
+            if mode == _HOST and int(chr(raw[i + 1]), 16) < 8 and raw[i : i + 3] != b"%25":
+                raise ValueError(f"invalid URL escape {go_quote(raw[i : i + 3].decode())}")
             if mode == _ZONE:
-                value = int(raw[i + 1:i + 3], 16)
-                if raw[i:i + 3] != b"%25" and value != 0x20 and _should_escape(chr(value), _HOST):
-                    raise ValueError(f"invalid URL escape {go_quote(raw[i:i + 3].decode())}")
+                value = int(raw[i + 1 : i + 3], 16)
+                if raw[i : i + 3] != b"%25" and value != 0x20 and _should_escape(chr(value), _HOST):
+                    raise ValueError(f"invalid URL escape {go_quote(raw[i : i + 3].decode())}")
             i += 3
         elif mode in (_HOST, _ZONE) and raw[i] < 0x80 and _should_escape(c, mode):
             raise ValueError(f"invalid character {go_quote(c)} in host name")
@@ -94,7 +96,7 @@ def _unescape(text: str, mode: int) -> str:
     i = 0
     while i < n:
         if raw[i] == 0x25:  # '%'
-            out.append(int(raw[i + 1:i + 3], 16))
+            out.append(int(raw[i + 1 : i + 3], 16))
             i += 3
         elif raw[i] == 0x2B and mode == _QUERY:  # '+'
             out.append(0x20)
@@ -213,7 +215,7 @@ def _get_scheme(raw: str) -> Tuple[str, str]:
         if c == ":":
             if i == 0:
                 raise ValueError("missing protocol scheme")
-            return raw[:i], raw[i + 1:]
+            return raw[:i], raw[i + 1 :]
         return "", raw
     return "", raw
 
@@ -223,13 +225,16 @@ def _parse_host(host: str) -> str:
         i = host.rfind("]")
         if i < 0:
             raise ValueError("missing ']' in host")
-        colon_port = host[i + 1:]
+        colon_port = host[i + 1 :]
         if not _valid_optional_port(colon_port):
             raise ValueError(f"invalid port {go_quote(colon_port)} after host")
         zone = host[:i].find("%25")
         if zone >= 0:
-            return (_unescape(host[:zone], _HOST) + _unescape(host[zone:i], _ZONE)
-                    + _unescape(host[i:], _HOST))
+            return (
+                _unescape(host[:zone], _HOST)
+                + _unescape(host[zone:i], _ZONE)
+                + _unescape(host[i:], _HOST)
+            )
     else:
         i = host.rfind(":")
         if i != -1:
@@ -241,7 +246,7 @@ def _parse_host(host: str) -> str:
 
 def _parse_authority(authority: str) -> Tuple[Optional[Tuple[str, Optional[str]]], str]:
     i = authority.rfind("@")
-    host = _parse_host(authority[i + 1:] if i >= 0 else authority)
+    host = _parse_host(authority[i + 1 :] if i >= 0 else authority)
     if i < 0:
         return None, host
     userinfo = authority[:i]

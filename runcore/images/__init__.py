@@ -15,6 +15,7 @@ Importing this package does not import grpc, nor any of its modules: each name i
 imported on first use (``runcore run`` needs resolution and unpacking, not the archive
 reader or the importer).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -24,8 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from runcore.images.archive import ArchiveContents, read_archive
     from runcore.images.identity import chain_id
     from runcore.images.importer import ImportedImage, ImportOptions, import_archive
-    from runcore.images.unpack import (ImageInfo, ensure_unpacked, is_unpacked, resolve_image,
-                                       unpack)
+    from runcore.images.unpack import ImageInfo, ensure_unpacked, is_unpacked, resolve_image, unpack
 
 #: public name -> module that defines it
 _LAZY = {

@@ -12,6 +12,7 @@ Two layouts are understood:
 When both are present the OCI layout wins.  Blobs under ``blobs/sha256/`` are
 verified against their file names.  Problems raise :class:`runcore.errors.ImageError`.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -96,11 +97,14 @@ def read_archive(
                 if on_member:
                     on_member(path, member.size)
                 if path == OCI_LAYOUT_FILE:
-                    layout = documents.decode_layout(_read_small(tf, member), f'untar oci layout "{member.name}"')
+                    layout = documents.decode_layout(
+                        _read_small(tf, member), f'untar oci layout "{member.name}"'
+                    )
                     layout_version = layout["imageLayoutVersion"]
                 elif path == "manifest.json":
                     docker_manifests = documents.decode_docker_manifest(
-                        _read_small(tf, member), f'untar manifest "{member.name}"')
+                        _read_small(tf, member), f'untar manifest "{member.name}"'
+                    )
                 else:
                     m = _BLOB_PATH.match(path)
                     expected = f"sha256:{m.group(1)}" if m else None
@@ -127,14 +131,22 @@ def read_archive(
             raise errors.ImageError(f"{name}: unsupported OCI version {layout_version}")
         index = blobs.get("index.json")
         if index is None:
-            raise errors.ImageError(f"{name}: missing index.json in OCI layout {OCI_LAYOUT_VERSION}")
-        return ArchiveContents(documents.descriptor(mt.OCI_INDEX, index["digest"], index["size"]), "oci", blobs)
+            raise errors.ImageError(
+                f"{name}: missing index.json in OCI layout {OCI_LAYOUT_VERSION}"
+            )
+        return ArchiveContents(
+            documents.descriptor(mt.OCI_INDEX, index["digest"], index["size"]), "oci", blobs
+        )
     if docker_manifests is None:
-        raise errors.ImageError(f"{name}: unrecognized image format (neither OCI layout nor docker save)")
+        raise errors.ImageError(
+            f"{name}: unrecognized image format (neither OCI layout nor docker save)"
+        )
 
     for link, target in symlinks.items():
         if target not in blobs:
-            raise errors.ImageError(f'{name}: no target for symlink layer from "{link}" to "{target}"')
+            raise errors.ImageError(
+                f'{name}: no target for symlink layer from "{link}" to "{target}"'
+            )
         blobs[link] = blobs[target]
     index = _docker_index(docker_manifests, blobs, store, name)
     return ArchiveContents(index, "docker", blobs)
@@ -149,9 +161,12 @@ def _docker_index(manifests: list, blobs: dict, store: ContentStore, name: str) 
             raise errors.ImageError(f'{name}: image config "{config_path}" not found')
         layers = _docker_layers(list(entry["Layers"] or []), blobs, store, name)
         manifest = documents.schema().zero(documents.MANIFEST)
-        manifest.update(schemaVersion=2, mediaType=mt.DOCKER_MANIFEST,
-                        config=documents.descriptor(mt.DOCKER_CONFIG, config["digest"], config["size"]),
-                        layers=layers)
+        manifest.update(
+            schemaVersion=2,
+            mediaType=mt.DOCKER_MANIFEST,
+            config=documents.descriptor(mt.DOCKER_CONFIG, config["digest"], config["size"]),
+            layers=layers,
+        )
         data = documents.marshal(manifest, documents.MANIFEST)
         digest = sha256_digest(data)
         store.put("manifest-" + digest, data, digest)
@@ -159,13 +174,23 @@ def _docker_index(manifests: list, blobs: dict, store: ContentStore, name: str) 
         platform = _config_platform(store, config["digest"])
         tags = list(entry["RepoTags"] or [])
         if not tags:
-            entries.append(documents.descriptor(mt.DOCKER_MANIFEST, digest, len(data), platform=platform))
+            entries.append(
+                documents.descriptor(mt.DOCKER_MANIFEST, digest, len(data), platform=platform)
+            )
         for tag in tags:
             full = normalize_docker_ref(tag)
-            annotations = {ANNOTATION_IMAGE_NAME: full, ANNOTATION_REF_NAME: oci_reference_name(full)}
+            annotations = {
+                ANNOTATION_IMAGE_NAME: full,
+                ANNOTATION_REF_NAME: oci_reference_name(full),
+            }
             entries.append(
-                documents.descriptor(mt.DOCKER_MANIFEST, digest, len(data), annotations=annotations,
-                                     platform=platform)
+                documents.descriptor(
+                    mt.DOCKER_MANIFEST,
+                    digest,
+                    len(data),
+                    annotations=annotations,
+                    platform=platform,
+                )
             )
     index = documents.schema().zero(documents.INDEX)
     index.update(schemaVersion=2, manifests=entries or None)

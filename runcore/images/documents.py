@@ -8,6 +8,7 @@ rules. Each decoder returns the document as Go sees it (every field present, key
 spelled as declared) or raises :class:`runcore.errors.ImageError` with ctr's one-line
 message, prefixed where ctr prefixes it.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -73,8 +74,14 @@ def marshal(value: Any, go_type: str) -> bytes:
     return schema().marshal(value, go_type)
 
 
-def descriptor(media_type: str, digest: str, size: int, *, annotations: Optional[Dict[str, str]] = None,
-               platform: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+def descriptor(
+    media_type: str,
+    digest: str,
+    size: int,
+    *,
+    annotations: Optional[Dict[str, str]] = None,
+    platform: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
     """An ``ocispec.Descriptor`` with only its set fields (marshal it with :func:`marshal`)."""
     out: Dict[str, Any] = {"mediaType": media_type, "digest": digest, "size": size}
     if annotations:

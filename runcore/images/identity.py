@@ -1,4 +1,5 @@
 """Digests and chain ids."""
+
 from __future__ import annotations
 
 import hashlib

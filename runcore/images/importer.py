@@ -16,6 +16,7 @@ Unlike ctr, the content every image needs is checked before any record is writte
 and records written by a failed import are removed again: an error leaves no image
 record behind (the content is left to the garbage collector with the lease).
 """
+
 from __future__ import annotations
 
 import sys
@@ -26,7 +27,13 @@ from typing import IO, TYPE_CHECKING, Callable, Optional
 from runcore import errors
 from runcore.images import mediatypes as mt
 from runcore.images.archive import read_archive
-from runcore.images.manifests import NoMatchingManifest, children, filter_platforms, read_index, resolve_manifest
+from runcore.images.manifests import (
+    NoMatchingManifest,
+    children,
+    filter_platforms,
+    read_index,
+    resolve_manifest,
+)
 from runcore.images.platforms import ALL, Matcher, default_platform, only, only_strict, parse
 from runcore.images.reference import add_ref_prefix, filter_ref_prefix, image_name
 from runcore.images.store import ClientStore, ContentStore
@@ -129,7 +136,9 @@ def _walk(handler: Callable[[dict], list[dict]], descs: list[dict]) -> None:
             _walk(handler, kids)
 
 
-def check_complete(store: ContentStore, target: dict, matcher: Matcher, name: str, *, required: bool) -> None:
+def check_complete(
+    store: ContentStore, target: dict, matcher: Matcher, name: str, *, required: bool
+) -> None:
     """Fail with one line when a manifest, config or layer the image needs is missing.
 
     Without ``required`` (no unpack) an image with no manifest for ``matcher`` passes.
@@ -175,7 +184,9 @@ def store_records(client: "Client", images: list[tuple[str, dict]]) -> list[Impo
                     image=_record(client, name, target),
                     update_mask=pb.field_mask.FieldMask(paths=["target"]),
                 )
-                done.append(ImportedImage(name, target, False, _desc(previous) if previous else None))
+                done.append(
+                    ImportedImage(name, target, False, _desc(previous) if previous else None)
+                )
             except errors.NotFound:
                 client.images.Create(image=_record(client, name, target))
                 done.append(ImportedImage(name, target, True))

@@ -3,6 +3,7 @@
 Works on any :class:`~runcore.images.store.ContentStore` (``read`` is all it needs)
 and follows containerd's ``images`` package: descriptors are dicts in OCI JSON form.
 """
+
 from __future__ import annotations
 
 import functools
@@ -29,8 +30,13 @@ def _read(store: ContentStore, desc: dict) -> bytes:
 def read_json(store: ContentStore, desc: dict, what: str = "") -> Any:
     """The document ``desc`` names, schema-checked like ctr: ``what`` is ``index``,
     ``manifest`` or ``config`` (default: from the media type)."""
-    kind = what or ("index" if mt.is_index(desc.get("mediaType", "")) else
-                    "manifest" if mt.is_manifest(desc.get("mediaType", "")) else "config")
+    kind = what or (
+        "index"
+        if mt.is_index(desc.get("mediaType", ""))
+        else "manifest"
+        if mt.is_manifest(desc.get("mediaType", ""))
+        else "config"
+    )
     data = _read(store, desc)
     if kind == "index":
         return documents.decode_index(data)
@@ -45,13 +51,19 @@ def validate_media_type(data: bytes, media_type: str, digest: str, who: str) -> 
     if doc["fsLayers"] is not None:
         raise errors.ImageError(f"{who}: invalid desc {digest}: media-type: schema 1 not supported")
     if mt.is_manifest(media_type):
-        if doc["manifests"] is not None or doc["mediaType"] in (mt.DOCKER_MANIFEST_LIST, mt.OCI_INDEX):
+        if doc["manifests"] is not None or doc["mediaType"] in (
+            mt.DOCKER_MANIFEST_LIST,
+            mt.OCI_INDEX,
+        ):
             raise errors.ImageError(
                 f"{who}: invalid desc {digest}: media-type: expected manifest but found index ({media_type})"
             )
     elif mt.is_index(media_type):
-        if doc["config"] is not None or doc["layers"] is not None or \
-                doc["mediaType"] in (mt.DOCKER_MANIFEST, mt.OCI_MANIFEST):
+        if (
+            doc["config"] is not None
+            or doc["layers"] is not None
+            or doc["mediaType"] in (mt.DOCKER_MANIFEST, mt.OCI_MANIFEST)
+        ):
             raise errors.ImageError(
                 f"{who}: invalid desc {digest}: media-type: expected index but found manifest ({media_type})"
             )
@@ -102,6 +114,7 @@ def filter_platforms(descs: Iterable[dict], matcher: Optional[Matcher]) -> list[
 
 def sort_by_preference(descs: list[dict], matcher: Matcher) -> list[dict]:
     """Stable sort: preferred platforms first, descriptors without platform last."""
+
     def cmp(a: dict, b: dict) -> int:
         pa, pb = platform_of(a), platform_of(b)
         if pa is None:
@@ -132,7 +145,9 @@ def config_platform(config: dict) -> Platform:
     return normalize(Platform(config.get("os", "") or "", config.get("architecture", "") or ""))
 
 
-def resolve_manifest(store: ContentStore, target: dict, matcher: Optional[Matcher]) -> tuple[dict, dict]:
+def resolve_manifest(
+    store: ContentStore, target: dict, matcher: Optional[Matcher]
+) -> tuple[dict, dict]:
     """(manifest descriptor, manifest JSON) chosen for ``matcher`` (containerd's
     ``images.Manifest``): index entries filtered and sorted by platform, first taken;
     an entry without platform is checked against its config's os/architecture."""
@@ -166,7 +181,9 @@ def resolve_manifest(store: ContentStore, target: dict, matcher: Optional[Matche
     walk(handle, [target])
     if not found:
         if was_index:
-            raise NoMatchingManifest(f"no match for platform in manifest {target['digest']}: not found")
+            raise NoMatchingManifest(
+                f"no match for platform in manifest {target['digest']}: not found"
+            )
         raise errors.NotFound(f"manifest {target['digest']}: not found")
     return found[0]
 
@@ -204,7 +221,9 @@ def image_size(store: ContentStore, target: dict, matcher: Matcher) -> int:
         nonlocal total
         size = int(desc.get("size", 0))
         if size < 0:
-            raise errors.ImageError(f"invalid size {size} in {desc['digest']} ({desc.get('mediaType')})")
+            raise errors.ImageError(
+                f"invalid size {size} in {desc['digest']} ({desc.get('mediaType')})"
+            )
         total += size
         kids = filter_platforms(children(store, desc), matcher)
         if mt.is_index(desc.get("mediaType", "")):

@@ -1,4 +1,5 @@
 """Media types of image content and the GC labels containerd links them with."""
+
 from __future__ import annotations
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

@@ -4,6 +4,7 @@
 platform can run, e.g. 386 on amd64), ``only_strict(p)`` (``ctr images import
 --platform``), ``ALL`` (``--all-platforms``), ``format_platform``.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,18 +19,63 @@ _SPECIFIER = re.compile(r"^[A-Za-z0-9_-]+$")
 _OS_AND_VERSION = re.compile(r"^([A-Za-z0-9_-]+)(?:\(([A-Za-z0-9_.-]*)\))?$")
 
 _KNOWN_OS = {
-    "aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js",
-    "linux", "nacl", "netbsd", "openbsd", "plan9", "solaris", "windows", "zos",
+    "aix",
+    "android",
+    "darwin",
+    "dragonfly",
+    "freebsd",
+    "hurd",
+    "illumos",
+    "ios",
+    "js",
+    "linux",
+    "nacl",
+    "netbsd",
+    "openbsd",
+    "plan9",
+    "solaris",
+    "windows",
+    "zos",
 }
 _KNOWN_ARCH = {
-    "386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "ppc64", "ppc64le",
-    "loong64", "mips", "mipsle", "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc",
-    "riscv", "riscv64", "s390", "s390x", "sparc", "sparc64", "wasm",
+    "386",
+    "amd64",
+    "amd64p32",
+    "arm",
+    "armbe",
+    "arm64",
+    "arm64be",
+    "ppc64",
+    "ppc64le",
+    "loong64",
+    "mips",
+    "mipsle",
+    "mips64",
+    "mips64le",
+    "mips64p32",
+    "mips64p32le",
+    "ppc",
+    "riscv",
+    "riscv64",
+    "s390",
+    "s390x",
+    "sparc",
+    "sparc64",
+    "wasm",
 }
 _MACHINE_TO_ARCH = {
-    "x86_64": "amd64", "amd64": "amd64", "i386": "386", "i686": "386", "aarch64": "arm64",
-    "arm64": "arm64", "armv7l": "arm", "armv6l": "arm", "ppc64le": "ppc64le", "s390x": "s390x",
-    "riscv64": "riscv64", "loongarch64": "loong64",
+    "x86_64": "amd64",
+    "amd64": "amd64",
+    "i386": "386",
+    "i686": "386",
+    "aarch64": "arm64",
+    "arm64": "arm64",
+    "armv7l": "arm",
+    "armv6l": "arm",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+    "riscv64": "riscv64",
+    "loongarch64": "loong64",
 }
 
 
@@ -125,6 +171,7 @@ def _quote(text: str) -> str:
 
 def parse(specifier: str) -> Platform:
     """Parse ``os[(version)]``, ``arch`` or ``os/arch[/variant]`` as containerd does."""
+
     def bad(why: str) -> errors.UsageError:
         return errors.UsageError(f"{_quote(specifier)}: {why}: invalid argument")
 
@@ -222,12 +269,16 @@ def _vector(p: Platform) -> list[Platform]:
     if p.architecture == "amd64":
         level = p.variant[1:] if p.variant.startswith("v") else p.variant
         if level.isdigit() and int(level) > 1:
-            out += [Platform(p.os, "amd64", f"v{n}", p.os_version) for n in range(int(level) - 1, 0, -1)]
+            out += [
+                Platform(p.os, "amd64", f"v{n}", p.os_version) for n in range(int(level) - 1, 0, -1)
+            ]
         out.append(Platform(p.os, "386", "", p.os_version))
     elif p.architecture == "arm":
         level = p.variant[1:] if p.variant.startswith("v") else p.variant
         if level.isdigit() and int(level) > 5:
-            out += [Platform(p.os, "arm", f"v{n}", p.os_version) for n in range(int(level) - 1, 4, -1)]
+            out += [
+                Platform(p.os, "arm", f"v{n}", p.os_version) for n in range(int(level) - 1, 4, -1)
+            ]
     elif p.architecture == "arm64":
         out += _vector(Platform(p.os, "arm", p.variant or "v8", p.os_version))
     return out

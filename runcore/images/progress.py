@@ -1,4 +1,5 @@
 """A one-line byte counter on stderr, shown only when stderr is a terminal."""
+
 from __future__ import annotations
 
 import sys
@@ -19,7 +20,9 @@ def human_bytes(n: float) -> str:
 class Progress:
     """``progress(n)`` adds ``n`` bytes; redraws at most every 0.1 s; ``close()`` ends the line."""
 
-    def __init__(self, label: str, total: Optional[int] = None, stream: Optional[IO[str]] = None) -> None:
+    def __init__(
+        self, label: str, total: Optional[int] = None, stream: Optional[IO[str]] = None
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
         self.label = label

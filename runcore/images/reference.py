@@ -1,4 +1,5 @@
 """Image names: Docker normalisation and how ``ctr images import`` names images."""
+
 from __future__ import annotations
 
 import re
@@ -12,9 +13,7 @@ ANNOTATION_IMAGE_NAME = "io.containerd.image.name"
 ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name"
 
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_DOMAIN = (
-    rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[(?:[a-fA-F0-9:]+)\])(?::[0-9]+)?"
-)
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[(?:[a-fA-F0-9:]+)\])(?::[0-9]+)?"
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
 _NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 _TAG = r"[\w][\w.-]{0,127}"
@@ -35,7 +34,7 @@ def _split_docker_domain(name: str) -> tuple[str, str]:
     ):
         domain, remainder = DEFAULT_DOMAIN, name
     else:
-        domain, remainder = first, name[i + 1:]
+        domain, remainder = first, name[i + 1 :]
     if domain == LEGACY_DOMAIN:
         domain = DEFAULT_DOMAIN
     if domain == DEFAULT_DOMAIN and "/" not in remainder:
@@ -48,6 +47,7 @@ def normalize_docker_ref(ref: str) -> str:
 
     A reference with both tag and digest keeps only the digest.
     """
+
     def bad(why: str) -> errors.ImageError:
         return errors.ImageError(f'normalize image ref "{ref}": {why}')
 
@@ -62,7 +62,7 @@ def normalize_docker_ref(ref: str) -> str:
     tag = None
     colon = tail.rfind(":")
     if colon > tail.rfind("/"):
-        tail, tag = tail[:colon], tail[colon + 1:]
+        tail, tag = tail[:colon], tail[colon + 1 :]
     if tag == "" or ("@" in remainder and not digest):
         raise bad("invalid reference format")
     if tail.lower() != tail:
@@ -87,7 +87,7 @@ def oci_reference_name(name: str) -> str:
     m = re.search(r"[:@]", name[slash:])
     if not m:
         return ""
-    obj = name[slash + m.start():]
+    obj = name[slash + m.start() :]
     return obj[1:] if obj.startswith(":") else obj
 
 

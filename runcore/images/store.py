@@ -1,4 +1,5 @@
 """The content operations image code needs, over a containerd client or in memory."""
+
 from __future__ import annotations
 
 import hashlib
@@ -57,7 +58,9 @@ class ClientStore:
     def head(self, digest: str, size: int) -> bytes:
         if size <= 0:
             return b""
-        return b"".join(r.data for r in self.client.content.Read(digest=digest, offset=0, size=size))
+        return b"".join(
+            r.data for r in self.client.content.Read(digest=digest, offset=0, size=size)
+        )
 
     def info(self, digest: str) -> tuple[int, dict]:
         resp = self.client.content.Info(digest=digest)

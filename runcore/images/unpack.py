@@ -8,6 +8,7 @@ layer ``Stat`` → ``Prepare("extract-<nanos>-<b64> <chain id>")`` → ``Diff/Ap
 ``Commit``; the ``containerd.io/uncompressed`` label on each applied layer blob and
 ``containerd.io/gc.ref.snapshot.<snapshotter>`` on the config.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -76,7 +77,9 @@ def image_layers(manifest: dict) -> list[dict]:
     return [l for l in manifest.get("layers") or [] if mt.is_layer(l.get("mediaType", ""))]
 
 
-def inspect_image(store: ContentStore, name: str, target: dict, labels: dict, matcher: Matcher) -> ImageInfo:
+def inspect_image(
+    store: ContentStore, name: str, target: dict, labels: dict, matcher: Matcher
+) -> ImageInfo:
     """Manifest, config and rootfs facts of an image for ``matcher``."""
     manifest_desc, manifest = resolve_manifest(store, target, matcher)
     config_desc = manifest.get("config") or {}
@@ -115,7 +118,10 @@ def resolve_image(
     except errors.NotFound:
         raise errors.NotFound(f'image "{ref}": not found') from None
     return inspect_image(
-        ClientStore(client), record.name, descriptor_from_pb(record.target), dict(record.labels),
+        ClientStore(client),
+        record.name,
+        descriptor_from_pb(record.target),
+        dict(record.labels),
         matcher_for(platform),
     )
 
@@ -205,4 +211,3 @@ def _remove_quietly(client: "Client", sn: str, key: str) -> None:
         client.snapshots.Remove(snapshotter=sn, key=key)
     except errors.ContainerdError:
         pass
-

@@ -17,6 +17,7 @@ Conventions:
   is ctr's text without the ``ctr: `` prefix.
 * :func:`to_go_json` turns the dict into the exact bytes ctr stores.
 """
+
 from __future__ import annotations
 
 from .annotations import parse_annotations, parse_key_values, parse_labels, with_annotations
@@ -39,7 +40,14 @@ from .defaults import (
     default_unix_spec,
     with_default_unix_devices,
 )
-from .devices import device_from_path, devices_for, host_devices, running_in_userns, with_devices, with_linux_devices
+from .devices import (
+    device_from_path,
+    devices_for,
+    host_devices,
+    running_in_userns,
+    with_devices,
+    with_linux_devices,
+)
 from .env import parse_env_file, replace_or_append, with_env, with_env_file
 from .errors import (
     DeviceError,

@@ -1,4 +1,5 @@
 """``--label`` / ``--annotation`` key=value parsing and oci.WithAnnotations."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Sequence

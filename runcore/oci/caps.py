@@ -1,4 +1,5 @@
 """Linux capabilities: the kernel name table, CapEff parsing and the cap-add/cap-drop options."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Sequence

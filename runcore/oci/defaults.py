@@ -1,4 +1,5 @@
 """The default Unix spec of ctr 1.7.24 (Debian build) and the default device cgroup rules."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List
@@ -65,7 +66,12 @@ DEFAULT_READONLY_PATHS = [
 def default_mounts() -> List[Dict[str, Any]]:
     """The 7 default mounts (fresh lists on every call)."""
     return [
-        {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
+        {
+            "destination": "/proc",
+            "type": "proc",
+            "source": "proc",
+            "options": ["nosuid", "noexec", "nodev"],
+        },
         {
             "destination": "/dev",
             "type": "tmpfs",
@@ -84,8 +90,18 @@ def default_mounts() -> List[Dict[str, Any]]:
             "source": "shm",
             "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
         },
-        {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
-        {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+        {
+            "destination": "/dev/mqueue",
+            "type": "mqueue",
+            "source": "mqueue",
+            "options": ["nosuid", "noexec", "nodev"],
+        },
+        {
+            "destination": "/sys",
+            "type": "sysfs",
+            "source": "sysfs",
+            "options": ["nosuid", "noexec", "nodev", "ro"],
+        },
         {
             "destination": "/run",
             "type": "tmpfs",
@@ -125,7 +141,17 @@ def default_unix_spec(namespace: str, container_id: str) -> Dict[str, Any]:
 def default_unix_devices() -> List[Dict[str, Any]]:
     """The device cgroup rules oci.WithDefaultUnixDevices appends (pts has no minor)."""
     rules = []
-    for major, minor in ((1, 3), (1, 8), (1, 7), (5, 0), (1, 5), (1, 9), (5, 1), (136, None), (5, 2)):
+    for major, minor in (
+        (1, 3),
+        (1, 8),
+        (1, 7),
+        (5, 0),
+        (1, 5),
+        (1, 9),
+        (5, 1),
+        (136, None),
+        (5, 2),
+    ):
         rule: Dict[str, Any] = {"allow": True, "type": "c", "major": major}
         if minor is not None:
             rule["minor"] = minor

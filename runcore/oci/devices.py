@@ -1,4 +1,5 @@
 """Device nodes: DeviceFromPath, the /dev walk of getDevices, and oci.WithDevices / WithLinuxDevice."""
+
 from __future__ import annotations
 
 import errno
@@ -86,12 +87,16 @@ def _sort_key(name: str) -> bytes:
     return os.fsencode(name)
 
 
-def devices_for(path: str, container_path: str = "", in_userns: Optional[bool] = None) -> List[Dict[str, Any]]:
+def devices_for(
+    path: str, container_path: str = "", in_userns: Optional[bool] = None
+) -> List[Dict[str, Any]]:
     """Devices for ``path``: one device, or a recursive walk of a directory (getDevices, §7.5)."""
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise DeviceError("error stating device path: " + _go.path_error("stat", path, exc)) from exc
+        raise DeviceError(
+            "error stating device path: " + _go.path_error("stat", path, exc)
+        ) from exc
     if not stat.S_ISDIR(st.st_mode):
         dev = device_from_path(path)
         if container_path != "":
@@ -154,7 +159,12 @@ def host_devices(dev_root: str = "/dev", in_userns: Optional[bool] = None) -> Li
 
 def device_cgroup_rule(dev: Dict[str, Any], access: str) -> Dict[str, Any]:
     """The allow rule WithDevices adds for one device."""
-    rule: Dict[str, Any] = {"allow": True, "type": dev["type"], "major": dev["major"], "minor": dev["minor"]}
+    rule: Dict[str, Any] = {
+        "allow": True,
+        "type": dev["type"],
+        "major": dev["major"],
+        "minor": dev["minor"],
+    }
     if access != "":
         rule["access"] = access
     return rule

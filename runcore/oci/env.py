@@ -1,4 +1,5 @@
 """Environment handling: containerd's replaceOrAppendEnvValues, WithEnv and WithEnvFile."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence
@@ -8,7 +9,9 @@ from .errors import EnvFileError
 from .spec import process
 
 
-def replace_or_append(defaults: Optional[Sequence[str]], overrides: Optional[Sequence[str]]) -> List[str]:
+def replace_or_append(
+    defaults: Optional[Sequence[str]], overrides: Optional[Sequence[str]]
+) -> List[str]:
     """Merge ``overrides`` into ``defaults`` exactly like replaceOrAppendEnvValues (§7.1); returns a new list."""
     results: List[Optional[str]] = []
     cache: Dict[str, int] = {}

@@ -1,4 +1,5 @@
 """Exceptions raised by :mod:`runcore.oci`; each message is ctr's text without the ``ctr: `` prefix."""
+
 from __future__ import annotations
 
 from runcore.errors import UsageError

@@ -1,4 +1,5 @@
 """oci.WithImageConfig for Linux: env, args, cwd and user from an image config."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Sequence

@@ -6,6 +6,7 @@ The Go structs (field order, types, ``omitempty``) are data:
 ones, sorted (or dropped with ``drop_unknown=True``, as a Go decode + encode round trip
 would).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
@@ -39,4 +40,6 @@ def to_go_json(spec: Dict[str, Any], *, drop_unknown: bool = False) -> bytes:
 
 def encode_struct(value: Dict[str, Any], type_name: str, *, drop_unknown: bool = False) -> bytes:
     """Go JSON of ``value`` as the runtime-spec struct ``type_name`` (e.g. "LinuxResources")."""
-    return runtime_spec_schema().marshal(value, f"{RUNTIME_SPEC}.{type_name}", drop_unknown=drop_unknown)
+    return runtime_spec_schema().marshal(
+        value, f"{RUNTIME_SPEC}.{type_name}", drop_unknown=drop_unknown
+    )

@@ -1,4 +1,5 @@
 """``--mount`` parsing (one Go encoding/csv record) and the mount-related spec options."""
+
 from __future__ import annotations
 
 import os
@@ -43,12 +44,12 @@ class _Reader:
             return b"", True
         nl = data.find(b"\n", self.pos)
         if nl < 0:
-            line = data[self.pos:]
+            line = data[self.pos :]
             self.pos = len(data)
             if line.endswith(b"\r"):
                 line = line[:-1]
         else:
-            line = data[self.pos:nl + 1]
+            line = data[self.pos : nl + 1]
             self.pos = nl + 1
         self.num_line += 1
         if len(line) >= 2 and line[-2:] == b"\r\n":
@@ -81,7 +82,7 @@ class _Reader:
                     raise CSVParseError(rec_line, self.num_line, pos_col + j, ERR_BARE_QUOTE)
                 fields.append(bytes(fld))
                 if i >= 0:
-                    line = line[i + 1:]
+                    line = line[i + 1 :]
                     pos_col += i + 1
                     continue
                 break
@@ -93,7 +94,7 @@ class _Reader:
                 i = line.find(_QUOTE)
                 if i >= 0:
                     buf += line[:i]
-                    line = line[i + 1:]
+                    line = line[i + 1 :]
                     pos_col += i + 1
                     nxt = line[:1]
                     if nxt == _QUOTE:
@@ -167,7 +168,11 @@ def with_mount_flags(spec: Dict[str, Any], values: Sequence[str]) -> None:
 
 def without_mounts(spec: Dict[str, Any], destinations: Sequence[str]) -> None:
     """Remove mounts whose cleaned destination is one of ``destinations`` (oci.WithoutMounts)."""
-    kept = [m for m in spec.get("mounts") or [] if _go.clean(m.get("destination", "")) not in destinations]
+    kept = [
+        m
+        for m in spec.get("mounts") or []
+        if _go.clean(m.get("destination", "")) not in destinations
+    ]
     spec["mounts"] = kept
 
 
@@ -203,7 +208,9 @@ def host_hostname(proc_hostname_path: str = "/proc/sys/kernel/hostname") -> str:
         with open(proc_hostname_path, "rb") as fh:
             data = fh.read(512)
     except OSError as exc:
-        raise MountSpecError("get hostname: " + _go.path_error("open", proc_hostname_path, exc)) from None
+        raise MountSpecError(
+            "get hostname: " + _go.path_error("open", proc_hostname_path, exc)
+        ) from None
     if data.endswith(b"\n"):
         data = data[:-1]
     return _go.decode(data)

@@ -1,4 +1,5 @@
 """Linux namespaces: ``--with-ns``, host namespaces and user-namespace id mappings."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence
@@ -63,7 +64,9 @@ def parse_id_mapping(value: str) -> Dict[str, int]:
     if len(parts) != 3:
         raise ValidationError(ID_MAPPING_FORMAT_ERROR)
     out = {}
-    for key, what, text in zip(("containerID", "hostID", "size"), ("container id", "host id", "size"), parts):
+    for key, what, text in zip(
+        ("containerID", "hostID", "size"), ("container id", "host id", "size"), parts
+    ):
         try:
             out[key] = _go.parse_uint(text, 0, 32)
         except _go.GoNumError as exc:

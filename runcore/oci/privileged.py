@@ -1,4 +1,5 @@
 """oci.WithPrivileged and its companions WithAllDevicesAllowed / WithHostDevices."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional, Sequence
@@ -45,6 +46,8 @@ def with_all_devices_allowed(spec: Dict[str, Any]) -> None:
     resources(spec)["devices"] = [{"allow": True, "access": RWM}]
 
 
-def with_host_devices(spec: Dict[str, Any], dev_root: str = "/dev", in_userns: Optional[bool] = None) -> None:
+def with_host_devices(
+    spec: Dict[str, Any], dev_root: str = "/dev", in_userns: Optional[bool] = None
+) -> None:
     """Append every device found below ``dev_root`` to linux.devices (oci.WithHostDevices)."""
     with_linux_devices(spec, host_devices(dev_root, in_userns=in_userns))

@@ -1,4 +1,5 @@
 """Small process/root/linux options: args, cwd, tty, rootfs path, read-only, new privileges, hostname, propagation."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Sequence

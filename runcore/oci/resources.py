@@ -1,4 +1,5 @@
 """Resource options: CPU shares/CFS, memory limit, cgroups path, RDT class, block IO."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
@@ -35,7 +36,9 @@ def check_cpu_flags(cpus: float = 0.0, quota: int = -1, period: int = 0) -> None
         raise ValidationError(CPUS_CONFLICT_ERROR)
 
 
-def apply_cpu_flags(spec: Dict[str, Any], cpus: float = 0.0, shares: int = 1024, quota: int = -1, period: int = 0) -> None:
+def apply_cpu_flags(
+    spec: Dict[str, Any], cpus: float = 0.0, shares: int = 1024, quota: int = -1, period: int = 0
+) -> None:
     """ctr's CPU flag handling in its order: --cpus, --cpu-shares (if > 0), then quota/period (§3.4).
 
     Validation (:func:`check_cpu_flags`) is done first, so nothing is changed on error;
@@ -61,7 +64,9 @@ def with_cgroup(spec: Dict[str, Any], path: str) -> None:
     linux(spec)["cgroupsPath"] = path
 
 
-def with_rdt(spec: Dict[str, Any], clos_id: str, l3_cache_schema: str = "", mem_bw_schema: str = "") -> None:
+def with_rdt(
+    spec: Dict[str, Any], clos_id: str, l3_cache_schema: str = "", mem_bw_schema: str = ""
+) -> None:
     """Replace linux.intelRdt (oci.WithRdt)."""
     rdt: Dict[str, Any] = {"closID": clos_id}
     if l3_cache_schema:

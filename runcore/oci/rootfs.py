@@ -1,4 +1,5 @@
 """Read-only access to files inside a container root filesystem, resolved like continuity's fs.RootPath."""
+
 from __future__ import annotations
 
 import errno

@@ -1,4 +1,5 @@
 """Accessors that create missing spec sections, like containerd's setProcess/setLinux/setResources."""
+
 from __future__ import annotations
 
 from typing import Any, Dict

@@ -5,6 +5,7 @@ backport): a numeric id outside 0..2147483647 is treated as a *name*.
 Every function mutates ``spec`` in place; lookups read ``/etc/passwd`` and
 ``/etc/group`` through a :class:`~runcore.oci.rootfs.RootFS`.
 """
+
 from __future__ import annotations
 
 import os

@@ -15,6 +15,7 @@ A task without FIFOs (``--null-io``, ``--log-uri``) cannot be attached: one line
 so. If containerd goes away while attached, runcore waits for it (see
 :mod:`runcore.task.reconnect`).
 """
+
 from __future__ import annotations
 
 import os
@@ -63,25 +64,36 @@ def parse_detach_keys(text: str) -> bytes:
 def _fifo_set(container_id: str, process: Any) -> FifoSet:
     paths = [process.stdin, process.stdout, process.stderr]
     if not any(paths):
-        raise UsageError(f'task of container "{container_id}" has no stdio to attach to '
-                         "(it was started with --null-io)")
+        raise UsageError(
+            f'task of container "{container_id}" has no stdio to attach to '
+            "(it was started with --null-io)"
+        )
     for path in paths:
         if path and not os.path.isabs(path):
-            raise UsageError(f'task of container "{container_id}" writes to a log URI '
-                             f"({path}); read it with 'runcore logs {container_id}'")
+            raise UsageError(
+                f'task of container "{container_id}" writes to a log URI '
+                f"({path}); read it with 'runcore logs {container_id}'"
+            )
     for path in paths:
         if path and not os.path.exists(path):
             raise UsageError(f'the FIFOs of container "{container_id}" are gone ({path})')
     directory = os.path.dirname(next(p for p in paths if p))
-    return FifoSet(directory, container_id, stdin=process.stdin, stdout=process.stdout,
-                   stderr=process.stderr)
+    return FifoSet(
+        directory, container_id, stdin=process.stdin, stdout=process.stdout, stderr=process.stderr
+    )
 
 
 class Attach:
     """One ``runcore attach`` session."""
 
-    def __init__(self, client: Any, container_id: str, *, sig_proxy: bool = True,
-                 detach_keys: str = DEFAULT_DETACH_KEYS) -> None:
+    def __init__(
+        self,
+        client: Any,
+        container_id: str,
+        *,
+        sig_proxy: bool = True,
+        detach_keys: str = DEFAULT_DETACH_KEYS,
+    ) -> None:
         self.client = client
         self.cid = container_id
         self.sig_proxy = sig_proxy
@@ -95,9 +107,15 @@ class Attach:
         if tty and not ttymod.is_terminal(0):
             raise UsageError(ttymod.NOT_A_TTY)
         stdin_fd, stdout_fd, stderr_fd = standard_fds()
-        copier = Copier(fifos, stdin_fd=stdin_fd, stdout_fd=stdout_fd, stderr_fd=stderr_fd,
-                        detach_keys=self.keys if tty else b"", keep_stdin_open=True,
-                        on_detach=lambda: self.events.put(("detach",)))
+        copier = Copier(
+            fifos,
+            stdin_fd=stdin_fd,
+            stdout_fd=stdout_fd,
+            stderr_fd=stderr_fd,
+            detach_keys=self.keys if tty else b"",
+            keep_stdin_open=True,
+            on_detach=lambda: self.events.put(("detach",)),
+        )
         wanted = set(sigs.forwardable())
         if tty:
             wanted.add(int(signal.SIGWINCH))
@@ -128,8 +146,11 @@ class Attach:
 
     def _wait(self) -> None:
         try:
-            response = retrying(self.client, lambda: self.client.tasks.Wait(
-                container_id=self.cid), f"the wait for {self.cid}")
+            response = retrying(
+                self.client,
+                lambda: self.client.tasks.Wait(container_id=self.cid),
+                f"the wait for {self.cid}",
+            )
         except BaseException as exc:  # noqa: BLE001 - reported to the main thread
             self.events.put(("wait-error", exc))
         else:

@@ -1,4 +1,5 @@
 """Ending a task and removing what a container leaves: kill, wait, delete, snapshot, record."""
+
 from __future__ import annotations
 
 import signal
@@ -12,8 +13,6 @@ from runcore.task.status import CREATED, PAUSED, PAUSING, STOPPED, get_task
 
 #: How long cleanup waits for a killed task to report its exit.
 KILL_WAIT = 15.0
-
-
 
 
 @contextmanager
@@ -37,8 +36,9 @@ def delete_record_and_snapshot(client: Any, record: Any) -> None:
         pass
 
 
-def destroy_task(client: Any, container_id: str, exited: Optional[threading.Event] = None,
-                 kill_all: bool = False) -> Optional[Any]:
+def destroy_task(
+    client: Any, container_id: str, exited: Optional[threading.Event] = None, kill_all: bool = False
+) -> Optional[Any]:
     """SIGKILL the task unless stopped, wait for it, ``Tasks/Delete``; None if no task.
 
     ``exited`` is set by a ``Tasks/Wait`` already in flight (else one is issued here).
@@ -49,8 +49,7 @@ def destroy_task(client: Any, container_id: str, exited: Optional[threading.Even
         return None
     if process.status != STOPPED:
         try:
-            client.tasks.Kill(container_id=container_id, signal=int(signal.SIGKILL),
-                              all=kill_all)
+            client.tasks.Kill(container_id=container_id, signal=int(signal.SIGKILL), all=kill_all)
         except NotFound:
             pass
         except ContainerdError as exc:
@@ -79,10 +78,9 @@ def destroy_task(client: Any, container_id: str, exited: Optional[threading.Even
             time.sleep(0.1)
 
 
-
-
-def delete_process(client: Any, container_id: str, exec_id: str,
-                   exited: Optional[threading.Event] = None) -> Optional[Any]:
+def delete_process(
+    client: Any, container_id: str, exec_id: str, exited: Optional[threading.Event] = None
+) -> Optional[Any]:
     """SIGKILL an exec process unless it exited, wait for it, ``Tasks/DeleteProcess``.
 
     None when the process (or its task) is gone already.
@@ -93,8 +91,9 @@ def delete_process(client: Any, container_id: str, exec_id: str,
         return None
     if process.status not in (STOPPED, CREATED):
         try:
-            client.tasks.Kill(container_id=container_id, exec_id=exec_id,
-                              signal=int(signal.SIGKILL))
+            client.tasks.Kill(
+                container_id=container_id, exec_id=exec_id, signal=int(signal.SIGKILL)
+            )
         except (NotFound, FailedPrecondition):  # gone, or never started
             pass
         except ContainerdError as exc:
@@ -118,5 +117,10 @@ def delete_process(client: Any, container_id: str, exec_id: str,
             time.sleep(0.1)
 
 
-__all__ = ["KILL_WAIT", "delete_process", "delete_record_and_snapshot", "destroy_task",
-           "no_deadline"]
+__all__ = [
+    "KILL_WAIT",
+    "delete_process",
+    "delete_record_and_snapshot",
+    "destroy_task",
+    "no_deadline",
+]

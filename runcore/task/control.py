@@ -1,4 +1,5 @@
 """Acting on a running task: kill, stop, pause, resume, wait, ps (ctr's ``tasks`` verbs)."""
+
 from __future__ import annotations
 
 import signal
@@ -31,8 +32,10 @@ def require_task(client: Any, container_id: str) -> Any:
     get_record(client, container_id)
     process = get_task(client, container_id)
     if process is None:
-        raise NotFound(f'container "{container_id}" has no task (start it with '
-                       f"'runcore start {container_id}')")
+        raise NotFound(
+            f'container "{container_id}" has no task (start it with '
+            f"'runcore start {container_id}')"
+        )
     return process
 
 
@@ -40,8 +43,9 @@ def require_running(client: Any, container_id: str) -> Any:
     """The task's ``Process`` unless it has stopped already."""
     process = require_task(client, container_id)
     if process.status == STOPPED:
-        raise FailedPrecondition(f'task of container "{container_id}" has stopped '
-                                 f"(exit status {process.exit_status})")
+        raise FailedPrecondition(
+            f'task of container "{container_id}" has stopped (exit status {process.exit_status})'
+        )
     return process
 
 
@@ -51,12 +55,18 @@ def stop_signal(record: Any) -> int:
     try:
         return sigs.parse_signal(value)
     except ValueError:
-        raise UsageError(f'container "{record.id}": stop signal label {value!r} is not '
-                         "a signal") from None
+        raise UsageError(
+            f'container "{record.id}": stop signal label {value!r} is not a signal'
+        ) from None
 
 
-def kill(client: Any, container_id: str, signal_text: Optional[str] = None,
-         all_processes: bool = False, exec_id: str = "") -> None:
+def kill(
+    client: Any,
+    container_id: str,
+    signal_text: Optional[str] = None,
+    all_processes: bool = False,
+    exec_id: str = "",
+) -> None:
     """``Tasks/Kill``; without ``signal_text`` the container's stop signal (as ctr 1.7)."""
     if signal_text is not None:
         try:
@@ -74,13 +84,17 @@ def kill(client: Any, container_id: str, signal_text: Optional[str] = None,
         client.tasks.Kill(container_id=container_id, signal=signum, all=all_processes, **extra)
     except NotFound as exc:
         if exec_id:
-            raise NotFound(f'no exec process "{exec_id}" in container "{container_id}"') \
-                from None
+            raise NotFound(f'no exec process "{exec_id}" in container "{container_id}"') from None
         raise exc
 
 
-def stop(client: Any, container_id: str, timeout: float = DEFAULT_STOP_TIMEOUT,
-         plugins: Any = None, ctx: Any = None) -> Optional[int]:
+def stop(
+    client: Any,
+    container_id: str,
+    timeout: float = DEFAULT_STOP_TIMEOUT,
+    plugins: Any = None,
+    ctx: Any = None,
+) -> Optional[int]:
     """Stop signal, up to ``timeout`` seconds, SIGKILL; then delete the task (FIFOs, hooks).
 
     The container record stays, so ``runcore start`` can run it again. Returns the task's
@@ -94,10 +108,18 @@ def stop(client: Any, container_id: str, timeout: float = DEFAULT_STOP_TIMEOUT,
         if not _wait_exit(client, container_id, timeout):
             _signal_all(client, container_id, int(signal.SIGKILL), False)
             _wait_exit(client, container_id, 30.0)
-    exit_status = retrying(client, lambda: delete_task(client, container_id, process, record),
-                           "the removal of the task")
-    call_deleted_hooks(plugins, TaskInfo(container_id=container_id, pid=process.pid,
-                                         exit_status=exit_status, record=record), ctx)
+    exit_status = retrying(
+        client,
+        lambda: delete_task(client, container_id, process, record),
+        "the removal of the task",
+    )
+    call_deleted_hooks(
+        plugins,
+        TaskInfo(
+            container_id=container_id, pid=process.pid, exit_status=exit_status, record=record
+        ),
+        ctx,
+    )
     return exit_status
 
 
@@ -141,16 +163,19 @@ def resume(client: Any, container_id: str) -> None:
     """``Tasks/Resume`` (only a paused task)."""
     process = require_running(client, container_id)
     if process.status not in (PAUSED, PAUSING):
-        raise FailedPrecondition(f'task of container "{container_id}" is not paused '
-                                 f"({STATUS_NAMES.get(process.status, 'unknown')})")
+        raise FailedPrecondition(
+            f'task of container "{container_id}" is not paused '
+            f"({STATUS_NAMES.get(process.status, 'unknown')})"
+        )
     client.tasks.Resume(container_id=container_id)
 
 
 def wait(client: Any, container_id: str) -> int:
     """The task's exit status, waiting for it (re-established across a daemon restart)."""
     require_task(client, container_id)
-    response = retrying(client, lambda: client.tasks.Wait(container_id=container_id),
-                        f"the wait for {container_id}")
+    response = retrying(
+        client, lambda: client.tasks.Wait(container_id=container_id), f"the wait for {container_id}"
+    )
     return int(response.exit_status)
 
 
@@ -185,6 +210,18 @@ def format_ps(rows: List[Tuple[int, str]]) -> str:
     return "".join(f"{a.ljust(width)}{b}\n" for a, b in lines)
 
 
-__all__ = ["DEFAULT_STOP_TIMEOUT", "STOP_SIGNAL_LABEL", "format_ps", "get_record", "kill",
-           "pause", "pids", "require_running", "require_task", "resume", "stop", "stop_signal",
-           "wait"]
+__all__ = [
+    "DEFAULT_STOP_TIMEOUT",
+    "STOP_SIGNAL_LABEL",
+    "format_ps",
+    "get_record",
+    "kill",
+    "pause",
+    "pids",
+    "require_running",
+    "require_task",
+    "resume",
+    "stop",
+    "stop_signal",
+    "wait",
+]

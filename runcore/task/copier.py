@@ -9,6 +9,7 @@ Stdin, unlike ctr (containerd/containerd#4489), always reaches end of file: when
 runcore's stdin ends – before or after the task was created – our write end is closed
 and ``Tasks/CloseIO{stdin: true}`` is sent as soon as the task exists.
 """
+
 from __future__ import annotations
 
 import errno
@@ -27,7 +28,6 @@ CHUNK = 1 << 16
 #: runcore's exit status when the task succeeded but its output could not be written
 #: to runcore's own stdout/stderr (``EX_IOERR`` of sysexits.h).
 OUTPUT_LOST = 74
-
 
 
 class _Wake:
@@ -71,8 +71,7 @@ def _wait_fd(fd: int, events: int, wake: _Wake) -> bool:
             return True
 
 
-def _write_all(fd: int, data: bytes, wake: _Wake,
-               failure: Optional[List[OSError]] = None) -> bool:
+def _write_all(fd: int, data: bytes, wake: _Wake, failure: Optional[List[OSError]] = None) -> bool:
     """Write all of ``data``; False when ``fd`` is broken or ``wake`` fired.
 
     The error of a broken ``fd`` is appended to ``failure``.
@@ -103,7 +102,8 @@ def standard_fds() -> Tuple[Optional[int], Optional[int], Optional[int]]:
 
     return tuple(  # type: ignore[return-value]
         None if stream is None else fd
-        for fd, stream in enumerate((sys.__stdin__, sys.__stdout__, sys.__stderr__)))
+        for fd, stream in enumerate((sys.__stdin__, sys.__stdout__, sys.__stderr__))
+    )
 
 
 def _stdin_usable(fd: int) -> bool:
@@ -168,7 +168,7 @@ class Copier:
                     return bytes(out), True
                 continue
             if self._matched:
-                out += keys[:self._matched]
+                out += keys[: self._matched]
                 self._matched = 0
                 if byte == keys[0]:
                     self._matched = 1
@@ -184,8 +184,10 @@ class Copier:
         names = {self.stdout_fd: "stdout", self.stderr_fd: "stderr"}
         name = names.get(dest, f"fd {dest}")
         other = self.stderr_fd if dest == self.stdout_fd else self.stdout_fd
-        line = (f"runcore: output of the container lost: cannot write to {name}: "
-                f"{exc.strerror or exc}\n").encode()
+        line = (
+            f"runcore: output of the container lost: cannot write to {name}: "
+            f"{exc.strerror or exc}\n"
+        ).encode()
         for fd in (other, 2 if other != 2 and dest != 2 else None):
             if fd is None:
                 continue
@@ -205,23 +207,33 @@ class Copier:
                 fd = os.open(self.fifos.stdin, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
                 self._fds.append(fd)
                 self._stdin_w = fd
-            for path, dest in ((self.fifos.stdout, self.stdout_fd),
-                               (self.fifos.stderr, self.stderr_fd)):
+            for path, dest in (
+                (self.fifos.stdout, self.stdout_fd),
+                (self.fifos.stderr, self.stderr_fd),
+            ):
                 if not path:
                     continue
                 rfd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
                 self._fds.append(rfd)
                 keeper = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
                 self._keepers.append(keeper)
-                self._outputs.append(threading.Thread(
-                    target=self._copy_out, args=(rfd, dest), daemon=True,
-                    name=f"runcore-io-{os.path.basename(path)}"))
+                self._outputs.append(
+                    threading.Thread(
+                        target=self._copy_out,
+                        args=(rfd, dest),
+                        daemon=True,
+                        name=f"runcore-io-{os.path.basename(path)}",
+                    )
+                )
         except OSError as exc:
             self.close()
-            raise UsageError(f"cannot open FIFOs in {self.fifos.directory}: {exc.strerror}") from None
+            raise UsageError(
+                f"cannot open FIFOs in {self.fifos.directory}: {exc.strerror}"
+            ) from None
         if self._stdin_w is not None:
-            self._stdin_thread = threading.Thread(target=self._copy_in, daemon=True,
-                                                  name="runcore-io-stdin")
+            self._stdin_thread = threading.Thread(
+                target=self._copy_in, daemon=True, name="runcore-io-stdin"
+            )
 
     def start(self) -> None:
         self._activity = time.monotonic()

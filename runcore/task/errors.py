@@ -4,6 +4,7 @@ containerd reports a missing or non-executable command only as text inside a
 ``Tasks/Create``/``Tasks/Start``/``Tasks/Exec`` error; :func:`command_error` finds it and
 gives it docker's exit status.
 """
+
 from __future__ import annotations
 
 import re

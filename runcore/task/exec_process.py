@@ -7,6 +7,7 @@ the same and adds ``--env``/``--env-file`` (a variable already set is replaced i
 place, a new one appended – as docker exec). Plugins then adjust the result through
 ``runcore_exec_process``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -79,8 +80,16 @@ def _rootfs_for(client: Any, record: Any, spec: Dict[str, Any]) -> Any:
     return rootfs_for_path(root)
 
 
-def exec_process(client: Any, record: Any, args: List[str], *, tty: bool,
-                 cwd: str = "", user: str = "", env: Optional[List[str]] = None) -> Dict[str, Any]:
+def exec_process(
+    client: Any,
+    record: Any,
+    args: List[str],
+    *,
+    tty: bool,
+    cwd: str = "",
+    user: str = "",
+    env: Optional[List[str]] = None,
+) -> Dict[str, Any]:
     """The process spec for ``Tasks/Exec`` (a fresh dict)."""
     spec = stored_spec(record)
     if not isinstance(spec.get("process"), dict):

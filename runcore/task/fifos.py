@@ -4,6 +4,7 @@ ctr's layout (reference §9), so ``ctr tasks rm`` and ``runcore rm`` each clean 
 the other made. Removal deletes only FIFOs with the task's names, so a wrong directory is
 never emptied.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,9 +36,17 @@ class FifoSet:
     stderr: str = ""
 
     @classmethod
-    def create(cls, root: str, container_id: str, *, stdin: bool = True, stdout: bool = True,
-               stderr: bool = True, uid: Optional[int] = None,
-               gid: Optional[int] = None) -> "FifoSet":
+    def create(
+        cls,
+        root: str,
+        container_id: str,
+        *,
+        stdin: bool = True,
+        stdout: bool = True,
+        stderr: bool = True,
+        uid: Optional[int] = None,
+        gid: Optional[int] = None,
+    ) -> "FifoSet":
         """``MkdirAll(root, 0700)``, a fresh random directory in it, and the FIFOs (0700)."""
         root = os.path.abspath(root)
         try:
@@ -54,7 +63,8 @@ class FifoSet:
                 continue
             except OSError as exc:
                 raise UsageError(
-                    f"cannot create FIFO directory in {root}: {exc.strerror}") from None
+                    f"cannot create FIFO directory in {root}: {exc.strerror}"
+                ) from None
         else:  # pragma: no cover - astronomically unlikely
             raise UsageError(f"cannot create FIFO directory in {root}: too many collisions")
         fifos = cls(directory, container_id)
@@ -116,5 +126,11 @@ def fifo_dir_of(paths: List[str], container_id: str) -> Optional[str]:
     return None
 
 
-__all__ = ["DEFAULT_FIFO_ROOT", "STREAMS", "FifoSet", "fifo_dir_of", "fifo_paths",
-           "remove_fifo_dir"]
+__all__ = [
+    "DEFAULT_FIFO_ROOT",
+    "STREAMS",
+    "FifoSet",
+    "fifo_dir_of",
+    "fifo_paths",
+    "remove_fifo_dir",
+]

@@ -1,4 +1,5 @@
 """``runcore inspect`` (record, spec and task as JSON) and ``runcore logs`` (``file://`` logs)."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,10 @@ def describe(client: Any, container_id: str) -> Dict[str, Any]:
         "id": record.id,
         "image": record.image,
         "labels": dict(sorted(record.labels.items())),
-        "runtime": {"name": record.runtime.name,
-                    "options": record.runtime.options.type_url or None},
+        "runtime": {
+            "name": record.runtime.name,
+            "options": record.runtime.options.type_url or None,
+        },
         "snapshotter": record.snapshotter,
         "snapshot_key": record.snapshot_key,
         "sandbox": record.sandbox,
@@ -77,8 +80,10 @@ def select(data: Any, path: str) -> Any:
         folded = {k.lower(): k for k in value}
         key = folded.get(part.lower().replace("_", "")) or folded.get(part.lower())
         if key is None:
-            key = next((k for k in value if k.lower().replace("_", "") ==
-                        part.lower().replace("_", "")), None)
+            key = next(
+                (k for k in value if k.lower().replace("_", "") == part.lower().replace("_", "")),
+                None,
+            )
         if key is None:
             return None
         value = value[key]
@@ -118,14 +123,21 @@ def log_file(client: Any, container_id: str) -> str:
     get_record(client, container_id)
     process = get_task(client, container_id)
     if process is None:
-        raise UsageError(f'container "{container_id}" has no task, so no log '
-                         "(logs are kept only while the task exists)")
+        raise UsageError(
+            f'container "{container_id}" has no task, so no log '
+            "(logs are kept only while the task exists)"
+        )
     uri = process.stdout or ""
     if not uri.startswith("file://"):
-        how = "FIFOs (use 'runcore attach')" if uri.startswith("/") else \
-            ("no output (--null-io)" if not uri else f"the log URI {uri}")
-        raise UsageError(f'task of container "{container_id}" writes to {how}; runcore '
-                         "logs reads only file:// log URIs")
+        how = (
+            "FIFOs (use 'runcore attach')"
+            if uri.startswith("/")
+            else ("no output (--null-io)" if not uri else f"the log URI {uri}")
+        )
+        raise UsageError(
+            f'task of container "{container_id}" writes to {how}; runcore '
+            "logs reads only file:// log URIs"
+        )
     from runcore.task.logurl import parse_url
 
     return parse_url(uri).path

@@ -7,6 +7,7 @@
 * ``--log-uri U`` – ``stdin=""``, ``stdout=stderr=`` U as Go's ``url.Parse(U).String()``
   prints it (the shim interprets the scheme).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,7 +15,6 @@ from typing import Optional
 
 from runcore.task.fifos import DEFAULT_FIFO_ROOT, FifoSet
 from runcore.task.logurl import parse_log_uri
-
 
 
 @dataclass
@@ -28,17 +28,31 @@ class IOPlan:
     fifos: Optional["FifoSet"] = None  # the FIFO set runcore copies through, if any
 
 
-def plan_io(container_id: str, *, tty: bool = False, null_io: bool = False,
-            log_uri: str = "", fifo_root: str = "", uid: Optional[int] = None,
-            gid: Optional[int] = None) -> IOPlan:
+def plan_io(
+    container_id: str,
+    *,
+    tty: bool = False,
+    null_io: bool = False,
+    log_uri: str = "",
+    fifo_root: str = "",
+    uid: Optional[int] = None,
+    gid: Optional[int] = None,
+) -> IOPlan:
     """Choose the task IO like ctr (tty, then null-io, then log-uri, then FIFOs).
 
     Creates the FIFO set when one is needed (the caller removes it with
     ``plan.fifos.remove()``).
     """
     if tty:
-        fifos = FifoSet.create(fifo_root or DEFAULT_FIFO_ROOT, container_id,
-                               stdin=True, stdout=True, stderr=False, uid=uid, gid=gid)
+        fifos = FifoSet.create(
+            fifo_root or DEFAULT_FIFO_ROOT,
+            container_id,
+            stdin=True,
+            stdout=True,
+            stderr=False,
+            uid=uid,
+            gid=gid,
+        )
         return IOPlan(fifos.stdin, fifos.stdout, "", True, fifos)
     if null_io:
         return IOPlan()

@@ -19,6 +19,7 @@ also ``runcore start`` (the same steps for a container made earlier);
 * a write error on runcore's own stdout/stderr (``> /dev/full``) is reported on the other
   stream and the run exits :data:`runcore.task.copier.OUTPUT_LOST` unless the task failed.
 """
+
 from __future__ import annotations
 
 import signal
@@ -96,9 +97,13 @@ class TaskRun:
             return self._run()
         except DaemonLost as exc:
             self._abort(exc)
-            raise DaemonLost(exc.message, hint=(
-                "the task may still be running; once containerd is back, "
-                f"'runcore rm -f {self.cid}' removes everything")) from None
+            raise DaemonLost(
+                exc.message,
+                hint=(
+                    "the task may still be running; once containerd is back, "
+                    f"'runcore rm -f {self.cid}' removes everything"
+                ),
+            ) from None
         except BaseException as exc:
             self._abort(exc)
             raise
@@ -123,13 +128,23 @@ class TaskRun:
             self.record = self.client.containers.Get(id=self.cid).container
         options = self._prepare()
         self.plan = plan_io(
-            self._io_name(), tty=self.tty, null_io=bool(self.ctx.opt("null_io")),
-            log_uri=self.ctx.opt("log_uri") or "", fifo_root=self.ctx.opt("fifo_dir") or "",
-            uid=options.get("io_uid"), gid=options.get("io_gid"))
+            self._io_name(),
+            tty=self.tty,
+            null_io=bool(self.ctx.opt("null_io")),
+            log_uri=self.ctx.opt("log_uri") or "",
+            fifo_root=self.ctx.opt("fifo_dir") or "",
+            uid=options.get("io_uid"),
+            gid=options.get("io_gid"),
+        )
         if self.plan.fifos is not None:
             stdin_fd, stdout_fd, stderr_fd = standard_fds()
-            self.copier = Copier(self.plan.fifos, stdin_fd=stdin_fd, stdout_fd=stdout_fd,
-                                 stderr_fd=stderr_fd, close_stdin=self._close_stdin)
+            self.copier = Copier(
+                self.plan.fifos,
+                stdin_fd=stdin_fd,
+                stdout_fd=stdout_fd,
+                stderr_fd=stderr_fd,
+                close_stdin=self._close_stdin,
+            )
             self.copier.open()
             self.copier.start()
         if self.tty:
@@ -145,8 +160,7 @@ class TaskRun:
         if self.copier is not None and not self.io_opened_at_start:
             self.copier.task_created()
         if not self.detach:
-            self.wait_thread = threading.Thread(target=self._wait, daemon=True,
-                                                name="runcore-wait")
+            self.wait_thread = threading.Thread(target=self._wait, daemon=True, name="runcore-wait")
             self.wait_thread.start()
         self._created()
         self._check_interrupted()
@@ -168,8 +182,9 @@ class TaskRun:
     # -- the steps that differ between a task and an exec process ------------------
 
     def _task_info(self, **extra: Any) -> TaskInfo:
-        return TaskInfo(container_id=self.cid, pid=self.pid, record=self.record,
-                        exec_id=self.exec_id, **extra)
+        return TaskInfo(
+            container_id=self.cid, pid=self.pid, record=self.record, exec_id=self.exec_id, **extra
+        )
 
     def _io_name(self) -> str:
         return self.cid
@@ -181,8 +196,9 @@ class TaskRun:
     def _prepare(self) -> Dict[str, Any]:
         """The task options from the plugins (they see the stored record)."""
         options: Dict[str, Any] = {}
-        self.ctx.plugins.call_each("runcore_task_options", options=options,
-                                   task=self._task_info(), ctx=self.ctx)
+        self.ctx.plugins.call_each(
+            "runcore_task_options", options=options, task=self._task_info(), ctx=self.ctx
+        )
         return options
 
     def _create(self, options: Dict[str, Any]) -> int:
@@ -190,20 +206,26 @@ class TaskRun:
         rootfs: List[Any] = []
         if self.record.snapshot_key:
             snapshotter = self.record.snapshotter or client.default_snapshotter()
-            rootfs = list(client.snapshots.Mounts(snapshotter=snapshotter,
-                                                  key=self.record.snapshot_key).mounts)
+            rootfs = list(
+                client.snapshots.Mounts(
+                    snapshotter=snapshotter, key=self.record.snapshot_key
+                ).mounts
+            )
         assert self.plan is not None
         request = pb.tasks.CreateTaskRequest(
-            container_id=self.cid, rootfs=rootfs, stdin=self.plan.stdin,
-            stdout=self.plan.stdout, stderr=self.plan.stderr, terminal=self.plan.terminal)
+            container_id=self.cid,
+            rootfs=rootfs,
+            stdin=self.plan.stdin,
+            stdout=self.plan.stdout,
+            stderr=self.plan.stderr,
+            terminal=self.plan.terminal,
+        )
         if options:
             request.options.CopyFrom(task_options_any(client, self.record.runtime.name, options))
         return int(client.tasks.Create(request).pid)
 
     def _created(self) -> None:
-        self.ctx.plugins.call_each("runcore_task_created",
-                                   task=self._task_info(),
-                                   ctx=self.ctx)
+        self.ctx.plugins.call_each("runcore_task_created", task=self._task_info(), ctx=self.ctx)
 
     def _destroy(self, exited: Optional[threading.Event]) -> Optional[Any]:
         return destroy_task(self.client, self.cid, exited)
@@ -211,8 +233,11 @@ class TaskRun:
     def _after_delete(self, pid: int, status: Optional[int]) -> None:
         if self.rm:
             delete_record_and_snapshot(self.client, self.record)
-        call_deleted_hooks(self.ctx.plugins, TaskInfo(
-            container_id=self.cid, pid=pid, exit_status=status, record=self.record), self.ctx)
+        call_deleted_hooks(
+            self.ctx.plugins,
+            TaskInfo(container_id=self.cid, pid=pid, exit_status=status, record=self.record),
+            self.ctx,
+        )
 
     def _refuse_without_terminal(self) -> None:
         self._remove_container_now()
@@ -225,8 +250,11 @@ class TaskRun:
     def _wait(self) -> None:
         """``Tasks/Wait``, re-established when containerd restarts meanwhile."""
         try:
-            response = retrying(self.client, lambda: self.client.tasks.Wait(
-                container_id=self.cid, **self._eid()), "the wait for the task")
+            response = retrying(
+                self.client,
+                lambda: self.client.tasks.Wait(container_id=self.cid, **self._eid()),
+                "the wait for the task",
+            )
         except BaseException as exc:  # noqa: BLE001 - reported to the main thread
             self.events.put(("wait-error", exc))
         else:
@@ -263,8 +291,9 @@ class TaskRun:
             return
         width, height = size
         try:
-            self.client.tasks.ResizePty(container_id=self.cid, **self._eid(),
-                                        width=width, height=height)
+            self.client.tasks.ResizePty(
+                container_id=self.cid, **self._eid(), width=width, height=height
+            )
         except ContainerdError as exc:
             warn(f"resize pty: {exc}")
 
@@ -278,9 +307,11 @@ class TaskRun:
         if not self.forwarding or signum in sigs.NOT_FORWARDED:
             return
         try:
-            retrying(self.client, lambda: self.client.tasks.Kill(
-                container_id=self.cid, **self._eid(), signal=signum),
-                f"forwarding {sigs.name(signum)}")
+            retrying(
+                self.client,
+                lambda: self.client.tasks.Kill(container_id=self.cid, **self._eid(), signal=signum),
+                f"forwarding {sigs.name(signum)}",
+            )
         except NotFound:
             self.forwarding = False
         except ContainerdError as exc:
@@ -309,8 +340,9 @@ class TaskRun:
         if self.copier is not None:
             self.copier.wait_output(idle=DRAIN_IDLE)
         with no_deadline(client):
-            response = retrying(client, lambda: self._destroy(self.exited),
-                                "the removal of the task")
+            response = retrying(
+                client, lambda: self._destroy(self.exited), "the removal of the task"
+            )
             self.task_exists = False
             if self.copier is not None:
                 self.copier.wait_output(idle=2.0)
@@ -355,8 +387,11 @@ class TaskRun:
                 had_task = self.task_exists
                 if self.task_exists and not lost:
                     try:
-                        retrying(client, lambda: self._destroy(self._exit_waiter()),
-                                 "the removal of the task")
+                        retrying(
+                            client,
+                            lambda: self._destroy(self._exit_waiter()),
+                            "the removal of the task",
+                        )
                         self.task_exists = False
                     except ContainerdError as err:
                         warn(f"cannot delete task {self.cid}: {err}")
@@ -374,9 +409,16 @@ class TaskRun:
                     if record is not None:
                         delete_record_and_snapshot(client, record)
                 if had_task and not self.task_exists and self.exec_id == "":
-                    call_deleted_hooks(self.ctx.plugins, TaskInfo(
-                        container_id=self.cid, pid=self.pid, exit_status=self.exit_status,
-                        record=self.record), self.ctx)
+                    call_deleted_hooks(
+                        self.ctx.plugins,
+                        TaskInfo(
+                            container_id=self.cid,
+                            pid=self.pid,
+                            exit_status=self.exit_status,
+                            record=self.record,
+                        ),
+                        self.ctx,
+                    )
         except BaseException as err:  # cleanup must not hide the original error
             warn(f"cleanup after failure: {err}")
 
@@ -406,8 +448,9 @@ class ExecRun(TaskRun):
     def _prepare(self) -> Dict[str, Any]:
         options: Dict[str, Any] = {}
         # The FIFOs belong to the container's root (e.g. a userns container's mapped root).
-        self.ctx.plugins.call_each("runcore_task_options", options=options,
-                                   task=self._task_info(), ctx=self.ctx)
+        self.ctx.plugins.call_each(
+            "runcore_task_options", options=options, task=self._task_info(), ctx=self.ctx
+        )
         return {k: v for k, v in options.items() if k in ("io_uid", "io_gid")}
 
     def _create(self, options: Dict[str, Any]) -> int:
@@ -415,16 +458,24 @@ class ExecRun(TaskRun):
 
         client = self.client
         assert self.plan is not None
-        spec = client.pb.any.Any(type_url=PROCESS_TYPE_URL,
-                                 value=encode_struct(self.process, "Process"))
+        spec = client.pb.any.Any(
+            type_url=PROCESS_TYPE_URL, value=encode_struct(self.process, "Process")
+        )
         try:
-            client.tasks.Exec(container_id=self.cid, **self._eid(), stdin=self.plan.stdin,
-                              stdout=self.plan.stdout, stderr=self.plan.stderr,
-                              terminal=self.plan.terminal, spec=spec)
+            client.tasks.Exec(
+                container_id=self.cid,
+                **self._eid(),
+                stdin=self.plan.stdin,
+                stdout=self.plan.stdout,
+                stderr=self.plan.stderr,
+                terminal=self.plan.terminal,
+                spec=spec,
+            )
         except ContainerdError as exc:
             if "already exists" in str(exc):
-                raise type(exc)(f'exec id "{self.exec_id}" is already in use in container '
-                                f'"{self.cid}"') from None
+                raise type(exc)(
+                    f'exec id "{self.exec_id}" is already in use in container "{self.cid}"'
+                ) from None
             raise
         return 0
 

@@ -3,6 +3,7 @@
 ctr passes ``--log-uri`` through ``url.Parse`` and sends ``URL.String()`` to the shim as
 the task's stdout/stderr; the port of Go's algorithm lives in :mod:`runcore.gocompat.url`.
 """
+
 from __future__ import annotations
 
 from runcore.errors import UsageError

@@ -1,4 +1,5 @@
 """The ``Tasks/Create.options`` message: which runtime gets which options type (as ctr)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict
@@ -30,8 +31,10 @@ def task_options_any(client: Any, runtime_name: str, options: Dict[str, Any]) ->
         value = legacy_create_options(**options)
     except ValueError:
         unknown = sorted(set(options) - legacy_option_names())
-        raise UsageError(f"task option {unknown[0] if unknown else options!r} is not supported "
-                         f"by runtime options {LEGACY_OPTIONS_URL}") from None
+        raise UsageError(
+            f"task option {unknown[0] if unknown else options!r} is not supported "
+            f"by runtime options {LEGACY_OPTIONS_URL}"
+        ) from None
     return client.pb.any.Any(type_url=LEGACY_OPTIONS_URL, value=value)
 
 

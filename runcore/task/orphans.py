@@ -10,6 +10,7 @@ its resources the snapshot – can be found again. (The snapshot itself is not l
 FIFO directories are not namespaced; one is an orphan of ``ID`` when it holds only
 ``ID-stdin|stdout|stderr`` FIFOs that no process has open.
 """
+
 from __future__ import annotations
 
 import os

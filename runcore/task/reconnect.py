@@ -8,6 +8,7 @@ calls that are safe to repeat (``Tasks/Wait``, ``Tasks/Get``, ``Tasks/Kill``,
 one line that says what to run later. gRPC channels reconnect on their own, so a retry
 is just the same call again.
 """
+
 from __future__ import annotations
 
 import time
@@ -38,8 +39,7 @@ def window_of(client: Any) -> float:
     return float(value) if value else DEFAULT_WINDOW
 
 
-def retrying(client: Any, call: Callable[[], T], what: str,
-             window: Optional[float] = None) -> T:
+def retrying(client: Any, call: Callable[[], T], what: str, window: Optional[float] = None) -> T:
     """``call()``, repeated while containerd is unreachable, for at most the window.
 
     Raises :class:`DaemonLost` (one line naming ``what``) when the window is over.
@@ -59,7 +59,8 @@ def retrying(client: Any, call: Callable[[], T], what: str,
             if now >= deadline:
                 raise DaemonLost(
                     f"lost the connection to containerd during {what} and it did not come "
-                    f"back within {limit:g}s") from None
+                    f"back within {limit:g}s"
+                ) from None
             time.sleep(min(pause, max(0.0, deadline - now)))
             pause = min(pause * 2, LONGEST_PAUSE)
 
@@ -68,8 +69,19 @@ def retrying(client: Any, call: Callable[[], T], what: str,
 _REPEATABLE = {
     "containers": {"Get", "List", "Delete", "Update"},
     "snapshots": {"Mounts", "Remove", "Stat", "List"},
-    "tasks": {"Get", "List", "Wait", "Kill", "Delete", "DeleteProcess", "CloseIO", "ResizePty",
-              "ListPids", "Pause", "Resume"},
+    "tasks": {
+        "Get",
+        "List",
+        "Wait",
+        "Kill",
+        "Delete",
+        "DeleteProcess",
+        "CloseIO",
+        "ResizePty",
+        "ListPids",
+        "Pause",
+        "Resume",
+    },
     "leases": {"Delete", "List"},
 }
 
@@ -85,8 +97,9 @@ class _Service:
     def __getattr__(self, method: str) -> Any:
         target = getattr(self._service, method)
         if method in _REPEATABLE.get(self._name, ()):
-            return lambda *a, **kw: retrying(self._owner, lambda: target(*a, **kw),
-                                             f"{self._name}/{method}")
+            return lambda *a, **kw: retrying(
+                self._owner, lambda: target(*a, **kw), f"{self._name}/{method}"
+            )
         if self._name == "tasks" and method in ("Create", "Exec", "Start"):
             return lambda *a, **kw: self._once(method, target, *a, **kw)
         return target
@@ -115,8 +128,9 @@ class _Service:
         cid = kwargs.get("container_id") or getattr(request, "container_id", "")
         exec_id = kwargs.get("exec_id", "")
         try:
-            process = self._service.Get(container_id=cid, **(
-                {"exec_id": exec_id} if exec_id else {})).process
+            process = self._service.Get(
+                container_id=cid, **({"exec_id": exec_id} if exec_id else {})
+            ).process
         except ContainerdError:
             return None
         pb = self._owner.pb
@@ -161,5 +175,12 @@ def resilient(client: Any, connect_timeout: float = 0.0) -> Any:
     return Resilient(client, connect_timeout or None)
 
 
-__all__ = ["DEFAULT_WINDOW", "DaemonLost", "Resilient", "is_connection_lost", "resilient",
-           "retrying", "window_of"]
+__all__ = [
+    "DEFAULT_WINDOW",
+    "DaemonLost",
+    "Resilient",
+    "is_connection_lost",
+    "resilient",
+    "retrying",
+    "window_of",
+]

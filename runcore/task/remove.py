@@ -1,4 +1,5 @@
 """``runcore rm``: a container's task, FIFOs, snapshot and record go, hooks are told."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -11,8 +12,9 @@ from runcore.task.hooks import call_deleted_hooks
 from runcore.task.status import PAUSED, PAUSING, RUNNING, get_task
 
 
-def delete_task(client: Any, container_id: str, process: Any, record: Any = None,
-                keep_record: bool = True) -> Optional[int]:
+def delete_task(
+    client: Any, container_id: str, process: Any, record: Any = None, keep_record: bool = True
+) -> Optional[int]:
     """Kill (SIGKILL, all processes) unless stopped, wait, delete the task and its FIFO dirs
     (the task's, and those ``exec -d`` noted in the record's labels).
 
@@ -42,8 +44,11 @@ EXEC_FIFO_LABEL = "runcore.io/exec-fifo-dir."
 
 def exec_fifo_dirs(record: Any) -> Dict[str, str]:
     """exec id → FIFO directory of the ``exec -d`` processes noted in the record."""
-    return {key[len(EXEC_FIFO_LABEL):]: value for key, value in record.labels.items()
-            if key.startswith(EXEC_FIFO_LABEL) and value}
+    return {
+        key[len(EXEC_FIFO_LABEL) :]: value
+        for key, value in record.labels.items()
+        if key.startswith(EXEC_FIFO_LABEL) and value
+    }
 
 
 def note_exec_fifo_dir(client: Any, container_id: str, exec_id: str, directory: str) -> None:
@@ -51,7 +56,8 @@ def note_exec_fifo_dir(client: Any, container_id: str, exec_id: str, directory: 
     key = EXEC_FIFO_LABEL + exec_id
     client.containers.Update(
         container=client.pb.containers.Container(id=container_id, labels={key: directory}),
-        update_mask=client.pb.field_mask.FieldMask(paths=[f"labels.{key}"]))
+        update_mask=client.pb.field_mask.FieldMask(paths=[f"labels.{key}"]),
+    )
 
 
 def forget_exec_fifo_dirs(client: Any, container_id: str, exec_ids: List[str]) -> None:
@@ -60,7 +66,9 @@ def forget_exec_fifo_dirs(client: Any, container_id: str, exec_ids: List[str]) -
         client.containers.Update(
             container=client.pb.containers.Container(id=container_id),
             update_mask=client.pb.field_mask.FieldMask(
-                paths=[f"labels.{EXEC_FIFO_LABEL}{e}" for e in exec_ids]))
+                paths=[f"labels.{EXEC_FIFO_LABEL}{e}" for e in exec_ids]
+            ),
+        )
     except ContainerdError:
         pass
 
@@ -78,9 +86,11 @@ def _remove_leftovers(client: Any, container_id: str, force: bool) -> bool:
     if not found:
         return False
     if not force:
-        raise NotFound(f'container "{container_id}": not found',
-                       hint=f"a killed run left {', '.join(found[0].describe())}; "
-                            f"'runcore rm -f {container_id}' removes it")
+        raise NotFound(
+            f'container "{container_id}": not found',
+            hint=f"a killed run left {', '.join(found[0].describe())}; "
+            f"'runcore rm -f {container_id}' removes it",
+        )
     for item in found:
         for problem in orphans.remove(client, item):
             from runcore.errors import warn
@@ -89,8 +99,9 @@ def _remove_leftovers(client: Any, container_id: str, force: bool) -> bool:
     return True
 
 
-def remove_container(client: Any, container_id: str, force: bool = False,
-                     plugins: Any = None, ctx: Any = None) -> None:
+def remove_container(
+    client: Any, container_id: str, force: bool = False, plugins: Any = None, ctx: Any = None
+) -> None:
     """Delete ``container_id``: its task (killed first with ``force``), FIFOs, snapshot, record.
 
     A running (or paused) task without ``force`` is refused with
@@ -111,12 +122,23 @@ def remove_container(client: Any, container_id: str, force: bool = False,
         if process.status in (RUNNING, PAUSED, PAUSING) and not force:
             raise FailedPrecondition(
                 f"cannot delete running task {container_id}: failed precondition",
-                hint="use 'runcore rm -f' to kill it")
+                hint="use 'runcore rm -f' to kill it",
+            )
         exit_status = delete_task(client, container_id, process, record, keep_record=False)
     delete_record_and_snapshot(client, record)
-    call_deleted_hooks(plugins, TaskInfo(container_id=container_id, pid=pid,
-                                         exit_status=exit_status, record=record), ctx)
+    call_deleted_hooks(
+        plugins,
+        TaskInfo(container_id=container_id, pid=pid, exit_status=exit_status, record=record),
+        ctx,
+    )
 
 
-__all__ = ["EXEC_FIFO_LABEL", "delete_task", "exec_fifo_dirs", "exec_io_name",
-           "forget_exec_fifo_dirs", "note_exec_fifo_dir", "remove_container"]
+__all__ = [
+    "EXEC_FIFO_LABEL",
+    "delete_task",
+    "exec_fifo_dirs",
+    "exec_io_name",
+    "forget_exec_fifo_dirs",
+    "note_exec_fifo_dir",
+    "remove_container",
+]

@@ -6,6 +6,7 @@ safe); the main loop of :mod:`runcore.task.lifecycle` forwards them with
 ``Tasks/Kill``. The handlers are installed before ``Tasks/Create`` so that SIGINT or
 SIGTERM arriving before the task started still lets runcore clean up.
 """
+
 from __future__ import annotations
 
 import signal
@@ -16,16 +17,26 @@ from typing import Any, Dict, FrozenSet, Iterable
 #: Never forwarded (ctr ignores SIGURG; child exits, broken pipes and window changes
 #: concern runcore itself).
 NOT_FORWARDED: FrozenSet[int] = frozenset(
-    {signal.SIGCHLD, signal.SIGPIPE, signal.SIGURG, signal.SIGWINCH})
+    {signal.SIGCHLD, signal.SIGPIPE, signal.SIGURG, signal.SIGWINCH}
+)
 #: Cannot be caught, or are faults of runcore itself.
 NEVER_CAUGHT: FrozenSet[int] = frozenset(
-    {signal.SIGKILL, signal.SIGSTOP, signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE,
-     signal.SIGILL})
+    {signal.SIGKILL, signal.SIGSTOP, signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL}
+)
 #: Signals whose default action does not end a process (ignore, stop, continue).
-_NOT_FATAL = {"SIGCHLD", "SIGCONT", "SIGURG", "SIGWINCH", "SIGSTOP", "SIGTSTP", "SIGTTIN",
-              "SIGTTOU"}
+_NOT_FATAL = {
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGURG",
+    "SIGWINCH",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+}
 NON_FATAL: FrozenSet[int] = frozenset(
-    getattr(signal, name) for name in _NOT_FATAL if hasattr(signal, name))
+    getattr(signal, name) for name in _NOT_FATAL if hasattr(signal, name)
+)
 
 
 def forwardable() -> FrozenSet[int]:

@@ -7,6 +7,7 @@ owned by the mapped root –, IO, tty, signals, ``--rm`` and cleanup. As with ct
 terminal comes from the stored spec (``process.terminal``). A task that has stopped
 (``run -d`` that exited, ``stop``) is deleted first, so a container can be started again.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -39,10 +40,12 @@ def start_container(ctx: Any) -> int:
     spec = stored_spec(record)
     terminal = bool((spec.get("process") or {}).get("terminal"))
     if ctx.opt("tty") and not terminal:
-        raise UsageError(f'container "{cid}" was created without a terminal; '
-                         "recreate it with -t to start it with one")
+        raise UsageError(
+            f'container "{cid}" was created without a terminal; '
+            "recreate it with -t to start it with one"
+        )
     if terminal and not ttymod.is_terminal(0):
-        raise UsageError(f"{ttymod.NOT_A_TTY} (container \"{cid}\" was created with -t)")
+        raise UsageError(f'{ttymod.NOT_A_TTY} (container "{cid}" was created with -t)')
     ctx.options["tty"] = terminal
     if ctx.opt("log_uri"):
         from runcore.task.logurl import parse_log_uri
@@ -52,11 +55,15 @@ def start_container(ctx: Any) -> int:
     if process is not None:
         if process.status != STOPPED:
             state = STATUS_NAMES.get(process.status, "unknown")
-            raise AlreadyExists(f'container "{cid}" already has a task ({state}, pid '
-                                f"{process.pid})")
+            raise AlreadyExists(
+                f'container "{cid}" already has a task ({state}, pid {process.pid})'
+            )
         status = delete_task(client, cid, process, record)
-        call_deleted_hooks(ctx.plugins, TaskInfo(container_id=cid, pid=process.pid,
-                                                 exit_status=status, record=record), ctx)
+        call_deleted_hooks(
+            ctx.plugins,
+            TaskInfo(container_id=cid, pid=process.pid, exit_status=status, record=record),
+            ctx,
+        )
     run = StartRun(ctx)
     run.record = record
     return run.run()

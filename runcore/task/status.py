@@ -1,4 +1,5 @@
 """Task states as containerd reports them, and looking tasks up."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
@@ -7,8 +8,14 @@ from runcore.errors import NotFound
 
 # task status values (containerd.v1.types.Status)
 UNKNOWN, CREATED, RUNNING, STOPPED, PAUSED, PAUSING = range(6)
-STATUS_NAMES = {UNKNOWN: "unknown", CREATED: "created", RUNNING: "running",
-                STOPPED: "stopped", PAUSED: "paused", PAUSING: "pausing"}
+STATUS_NAMES = {
+    UNKNOWN: "unknown",
+    CREATED: "created",
+    RUNNING: "running",
+    STOPPED: "stopped",
+    PAUSED: "paused",
+    PAUSING: "pausing",
+}
 
 
 def get_task(client: Any, container_id: str) -> Optional[Any]:
@@ -25,5 +32,14 @@ def task_status(client: Any) -> Dict[str, Any]:
     return {p.container_id or p.id: p for p in client.tasks.List().tasks}
 
 
-__all__ = ["CREATED", "PAUSED", "PAUSING", "RUNNING", "STATUS_NAMES", "STOPPED", "UNKNOWN",
-           "get_task", "task_status"]
+__all__ = [
+    "CREATED",
+    "PAUSED",
+    "PAUSING",
+    "RUNNING",
+    "STATUS_NAMES",
+    "STOPPED",
+    "UNKNOWN",
+    "get_task",
+    "task_status",
+]

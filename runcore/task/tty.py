@@ -5,6 +5,7 @@ post-processing (``OPOST``) kept on, so ``\\n`` still becomes ``\\r\\n`` on scre
 The previous settings are restored on every exit path (:class:`RawTerminal` is a
 context manager and its ``restore`` is idempotent).
 """
+
 from __future__ import annotations
 
 import os
@@ -39,8 +40,16 @@ def require_terminal(ctx: Any = None, fd: int = 0) -> None:
 def make_raw(attrs: List[Any]) -> List[Any]:
     """``attrs`` (``termios.tcgetattr`` list) in ctr's raw mode: cfmakeraw + OPOST."""
     iflag, oflag, cflag, lflag, ispeed, ospeed, cc = attrs
-    iflag &= ~(termios.IGNBRK | termios.BRKINT | termios.PARMRK | termios.ISTRIP
-               | termios.INLCR | termios.IGNCR | termios.ICRNL | termios.IXON)
+    iflag &= ~(
+        termios.IGNBRK
+        | termios.BRKINT
+        | termios.PARMRK
+        | termios.ISTRIP
+        | termios.INLCR
+        | termios.IGNCR
+        | termios.ICRNL
+        | termios.IXON
+    )
     oflag |= termios.OPOST  # cfmakeraw clears it, console.SetRaw sets it again
     lflag &= ~(termios.ECHO | termios.ECHONL | termios.ICANON | termios.ISIG | termios.IEXTEN)
     cflag &= ~(termios.CSIZE | termios.PARENB)

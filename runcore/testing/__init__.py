@@ -15,6 +15,7 @@ Fixtures:
 Both isolate the environment (``RUNCORE_*`` and ``CONTAINERD_*`` variables, the admin
 config) so a test sees only what it sets up.
 """
+
 from typing import Callable, Optional, Tuple
 
 from runcore.testing.harness import CliHarness, CliResult, SpecResult, build_spec, run_cli

@@ -22,6 +22,7 @@ Usage::
     info = build_busybox_oci_archive(tmp_path / "rcbox.tar")
     info.name, info.manifest_digest, info.config_digest, info.chain_id
 """
+
 from __future__ import annotations
 
 import gzip
@@ -178,9 +179,9 @@ def busybox_applets(busybox: str = BUSYBOX) -> List[str]:
 def familiar_name(name: str) -> str:
     """``docker.io/library/x:t`` -> ``x:t``; ``docker.io/a/b:t`` -> ``a/b:t`` (docker save style)."""
     if name.startswith("docker.io/library/"):
-        return name[len("docker.io/library/"):]
+        return name[len("docker.io/library/") :]
     if name.startswith("docker.io/"):
-        return name[len("docker.io/"):]
+        return name[len("docker.io/") :]
     return name
 
 
@@ -191,7 +192,7 @@ def ref_object(name: str) -> str:
     path = rest if sep else host
     for i, ch in enumerate(path):
         if ch in ":@":
-            return path[i + 1:] if ch == ":" else path[i:]
+            return path[i + 1 :] if ch == ":" else path[i:]
     return ""
 
 
@@ -212,8 +213,9 @@ def _split_tag(name: str) -> Tuple[str, str]:
     return fam, "latest"
 
 
-def _tarinfo(name: str, *, type_, mode: int, uid: int = 0, gid: int = 0, size: int = 0,
-             linkname: str = "") -> tarfile.TarInfo:
+def _tarinfo(
+    name: str, *, type_, mode: int, uid: int = 0, gid: int = 0, size: int = 0, linkname: str = ""
+) -> tarfile.TarInfo:
     ti = tarfile.TarInfo(name)
     ti.type = type_
     ti.mode = mode
@@ -242,7 +244,9 @@ def build_layer(busybox: str = BUSYBOX, etc: str = "full") -> bytes:
     if not os.path.exists(busybox):
         raise FileNotFoundError(f"{busybox} not found (install Debian's busybox-static)")
     if not _is_static_elf(busybox):
-        raise RuntimeError(f"{busybox} is not statically linked (install busybox-static, not busybox)")
+        raise RuntimeError(
+            f"{busybox} is not statically linked (install busybox-static, not busybox)"
+        )
     with open(busybox, "rb") as f:
         bb = f.read()
     applets = busybox_applets(busybox)
@@ -291,8 +295,9 @@ def _gzip(data: bytes) -> bytes:
     return buf.getvalue()
 
 
-def _config(diff_id: str, *, user: Optional[str], arch: str,
-            stop_signal: str = IMAGE_STOP_SIGNAL) -> dict:
+def _config(
+    diff_id: str, *, user: Optional[str], arch: str, stop_signal: str = IMAGE_STOP_SIGNAL
+) -> dict:
     cfg = {
         "Env": list(IMAGE_ENV),
         "Cmd": list(IMAGE_CMD),
@@ -334,7 +339,9 @@ class ImageArchive:
         return self.manifest_digest or ""
 
 
-def _write_archive(path: Path, files: Iterable[Tuple[str, bytes]], dirs: Iterable[str] = ()) -> List[str]:
+def _write_archive(
+    path: Path, files: Iterable[Tuple[str, bytes]], dirs: Iterable[str] = ()
+) -> List[str]:
     members = []
     tmp = Path(str(path) + ".tmp")
     with tarfile.open(tmp, mode="w", format=tarfile.PAX_FORMAT) as tar:
@@ -342,7 +349,9 @@ def _write_archive(path: Path, files: Iterable[Tuple[str, bytes]], dirs: Iterabl
             tar.addfile(_tarinfo(d, type_=tarfile.DIRTYPE, mode=0o755))
             members.append(d)
         for name, data in files:
-            tar.addfile(_tarinfo(name, type_=tarfile.REGTYPE, mode=0o644, size=len(data)), io.BytesIO(data))
+            tar.addfile(
+                _tarinfo(name, type_=tarfile.REGTYPE, mode=0o644, size=len(data)), io.BytesIO(data)
+            )
             members.append(name)
     os.replace(tmp, path)
     return members
@@ -382,8 +391,14 @@ def build_busybox_oci_archive(
         manifest = {
             "schemaVersion": 2,
             "mediaType": MT_OCI_MANIFEST,
-            "config": {"mediaType": MT_OCI_CONFIG, "digest": config_digest, "size": len(config_bytes)},
-            "layers": [{"mediaType": MT_OCI_LAYER_GZIP, "digest": layer_digest, "size": len(layer_blob)}],
+            "config": {
+                "mediaType": MT_OCI_CONFIG,
+                "digest": config_digest,
+                "size": len(config_bytes),
+            },
+            "layers": [
+                {"mediaType": MT_OCI_LAYER_GZIP, "digest": layer_digest, "size": len(layer_blob)}
+            ],
         }
         manifest_bytes = _canonical_json(manifest)
         manifest_digest = _sha256(manifest_bytes)
@@ -400,10 +415,16 @@ def build_busybox_oci_archive(
             ],
         }
         blobs = sorted(
-            [(config_digest, config_bytes), (layer_digest, layer_blob), (manifest_digest, manifest_bytes)]
+            [
+                (config_digest, config_bytes),
+                (layer_digest, layer_blob),
+                (manifest_digest, manifest_bytes),
+            ]
         )
-        files = [("oci-layout", _canonical_json({"imageLayoutVersion": "1.0.0"})),
-                 ("index.json", _canonical_json(index))]
+        files = [
+            ("oci-layout", _canonical_json({"imageLayoutVersion": "1.0.0"})),
+            ("index.json", _canonical_json(index)),
+        ]
         files += [(f"blobs/sha256/{d.split(':', 1)[1]}", data) for d, data in blobs]
         members = _write_archive(path, files, dirs=["blobs", "blobs/sha256"])
     else:
@@ -413,7 +434,11 @@ def build_busybox_oci_archive(
         config_name = config_digest.split(":", 1)[1] + ".json"
         repo, tag = _split_tag(name)
         docker_manifest = [
-            {"Config": config_name, "RepoTags": [f"{repo}:{tag}"], "Layers": [f"{layer_id}/layer.tar"]}
+            {
+                "Config": config_name,
+                "RepoTags": [f"{repo}:{tag}"],
+                "Layers": [f"{layer_id}/layer.tar"],
+            }
         ]
         layer_json = {
             "id": layer_id,
@@ -447,12 +472,24 @@ def build_busybox_oci_archive(
     )
 
 
-if __name__ == "__main__":  # pragma: no cover - manual use: python busybox_image.py OUT [oci|docker] [user]
+if (
+    __name__ == "__main__"
+):  # pragma: no cover - manual use: python busybox_image.py OUT [oci|docker] [user]
     import sys
 
     out = sys.argv[1]
     lay = sys.argv[2] if len(sys.argv) > 2 else "oci"
     usr = sys.argv[3] if len(sys.argv) > 3 else None
     info = build_busybox_oci_archive(out, layout=lay, user=usr)
-    print(json.dumps({"path": str(info.path), "name": info.name, "config": info.config_digest,
-                      "manifest": info.manifest_digest, "diff_id": info.diff_id}, indent=1))
+    print(
+        json.dumps(
+            {
+                "path": str(info.path),
+                "name": info.name,
+                "config": info.config_digest,
+                "manifest": info.manifest_digest,
+                "diff_id": info.diff_id,
+            },
+            indent=1,
+        )
+    )

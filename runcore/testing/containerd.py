@@ -33,6 +33,7 @@ Skips: without root or without the binaries, tests that use ``containerd`` (or c
 the ``containerd`` marker) are skipped – or fail when ``RUNCORE_REQUIRE_CONTAINERD=1``
 or ``CI=true``.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -99,12 +100,17 @@ def _selected_versions() -> List[str]:
     wanted = [v.strip() for v in raw.replace(",", " ").split()]
     bad = [v for v in wanted if v not in ALL_VERSIONS]
     if bad:
-        raise ValueError(f"RUNCORE_CONTAINERD_VERSIONS: unknown version(s) {bad}, use {ALL_VERSIONS}")
+        raise ValueError(
+            f"RUNCORE_CONTAINERD_VERSIONS: unknown version(s) {bad}, use {ALL_VERSIONS}"
+        )
     return wanted
 
 
 def containerd_required() -> bool:
-    return os.environ.get("RUNCORE_REQUIRE_CONTAINERD", "") == "1" or os.environ.get("CI", "").lower() == "true"
+    return (
+        os.environ.get("RUNCORE_REQUIRE_CONTAINERD", "") == "1"
+        or os.environ.get("CI", "").lower() == "true"
+    )
 
 
 def _unavailable(reason: str) -> None:
@@ -145,7 +151,11 @@ def _daemon(version: str, binaries: Dict[str, Optional[Binaries]]) -> Daemon:
             f"\nrunning containerd {version} died (exit {daemon.proc.returncode}); starting a new one. "
             f"Log {daemon.log}:\n{daemon.log_tail(20)}\n"
         )
-        warnings.warn(f"containerd {version} died during the session (see {daemon.log})", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"containerd {version} died during the session (see {daemon.log})",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         os.environ["RUNCORE_KEEP_DAEMON_DIR"] = "1"  # keep its log for a post-mortem
         daemon.stop()
         daemon = None
@@ -188,7 +198,9 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_runtest_setup(item):
     # Marked tests that do not use the fixture still need root + binaries.
-    if item.get_closest_marker("containerd") and "containerd" not in getattr(item, "fixturenames", ()):
+    if item.get_closest_marker("containerd") and "containerd" not in getattr(
+        item, "fixturenames", ()
+    ):
         why = missing_reason(_binaries(), ORACLE)
         if why:
             _unavailable(why)
@@ -227,7 +239,9 @@ def containerd_hygiene(request):
     yield
     if "containerd" not in request.fixturenames:
         return
-    daemon = _DAEMONS.get(getattr(getattr(request.node, "callspec", None), "params", {}).get("containerd", ""))
+    daemon = _DAEMONS.get(
+        getattr(getattr(request.node, "callspec", None), "params", {}).get("containerd", "")
+    )
     if daemon is None or daemon.proc is None or daemon.proc.poll() is not None:
         return
     deprecations = daemon.deprecations()
@@ -255,7 +269,9 @@ _ns_counter = itertools.count(1)
 @pytest.fixture
 def namespace_name(request) -> str:
     """A unique namespace name for the test (no side effects, no leak check)."""
-    base = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-") or "test"
+    base = (
+        re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-") or "test"
+    )
     digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:8]
     # The pid keeps two test sessions on one host (runc's state root is per namespace,
     # shared by every daemon) from ever using the same namespace at the same time.
@@ -268,7 +284,9 @@ def no_leaks(containerd: Daemon, namespace_name: str, fifo_dir: str):
     baseline = take_baseline(containerd)
     yield
     try:
-        assert_no_leaks(containerd, namespace_name, baseline, fifo_dirs=[fifo_dir])  # raises LeakError
+        assert_no_leaks(
+            containerd, namespace_name, baseline, fifo_dirs=[fifo_dir]
+        )  # raises LeakError
     finally:
         baseline.close()
         if os.environ.get("RUNCORE_KEEP_NAMESPACES") != "1":
@@ -322,14 +340,19 @@ def busybox_archives(tmp_path_factory) -> Callable[..., ImageArchive]:
     cache: Dict[tuple, ImageArchive] = {}
     root = tmp_path_factory.mktemp("images")
 
-    def get(layout: str = "oci", user: Optional[str] = None, name: Optional[str] = None,
-            etc: str = "full") -> ImageArchive:
+    def get(
+        layout: str = "oci",
+        user: Optional[str] = None,
+        name: Optional[str] = None,
+        etc: str = "full",
+    ) -> ImageArchive:
         name = name or (USER_NAME if user else DEFAULT_NAME)
         key = (layout, user, name, etc)
         if key not in cache:
             fn = hashlib.sha1(repr(key).encode()).hexdigest()[:12]
-            cache[key] = build_busybox_oci_archive(root / f"rcbox-{fn}.tar", name=name, layout=layout, user=user,
-                                                   etc=etc)
+            cache[key] = build_busybox_oci_archive(
+                root / f"rcbox-{fn}.tar", name=name, layout=layout, user=user, etc=etc
+            )
         return cache[key]
 
     return get
@@ -364,7 +387,9 @@ def import_image(containerd: Daemon, namespace: str, image_import_method: str):
         active = [s for s in snaps if s[2].lower() == "active"]
         assert not active, f"import left active snapshots: {active}"
         # both `ctr images import` and `runcore images import` unpack into the default snapshotter
-        assert (archive.chain_id, "", "Committed") in snaps, f"image not unpacked/committed: {snaps}"
+        assert (archive.chain_id, "", "Committed") in snaps, (
+            f"image not unpacked/committed: {snaps}"
+        )
         return archive.name
 
     yield imp

@@ -24,6 +24,7 @@ Sandbox notes (cgroup v1 hybrid host, no systemd, containerd started by hand):
   fixed ``/run/containerd/s/<sha256(address/ns/id)>``; runc's state lives in
   ``/run/containerd/runc/<ns>``. Teardown cleans those for this daemon only.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -88,8 +89,16 @@ class CtrError(subprocess.CalledProcessError):
     """A ``ctr``/``runcore`` call failed; ``str()`` shows its output."""
 
     def __str__(self) -> str:  # pragma: no cover - formatting only
-        out = self.stdout if isinstance(self.stdout, str) else (self.stdout or b"").decode(errors="replace")
-        err = self.stderr if isinstance(self.stderr, str) else (self.stderr or b"").decode(errors="replace")
+        out = (
+            self.stdout
+            if isinstance(self.stdout, str)
+            else (self.stdout or b"").decode(errors="replace")
+        )
+        err = (
+            self.stderr
+            if isinstance(self.stderr, str)
+            else (self.stderr or b"").decode(errors="replace")
+        )
         return (
             f"command {' '.join(map(str, self.cmd))!r} exited {self.returncode}\n"
             f"--- stdout ---\n{out}--- stderr ---\n{err}"
@@ -115,7 +124,9 @@ class Binaries:
 
 def _probe_version(containerd: str) -> str:
     try:
-        out = subprocess.run([containerd, "--version"], capture_output=True, text=True, timeout=20).stdout
+        out = subprocess.run(
+            [containerd, "--version"], capture_output=True, text=True, timeout=20
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return ""
     # "containerd github.com/containerd/containerd 1.7.24~ds1 1.7.24~ds1-6+deb13u1"
@@ -225,7 +236,7 @@ def _fs_location(path: str, mounts: List[MountEntry]) -> Optional[Tuple[str, str
     if best is None:
         return None
     mp = best.mount_point.rstrip("/")
-    rel = path[len(mp):] if mp else path
+    rel = path[len(mp) :] if mp else path
     return best.dev, (best.root.rstrip("/") + rel) or "/"
 
 
@@ -238,7 +249,11 @@ def mounts_mentioning(path: str, mounts: Optional[List[MountEntry]] = None) -> L
     for m in mounts:
         if m.mentions(path):
             found.append(m)
-        elif loc and m.dev == loc[0] and (m.root == loc[1] or m.root.startswith(loc[1].rstrip("/") + "/")):
+        elif (
+            loc
+            and m.dev == loc[0]
+            and (m.root == loc[1] or m.root.startswith(loc[1].rstrip("/") + "/"))
+        ):
             found.append(m)
     return found
 
@@ -436,8 +451,9 @@ class Daemon:
     def pid(self) -> Optional[int]:
         return self.proc.pid if self.proc else None
 
-    def _run(self, argv: List[str], *, check: bool, input, timeout: float, env=None,
-             text: bool = True) -> subprocess.CompletedProcess:
+    def _run(
+        self, argv: List[str], *, check: bool, input, timeout: float, env=None, text: bool = True
+    ) -> subprocess.CompletedProcess:
         if input is not None and text and isinstance(input, bytes):
             text = False
         r = subprocess.run(
@@ -459,17 +475,41 @@ class Daemon:
             argv += ["--namespace", namespace]
         return argv + [str(a) for a in args]
 
-    def ctr(self, *args: str, namespace: Optional[str] = None, check: bool = True, input=None,
-            timeout: float = 120, text: bool = True) -> subprocess.CompletedProcess:
+    def ctr(
+        self,
+        *args: str,
+        namespace: Optional[str] = None,
+        check: bool = True,
+        input=None,
+        timeout: float = 120,
+        text: bool = True,
+    ) -> subprocess.CompletedProcess:
         """Run the oracle ``ctr`` (1.7.24) against this daemon; output is captured."""
-        return self._run(self.ctr_argv(*args, namespace=namespace), check=check, input=input,
-                         timeout=timeout, text=text)
+        return self._run(
+            self.ctr_argv(*args, namespace=namespace),
+            check=check,
+            input=input,
+            timeout=timeout,
+            text=text,
+        )
 
-    def ctr_own(self, *args: str, namespace: Optional[str] = None, check: bool = True, input=None,
-                timeout: float = 120, text: bool = True) -> subprocess.CompletedProcess:
+    def ctr_own(
+        self,
+        *args: str,
+        namespace: Optional[str] = None,
+        check: bool = True,
+        input=None,
+        timeout: float = 120,
+        text: bool = True,
+    ) -> subprocess.CompletedProcess:
         """Run this daemon's own ``ctr`` (1.6.20 for the 1.6 daemon)."""
-        return self._run(self.ctr_argv(*args, namespace=namespace, own=True), check=check, input=input,
-                         timeout=timeout, text=text)
+        return self._run(
+            self.ctr_argv(*args, namespace=namespace, own=True),
+            check=check,
+            input=input,
+            timeout=timeout,
+            text=text,
+        )
 
     def runcore_argv(self, *args: str, namespace: Optional[str] = None) -> List[str]:
         argv = [sys.executable, "-m", "runcore", "--address", self.address]
@@ -477,11 +517,23 @@ class Daemon:
             argv += ["--namespace", namespace]
         return argv + [str(a) for a in args]
 
-    def runcore(self, *args: str, namespace: Optional[str] = None, check: bool = True, input=None,
-                timeout: float = 120, text: bool = True) -> subprocess.CompletedProcess:
+    def runcore(
+        self,
+        *args: str,
+        namespace: Optional[str] = None,
+        check: bool = True,
+        input=None,
+        timeout: float = 120,
+        text: bool = True,
+    ) -> subprocess.CompletedProcess:
         """Run ``python -m runcore --address <this daemon> [--namespace NS] ARGS``."""
-        return self._run(self.runcore_argv(*args, namespace=namespace), check=check, input=input,
-                         timeout=timeout, text=text)
+        return self._run(
+            self.runcore_argv(*args, namespace=namespace),
+            check=check,
+            input=input,
+            timeout=timeout,
+            text=text,
+        )
 
     # ----------------------------------------------------------------- queries
 
@@ -491,10 +543,14 @@ class Daemon:
     def namespaces(self) -> List[str]:
         return self.lines("namespaces", "ls", "-q")
 
-    def snapshots(self, namespace: str, snapshotter: str = "overlayfs") -> List[Tuple[str, str, str]]:
+    def snapshots(
+        self, namespace: str, snapshotter: str = "overlayfs"
+    ) -> List[Tuple[str, str, str]]:
         """(key, parent, kind) of every snapshot of *snapshotter* in *namespace*."""
         rows = []
-        for line in self.lines("snapshots", "--snapshotter", snapshotter, "ls", namespace=namespace)[1:]:
+        for line in self.lines(
+            "snapshots", "--snapshotter", snapshotter, "ls", namespace=namespace
+        )[1:]:
             parts = line.split()
             if len(parts) == 3:
                 rows.append((parts[0], parts[1], parts[2]))
@@ -561,8 +617,10 @@ class Daemon:
         """
         self.kill_process(sig)
         with open(self.log, "a") as f:
-            f.write(f"\n=== runcore test harness: restarting containerd "
-                    f"({signal.Signals(sig).name}, {down:g}s down) ===\n")
+            f.write(
+                f"\n=== runcore test harness: restarting containerd "
+                f"({signal.Signals(sig).name}, {down:g}s down) ===\n"
+            )
         if down > 0:
             time.sleep(down)
         self.spawn()
@@ -591,7 +649,11 @@ class Daemon:
             data = json.loads(r.stdout or "[]")
         except ValueError:
             return []
-        return [str(w.get("id") or w.get("ID") or w) for w in data or []] if isinstance(data, list) else []
+        return (
+            [str(w.get("id") or w.get("ID") or w) for w in data or []]
+            if isinstance(data, list)
+            else []
+        )
 
     def stop(self) -> List[str]:
         """Stop the daemon and clean up everything it left; returns problems found."""
@@ -613,12 +675,20 @@ class Daemon:
                 namespaces.add(ns_dir.name)
                 for c_dir in ns_dir.iterdir() if ns_dir.is_dir() else ():
                     subprocess.run(
-                        ["runc", "--root", os.path.join(self.runc_root or RUNC_ROOT, ns_dir.name),
-                         "delete", "--force", c_dir.name],
+                        [
+                            "runc",
+                            "--root",
+                            os.path.join(self.runc_root or RUNC_ROOT, ns_dir.name),
+                            "delete",
+                            "--force",
+                            c_dir.name,
+                        ],
                         capture_output=True,
                         env=_clean_env(),
                     )
-                    problems.append(f"task {ns_dir.name}/{c_dir.name} was still present at daemon stop")
+                    problems.append(
+                        f"task {ns_dir.name}/{c_dir.name} was still present at daemon stop"
+                    )
         for pid, argv in find_shims(self.address):
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -641,9 +711,15 @@ class Daemon:
         return problems
 
 
-def start_daemon(binaries: Binaries, oracle: Binaries, *, tmp_parent: str = "/tmp",
-                 cri_nri: bool = False, sandbox_image: str = CRI_SANDBOX_IMAGE,
-                 nri_request_timeout: str = "2s") -> Daemon:
+def start_daemon(
+    binaries: Binaries,
+    oracle: Binaries,
+    *,
+    tmp_parent: str = "/tmp",
+    cri_nri: bool = False,
+    sandbox_image: str = CRI_SANDBOX_IMAGE,
+    nri_request_timeout: str = "2s",
+) -> Daemon:
     """Start a private daemon from *binaries*; *oracle* supplies the ``ctr`` used by :meth:`Daemon.ctr`.
 
     The default daemon has CRI disabled. ``cri_nri=True`` starts one with CRI and NRI
@@ -740,8 +816,12 @@ class EventLog:
         self._file = tempfile.TemporaryFile(mode="w+")
         try:
             self._proc: Optional[subprocess.Popen] = subprocess.Popen(
-                daemon.ctr_argv("events"), stdout=self._file, stderr=subprocess.DEVNULL,
-                stdin=subprocess.DEVNULL, env=_clean_env())
+                daemon.ctr_argv("events"),
+                stdout=self._file,
+                stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
+                env=_clean_env(),
+            )
         except OSError:
             self._proc = None
         time.sleep(0.1)  # let the subscription reach the daemon
@@ -821,8 +901,13 @@ def _fifo_dir_is_ours(path: str, names: Set[str], dirs: Set[str]) -> bool:
     return False
 
 
-def _leaks_once(daemon: Daemon, namespace: str, baseline: Optional[LeakBaseline],
-                fifo_dirs: Sequence[str], snapshotters: Sequence[str]) -> List[str]:
+def _leaks_once(
+    daemon: Daemon,
+    namespace: str,
+    baseline: Optional[LeakBaseline],
+    fifo_dirs: Sequence[str],
+    snapshotters: Sequence[str],
+) -> List[str]:
     leaks: List[str] = []
     if namespace in daemon.namespaces():
         for cid in daemon.lines("containers", "ls", "-q", namespace=namespace):
@@ -847,8 +932,9 @@ def _leaks_once(daemon: Daemon, namespace: str, baseline: Optional[LeakBaseline]
             # Only directories serving the test's own containers (other clients on the
             # host create and remove theirs at the same time).
             names, dirs = baseline.events.owned(namespace)
-            new = [n for n in new
-                   if _fifo_dir_is_ours(os.path.join(DEFAULT_FIFO_ROOT, n), names, dirs)]
+            new = [
+                n for n in new if _fifo_dir_is_ours(os.path.join(DEFAULT_FIFO_ROOT, n), names, dirs)
+            ]
         if new:
             held = _paths_held_open([os.path.join(DEFAULT_FIFO_ROOT, n) for n in new])
             new = [n for n in new if os.path.join(DEFAULT_FIFO_ROOT, n) not in held]
@@ -871,9 +957,14 @@ def _leaks_once(daemon: Daemon, namespace: str, baseline: Optional[LeakBaseline]
     return leaks
 
 
-def check_leaks(daemon: Daemon, namespace: str, baseline: Optional[LeakBaseline] = None,
-                fifo_dirs: Sequence[str] = (), snapshotters: Sequence[str] = SNAPSHOTTERS,
-                settle: float = 5.0) -> List[str]:
+def check_leaks(
+    daemon: Daemon,
+    namespace: str,
+    baseline: Optional[LeakBaseline] = None,
+    fifo_dirs: Sequence[str] = (),
+    snapshotters: Sequence[str] = SNAPSHOTTERS,
+    settle: float = 5.0,
+) -> List[str]:
     """Describe what *namespace* on *daemon* still holds that a test should have removed.
 
     Checks containers, tasks, active snapshots (per snapshotter), leases, the given
@@ -898,8 +989,13 @@ def check_leaks(daemon: Daemon, namespace: str, baseline: Optional[LeakBaseline]
         time.sleep(0.25)
 
 
-def assert_no_leaks(daemon: Daemon, namespace: str, baseline: Optional[LeakBaseline] = None,
-                    fifo_dirs: Sequence[str] = (), **kw) -> None:
+def assert_no_leaks(
+    daemon: Daemon,
+    namespace: str,
+    baseline: Optional[LeakBaseline] = None,
+    fifo_dirs: Sequence[str] = (),
+    **kw,
+) -> None:
     leaks = check_leaks(daemon, namespace, baseline, fifo_dirs, **kw)
     if leaks:
         raise LeakError(
@@ -915,7 +1011,10 @@ def cleanup_namespace(daemon: Daemon, namespace: str) -> None:
     for tid in daemon.lines("tasks", "ls", "-q", namespace=namespace):
         daemon.ctr("tasks", "kill", "-s", "SIGKILL", tid, namespace=namespace, check=False)
         for _ in range(50):
-            if daemon.ctr("tasks", "rm", "-f", tid, namespace=namespace, check=False).returncode == 0:
+            if (
+                daemon.ctr("tasks", "rm", "-f", tid, namespace=namespace, check=False).returncode
+                == 0
+            ):
                 break
             time.sleep(0.1)
     for cid in daemon.lines("containers", "ls", "-q", namespace=namespace):
@@ -925,7 +1024,9 @@ def cleanup_namespace(daemon: Daemon, namespace: str) -> None:
     for sn in SNAPSHOTTERS:
         for key, _, kind in daemon.snapshots(namespace, sn):
             if kind.lower() == "active":
-                daemon.ctr("snapshots", "--snapshotter", sn, "rm", key, namespace=namespace, check=False)
+                daemon.ctr(
+                    "snapshots", "--snapshotter", sn, "rm", key, namespace=namespace, check=False
+                )
     images = daemon.lines("images", "ls", "-q", namespace=namespace)
     if images:
         daemon.ctr("images", "rm", "--sync", *images, namespace=namespace, check=False)
@@ -951,8 +1052,12 @@ if __name__ == "__main__":  # pragma: no cover - manual: python -m support.daemo
     if why:
         sys.exit(why)
     dmn = start_daemon(bins[version], bins[ORACLE])
-    print(json.dumps({"address": dmn.address, "pid": dmn.pid, "tmpdir": dmn.tmpdir, "log": str(dmn.log)}),
-          flush=True)
+    print(
+        json.dumps(
+            {"address": dmn.address, "pid": dmn.pid, "tmpdir": dmn.tmpdir, "log": str(dmn.log)}
+        ),
+        flush=True,
+    )
 
     def _interrupt(signum, frame):
         raise KeyboardInterrupt

@@ -3,6 +3,7 @@
 Putting that folder on ``sys.path`` (or ``PYTHONPATH``) makes the plugin discoverable
 through ``importlib.metadata`` exactly as a ``pip install`` would, without installing.
 """
+
 from __future__ import annotations
 
 import textwrap

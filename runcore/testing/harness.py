@@ -1,4 +1,5 @@
 """Run the runcore CLI in-process with a chosen set of plugins."""
+
 from __future__ import annotations
 
 import contextlib
@@ -48,7 +49,7 @@ class CliResult:
     def error(self) -> str:
         """The one-line error (``runcore: ...`` without the prefix), or ``""``."""
         lines = [l for l in self.stderr.splitlines() if l.startswith("runcore: ")]
-        return lines[-1][len("runcore: "):] if lines else ""
+        return lines[-1][len("runcore: ") :] if lines else ""
 
 
 @dataclass
@@ -78,13 +79,19 @@ def _isolated_env(env: Optional[Dict[str, str]]) -> Iterator[None]:
 
 
 def _entry_points(plugins: Dict[str, PluginLike], versions: Dict[str, str]) -> List[_EntryPoint]:
-    return [_EntryPoint(pid, obj, _Dist(f"runcore-{pid}", versions.get(pid, "0.0.0")))
-            for pid, obj in sorted(plugins.items())]
+    return [
+        _EntryPoint(pid, obj, _Dist(f"runcore-{pid}", versions.get(pid, "0.0.0")))
+        for pid, obj in sorted(plugins.items())
+    ]
 
 
-def run_cli(args: Sequence[str], plugins: Optional[Dict[str, PluginLike]] = None,
-            env: Optional[Dict[str, str]] = None, config: Optional[str] = None,
-            versions: Optional[Dict[str, str]] = None) -> CliResult:
+def run_cli(
+    args: Sequence[str],
+    plugins: Optional[Dict[str, PluginLike]] = None,
+    env: Optional[Dict[str, str]] = None,
+    config: Optional[str] = None,
+    versions: Optional[Dict[str, str]] = None,
+) -> CliResult:
     """Run ``runcore ARGS`` in this process with exactly ``plugins`` (id -> module/object).
 
     :param config: TOML text used as the admin configuration (``RUNCORE_CONFIG``).
@@ -106,7 +113,11 @@ def run_cli(args: Sequence[str], plugins: Optional[Dict[str, PluginLike]] = None
         loader.discover = lambda: _entry_points(plugins or {}, versions or {})  # type: ignore
         code = 0
         try:
-            with _isolated_env(env), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            with (
+                _isolated_env(env),
+                contextlib.redirect_stdout(out),
+                contextlib.redirect_stderr(err),
+            ):
                 ps.reset_plugin_set()
                 try:
                     main(list(args))
@@ -118,9 +129,13 @@ def run_cli(args: Sequence[str], plugins: Optional[Dict[str, PluginLike]] = None
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
-def build_spec(flags: Sequence[str] = (), plugins: Optional[Dict[str, PluginLike]] = None,
-               command: Sequence[str] = ("/bin/true",), env: Optional[Dict[str, str]] = None,
-               config: Optional[str] = None) -> Tuple[CliResult, Optional[SpecResult]]:
+def build_spec(
+    flags: Sequence[str] = (),
+    plugins: Optional[Dict[str, PluginLike]] = None,
+    command: Sequence[str] = ("/bin/true",),
+    env: Optional[Dict[str, str]] = None,
+    config: Optional[str] = None,
+) -> Tuple[CliResult, Optional[SpecResult]]:
     """``runcore spec --rootfs <empty dir> FLAGS`` twice (plain and ``--explain``).
 
     Returns the CLI result and, when it succeeded, the spec with its provenance.
@@ -143,10 +158,15 @@ def build_spec(flags: Sequence[str] = (), plugins: Optional[Dict[str, PluginLike
 class CliHarness:
     """Fixture object: ``runcore_cli.run(args, plugins={...})`` and ``.spec(flags, plugins=...)``."""
 
-    def run(self, args: Sequence[str], plugins: Optional[Dict[str, PluginLike]] = None,
-            **kwargs: Any) -> CliResult:
+    def run(
+        self, args: Sequence[str], plugins: Optional[Dict[str, PluginLike]] = None, **kwargs: Any
+    ) -> CliResult:
         return run_cli(args, plugins, **kwargs)
 
-    def spec(self, flags: Sequence[str] = (), plugins: Optional[Dict[str, PluginLike]] = None,
-             **kwargs: Any) -> Tuple[CliResult, Optional[SpecResult]]:
+    def spec(
+        self,
+        flags: Sequence[str] = (),
+        plugins: Optional[Dict[str, PluginLike]] = None,
+        **kwargs: Any,
+    ) -> Tuple[CliResult, Optional[SpecResult]]:
         return build_spec(flags, plugins, **kwargs)

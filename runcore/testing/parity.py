@@ -6,6 +6,7 @@ namespace of one daemon, reads both records with ``ctr containers info`` and bot
 snapshots with ``ctr snapshots info``, replaces each id by ``<ID>`` and returns the two
 normalized documents; it removes both containers afterwards.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -45,8 +46,15 @@ def _info(daemon: Any, namespace: str, cid: str) -> Tuple[Optional[dict], Option
     record = _normalize(r.stdout, cid)
     snapshot = None
     if record.get("SnapshotKey"):
-        s = daemon.ctr("snapshots", "--snapshotter", record.get("Snapshotter") or "overlayfs",
-                       "info", cid, namespace=namespace, check=False)
+        s = daemon.ctr(
+            "snapshots",
+            "--snapshotter",
+            record.get("Snapshotter") or "overlayfs",
+            "info",
+            cid,
+            namespace=namespace,
+            check=False,
+        )
         if s.returncode == 0:
             snapshot = _normalize(s.stdout, cid)
             for key in ("Created", "Updated"):
@@ -64,34 +72,58 @@ def remove_ctr_container(daemon: Any, namespace: str, cid: str) -> None:
     daemon.ctr("containers", "rm", cid, namespace=namespace, check=False)
 
 
-def ctr_run(daemon: Any, namespace: str, flags: Sequence[str], image: str, cid: str,
-            cmd: Sequence[str], tty: bool = False, env: Optional[Dict[str, str]] = None) -> Outcome:
-    argv = daemon.ctr_argv("run", "-d", *([] if tty else ["--null-io"]), *flags, image, cid,
-                           *cmd, namespace=namespace)
+def ctr_run(
+    daemon: Any,
+    namespace: str,
+    flags: Sequence[str],
+    image: str,
+    cid: str,
+    cmd: Sequence[str],
+    tty: bool = False,
+    env: Optional[Dict[str, str]] = None,
+) -> Outcome:
+    argv = daemon.ctr_argv(
+        "run", "-d", *([] if tty else ["--null-io"]), *flags, image, cid, *cmd, namespace=namespace
+    )
     environ = dict(os.environ)
     environ.update(env or {})
     if tty:  # ctr -t needs a console: give it one through script(1)
         argv = ["script", "-qec", shlex.join(argv), "/dev/null"]
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=environ,
-                       stdin=subprocess.DEVNULL)
+    r = subprocess.run(
+        argv, capture_output=True, text=True, timeout=120, env=environ, stdin=subprocess.DEVNULL
+    )
     record, snapshot = _info(daemon, namespace, cid)
     return Outcome(r.returncode == 0, r.stderr.strip(), record, snapshot)
 
 
-def runcore_create(daemon: Any, namespace: str, flags: Sequence[str], image: str, cid: str,
-                   cmd: Sequence[str], env: Optional[Dict[str, str]] = None) -> Outcome:
+def runcore_create(
+    daemon: Any,
+    namespace: str,
+    flags: Sequence[str],
+    image: str,
+    cid: str,
+    cmd: Sequence[str],
+    env: Optional[Dict[str, str]] = None,
+) -> Outcome:
     argv = daemon.runcore_argv("create", *flags, image, cid, *cmd, namespace=namespace)
     environ = dict(os.environ)
     environ.update(env or {})
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=environ,
-                       stdin=subprocess.DEVNULL)
+    r = subprocess.run(
+        argv, capture_output=True, text=True, timeout=120, env=environ, stdin=subprocess.DEVNULL
+    )
     record, snapshot = _info(daemon, namespace, cid)
     return Outcome(r.returncode == 0, r.stderr.strip(), record, snapshot)
 
 
-def compare(daemon: Any, namespace: str, flags: Sequence[str], image: str,
-            cmd: Sequence[str] = ("sleep", "1000"), tty: bool = False,
-            env: Optional[Dict[str, str]] = None) -> Tuple[Outcome, Outcome]:
+def compare(
+    daemon: Any,
+    namespace: str,
+    flags: Sequence[str],
+    image: str,
+    cmd: Sequence[str] = ("sleep", "1000"),
+    tty: bool = False,
+    env: Optional[Dict[str, str]] = None,
+) -> Tuple[Outcome, Outcome]:
     """Create with both tools; return (ctr, runcore) outcomes; remove both containers."""
     n = next(_counter)
     ctr_id, rc_id = f"ctr-{n}", f"rc-{n}"

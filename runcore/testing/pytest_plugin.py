@@ -23,6 +23,7 @@ Where containerd lives: ``runcore_containerd_bin`` (ini) or ``--runcore-containe
 the reason; with ``CI=true`` (or ``RUNCORE_REQUIRE_CONTAINERD=1``) they fail instead, so a
 CI job cannot pass by skipping them.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,21 +40,36 @@ _BIN_VARIABLES = {"1.7": "RUNCORE_CONTAINERD_17_BIN", "1.6": "RUNCORE_CONTAINERD
 
 def pytest_addoption(parser: Any) -> None:
     """``runcore_fixtures`` and ``runcore_containerd_bin`` (ini), ``--runcore-containerd-bin``."""
-    parser.addini("runcore_fixtures", type="args", default=[],
-                  help="runcore fixtures to enable: cli, containerd")
-    parser.addini("runcore_containerd_bin", default="",
-                  help="directory with containerd, ctr and containerd-shim-runc-v2 "
-                       "for the runcore containerd fixtures")
+    parser.addini(
+        "runcore_fixtures",
+        type="args",
+        default=[],
+        help="runcore fixtures to enable: cli, containerd",
+    )
+    parser.addini(
+        "runcore_containerd_bin",
+        default="",
+        help="directory with containerd, ctr and containerd-shim-runc-v2 "
+        "for the runcore containerd fixtures",
+    )
     group = parser.getgroup("runcore")
-    group.addoption("--runcore-containerd-bin", default=None, metavar="DIR",
-                    help="directory with the containerd binaries for the runcore fixtures")
+    group.addoption(
+        "--runcore-containerd-bin",
+        default=None,
+        metavar="DIR",
+        help="directory with the containerd binaries for the runcore fixtures",
+    )
 
 
 def containerd_minor(bin_dir: str) -> Optional[str]:
     """``"1.7"`` / ``"1.6"`` for the containerd in ``bin_dir``, ``None`` when unusable."""
     try:
-        out = subprocess.run([os.path.join(bin_dir, "containerd"), "--version"],
-                             capture_output=True, text=True, timeout=20).stdout
+        out = subprocess.run(
+            [os.path.join(bin_dir, "containerd"), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     parts = out.split()
@@ -85,7 +101,8 @@ def pytest_configure(config: Any) -> None:
             import pytest
 
             raise pytest.UsageError(
-                f"runcore_fixtures: unknown fixture set {name!r} (use {', '.join(FIXTURE_MODULES)})")
+                f"runcore_fixtures: unknown fixture set {name!r} (use {', '.join(FIXTURE_MODULES)})"
+            )
         if not config.pluginmanager.has_plugin(module):
             import importlib
 

@@ -4,6 +4,7 @@
 with ``runcore images import`` once that command exists, with ``ctr images import``
 until then (the switch is in ``runcore.testing.containerd._detect_import_method``).
 """
+
 from runcore.testing.containerd import (  # noqa: F401
     busybox_archive,
     busybox_archives,

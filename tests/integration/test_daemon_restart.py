@@ -8,6 +8,7 @@ the task's real exit status, ``--rm`` cleanup, nothing left (leak check of the p
 daemon). When the daemon stays away longer than the reconnect window: one line, non-zero,
 and ``runcore rm -f`` afterwards removes everything.
 """
+
 from __future__ import annotations
 
 import os
@@ -58,8 +59,13 @@ def _runcore(d: Daemon, *args: str) -> List[str]:
 
 
 def _start(d: Daemon, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(_runcore(d, *args), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    return subprocess.Popen(
+        _runcore(d, *args),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+    )
 
 
 def _first_line(p: subprocess.Popen) -> bytes:
@@ -69,12 +75,15 @@ def _first_line(p: subprocess.Popen) -> bytes:
     return line
 
 
-@pytest.mark.parametrize("sig,down", [(signal.SIGTERM, 0.0), (signal.SIGKILL, 0.0),
-                                      (signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)],
-                         ids=["term-instant", "kill-instant", "term-3s", "kill-3s"])
+@pytest.mark.parametrize(
+    "sig,down",
+    [(signal.SIGTERM, 0.0), (signal.SIGKILL, 0.0), (signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)],
+    ids=["term-instant", "kill-instant", "term-3s", "kill-3s"],
+)
 def test_run_rm_survives_a_restart(daemon, busybox_archive, fifo_dir, sig, down) -> None:
-    p = _start(daemon, "run", "--rm", "--fifo-dir", fifo_dir, busybox_archive.name, "r1",
-               "sh", "-c", COUNT)
+    p = _start(
+        daemon, "run", "--rm", "--fifo-dir", fifo_dir, busybox_archive.name, "r1", "sh", "-c", COUNT
+    )
     first = _first_line(p)
     daemon.restart(sig, down)
     out, err = p.communicate(timeout=TIMEOUT)
@@ -91,10 +100,15 @@ def test_exec_survives_a_restart(daemon, busybox_archive, fifo_dir) -> None:
         # of range" in containerd.log) or the exec is killed – to be investigated (is a
         # repeated call of runcore's part of the trigger?).
         pytest.skip("containerd 1.7.24 shim panics after an exec outlived a restart")
-    r = subprocess.run(_runcore(daemon, "run", "-d", "--fifo-dir", fifo_dir,
-                                busybox_archive.name, "r2", "sleep", "1000"),
-                       capture_output=True, env=_env(), timeout=TIMEOUT,
-                       stdin=subprocess.DEVNULL)
+    r = subprocess.run(
+        _runcore(
+            daemon, "run", "-d", "--fifo-dir", fifo_dir, busybox_archive.name, "r2", "sleep", "1000"
+        ),
+        capture_output=True,
+        env=_env(),
+        timeout=TIMEOUT,
+        stdin=subprocess.DEVNULL,
+    )
     assert r.returncode == 0, r.stderr
     ex = _start(daemon, "exec", "--fifo-dir", fifo_dir, "r2", "sh", "-c", COUNT)
     first = _first_line(ex)
@@ -104,8 +118,9 @@ def test_exec_survives_a_restart(daemon, busybox_archive, fifo_dir) -> None:
     # containerd 1.7.24's shim may panic when this init then exits (``makechan: size out
     # of range`` in handleInitExit): the first rm -f can meet the dying shim
     for _ in range(3):
-        r = subprocess.run(_runcore(daemon, "rm", "-f", "r2"), capture_output=True,
-                           env=_env(), timeout=TIMEOUT)
+        r = subprocess.run(
+            _runcore(daemon, "rm", "-f", "r2"), capture_output=True, env=_env(), timeout=TIMEOUT
+        )
         if r.returncode == 0:
             break
         time.sleep(1)
@@ -116,24 +131,51 @@ def test_wait_survives_a_restart(daemon, busybox_archive, fifo_dir) -> None:
     """(Apart from exec: containerd 1.7.24's shim can panic – ``makechan: size out of
     range`` in handleInitExit – when the init exits after an exec process outlived a
     daemon restart; the task is then gone, whoever the client is.)"""
-    r = subprocess.run(_runcore(daemon, "run", "-d", "--fifo-dir", fifo_dir,
-                                busybox_archive.name, "r6", "sh", "-c", "sleep 6; exit 5"),
-                       capture_output=True, env=_env(), timeout=TIMEOUT,
-                       stdin=subprocess.DEVNULL)
+    r = subprocess.run(
+        _runcore(
+            daemon,
+            "run",
+            "-d",
+            "--fifo-dir",
+            fifo_dir,
+            busybox_archive.name,
+            "r6",
+            "sh",
+            "-c",
+            "sleep 6; exit 5",
+        ),
+        capture_output=True,
+        env=_env(),
+        timeout=TIMEOUT,
+        stdin=subprocess.DEVNULL,
+    )
     assert r.returncode == 0, r.stderr
     waiter = _start(daemon, "wait", "r6")
     time.sleep(2)
     daemon.restart(signal.SIGKILL, 2.0)
     out, err = waiter.communicate(timeout=TIMEOUT)
     assert (waiter.returncode, out, err) == (5, b"5\n", b"")
-    r = subprocess.run(_runcore(daemon, "rm", "r6"), capture_output=True, env=_env(),
-                       timeout=TIMEOUT)
+    r = subprocess.run(
+        _runcore(daemon, "rm", "r6"), capture_output=True, env=_env(), timeout=TIMEOUT
+    )
     assert r.returncode == 0, r.stderr
 
 
 def test_daemon_that_stays_away(daemon, busybox_archive, fifo_dir) -> None:
-    p = _start(daemon, "--connect-timeout", "2s", "run", "--rm", "--fifo-dir", fifo_dir,
-               busybox_archive.name, "r3", "sh", "-c", COUNT)
+    p = _start(
+        daemon,
+        "--connect-timeout",
+        "2s",
+        "run",
+        "--rm",
+        "--fifo-dir",
+        fifo_dir,
+        busybox_archive.name,
+        "r3",
+        "sh",
+        "-c",
+        COUNT,
+    )
     _first_line(p)
     waiter = _start(daemon, "--connect-timeout", "2s", "wait", "r3")
     time.sleep(3)
@@ -143,16 +185,19 @@ def test_daemon_that_stays_away(daemon, busybox_archive, fifo_dir) -> None:
     w_out, w_err = waiter.communicate(timeout=TIMEOUT)
     assert waiter.returncode == 1 and w_out == b""
     # (a slow start-up may meet the daemon gone already: then it cannot connect)
-    assert (w_err.startswith(b"runcore: lost the connection to containerd")
-            or w_err.startswith(b"runcore: cannot connect")) and w_err.count(b"\n") == 1, w_err
+    assert (
+        w_err.startswith(b"runcore: lost the connection to containerd")
+        or w_err.startswith(b"runcore: cannot connect")
+    ) and w_err.count(b"\n") == 1, w_err
     assert time.monotonic() - started < 60
     assert p.returncode != 0
     text = err.decode()
     assert text.startswith("runcore: ") and text.count("\n") == 1, text
     assert "did not come back within 2s" in text and "runcore rm -f r3" in text
     daemon.spawn()
-    r = subprocess.run(_runcore(daemon, "rm", "-f", "r3"), capture_output=True, env=_env(),
-                       timeout=TIMEOUT)
+    r = subprocess.run(
+        _runcore(daemon, "rm", "-f", "r3"), capture_output=True, env=_env(), timeout=TIMEOUT
+    )
     assert r.returncode == 0, r.stderr
     assert os.listdir(fifo_dir) == []
 
@@ -180,12 +225,25 @@ def test_run_detached_mid_start(daemon, busybox_archive, fifo_dir, tmp_path) -> 
     """containerd restarts between Tasks/Create and Tasks/Start of ``run -d``: the start
     goes through once it is back."""
     flag = tmp_path / "created"
-    argv = _runcore(daemon, "run", "-d", "--fifo-dir", fifo_dir, busybox_archive.name,
-                    "r4", "sh", "-c", "sleep 30")
-    p = subprocess.Popen([argv[0], "-c", PAUSE_BEFORE_START, *argv[3:]],
-                         env={**_env(), "RC_TEST_SIGNAL": str(flag)},
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
+    argv = _runcore(
+        daemon,
+        "run",
+        "-d",
+        "--fifo-dir",
+        fifo_dir,
+        busybox_archive.name,
+        "r4",
+        "sh",
+        "-c",
+        "sleep 30",
+    )
+    p = subprocess.Popen(
+        [argv[0], "-c", PAUSE_BEFORE_START, *argv[3:]],
+        env={**_env(), "RC_TEST_SIGNAL": str(flag)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + TIMEOUT
     while not flag.exists():
         assert p.poll() is None and time.monotonic() < deadline, p.communicate()
@@ -194,20 +252,38 @@ def test_run_detached_mid_start(daemon, busybox_archive, fifo_dir, tmp_path) -> 
     flag.unlink()
     out, err = p.communicate(timeout=TIMEOUT)
     assert (p.returncode, err) == (0, b"")
-    status = subprocess.run(_runcore(daemon, "inspect", "-f", ".task.status", "r4"),
-                            capture_output=True, env=_env(), timeout=TIMEOUT)
+    status = subprocess.run(
+        _runcore(daemon, "inspect", "-f", ".task.status", "r4"),
+        capture_output=True,
+        env=_env(),
+        timeout=TIMEOUT,
+    )
     assert status.stdout == b"running\n", status.stderr
-    r = subprocess.run(_runcore(daemon, "rm", "-f", "r4"), capture_output=True, env=_env(),
-                       timeout=TIMEOUT)
+    r = subprocess.run(
+        _runcore(daemon, "rm", "-f", "r4"), capture_output=True, env=_env(), timeout=TIMEOUT
+    )
     assert r.returncode == 0, r.stderr
 
 
 def test_attach_survives_a_restart(daemon, busybox_archive, fifo_dir) -> None:
-    r = subprocess.run(_runcore(daemon, "run", "-d", "--fifo-dir", fifo_dir,
-                                busybox_archive.name, "r5", "sh", "-c",
-                                "sleep 2; " + COUNT),
-                       capture_output=True, env=_env(), timeout=TIMEOUT,
-                       stdin=subprocess.DEVNULL)
+    r = subprocess.run(
+        _runcore(
+            daemon,
+            "run",
+            "-d",
+            "--fifo-dir",
+            fifo_dir,
+            busybox_archive.name,
+            "r5",
+            "sh",
+            "-c",
+            "sleep 2; " + COUNT,
+        ),
+        capture_output=True,
+        env=_env(),
+        timeout=TIMEOUT,
+        stdin=subprocess.DEVNULL,
+    )
     assert r.returncode == 0, r.stderr
     p = _start(daemon, "attach", "r5")
     first = _first_line(p)
@@ -215,6 +291,7 @@ def test_attach_survives_a_restart(daemon, busybox_archive, fifo_dir) -> None:
     out, err = p.communicate(timeout=TIMEOUT)
     assert (p.returncode, err) == (3, b"")
     assert (first + out).endswith(b"4\n5\n6\n")
-    r = subprocess.run(_runcore(daemon, "rm", "r5"), capture_output=True, env=_env(),
-                       timeout=TIMEOUT)
+    r = subprocess.run(
+        _runcore(daemon, "rm", "r5"), capture_output=True, env=_env(), timeout=TIMEOUT
+    )
     assert r.returncode == 0, r.stderr

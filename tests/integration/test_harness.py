@@ -1,4 +1,5 @@
 """Smoke tests of the test harness itself: daemons, oracle ctr, runc, images, leak check."""
+
 import os
 import shutil
 import subprocess
@@ -8,7 +9,13 @@ import textwrap
 
 import pytest
 
-from runcore.testing.daemon import LeakError, assert_no_leaks, check_leaks, cleanup_namespace, take_baseline
+from runcore.testing.daemon import (
+    LeakError,
+    assert_no_leaks,
+    check_leaks,
+    cleanup_namespace,
+    take_baseline,
+)
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -16,7 +23,9 @@ TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def test_daemon_is_private(containerd):
     assert containerd.address.startswith(containerd.tmpdir + "/")
     assert len(containerd.address) < 100
-    assert containerd.root.startswith(containerd.tmpdir) and containerd.state.startswith(containerd.tmpdir)
+    assert containerd.root.startswith(containerd.tmpdir) and containerd.state.startswith(
+        containerd.tmpdir
+    )
     out = containerd.ctr("version").stdout
     assert "Version:  1.7.24" in out.split("Server:")[0]  # the oracle client
     assert f"Version:  {containerd.full_version}" in out.split("Server:")[1]
@@ -39,39 +48,62 @@ def test_shim_is_the_daemons_own(containerd, namespace, image):
                 argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
             except OSError:
                 continue
-            if argv and argv[0].endswith(b"containerd-shim-runc-v2") and containerd.address.encode() in b" ".join(argv):
+            if (
+                argv
+                and argv[0].endswith(b"containerd-shim-runc-v2")
+                and containerd.address.encode() in b" ".join(argv)
+            ):
                 exes.add(os.readlink(f"/proc/{pid}/exe"))
         want = os.path.join(os.path.dirname(containerd.containerd_path), "containerd-shim-runc-v2")
         assert exes == {os.path.realpath(want)}
     finally:
         containerd.ctr("tasks", "kill", "-s", "SIGKILL", "shim", namespace=namespace)
         for _ in range(100):
-            if containerd.ctr("tasks", "rm", "shim", namespace=namespace, check=False).returncode == 0:
+            if (
+                containerd.ctr("tasks", "rm", "shim", namespace=namespace, check=False).returncode
+                == 0
+            ):
                 break
         containerd.ctr("containers", "rm", "shim", namespace=namespace)
 
 
 def test_ctr_run_null_io(containerd, namespace, image, fifo_dir):
-    r = containerd.ctr("run", "--rm", "--null-io", "--fifo-dir", fifo_dir, image, "id", "true", namespace=namespace)
+    r = containerd.ctr(
+        "run", "--rm", "--null-io", "--fifo-dir", fifo_dir, image, "id", "true", namespace=namespace
+    )
     assert r.returncode == 0 and r.stdout == ""
 
 
 def test_ctr_run_output(containerd, namespace, image, fifo_dir):
-    r = containerd.ctr("run", "--rm", "--fifo-dir", fifo_dir, image, "id2", "echo", "hi", namespace=namespace)
+    r = containerd.ctr(
+        "run", "--rm", "--fifo-dir", fifo_dir, image, "id2", "echo", "hi", namespace=namespace
+    )
     assert r.stdout == "hi\n"
 
 
 def test_ctr_run_image_config(containerd, namespace, image_alice):
-    r = containerd.ctr("run", "--rm", image_alice, "cfg", "sh", "-c", "id; pwd; echo $FOO; ls -ld /tmp",
-                       namespace=namespace)
+    r = containerd.ctr(
+        "run",
+        "--rm",
+        image_alice,
+        "cfg",
+        "sh",
+        "-c",
+        "id; pwd; echo $FOO; ls -ld /tmp",
+        namespace=namespace,
+    )
     lines = r.stdout.splitlines()
-    assert lines[0] == "uid=1000(alice) gid=1001(alicegrp) groups=10(wheel),50(staff),1001(alicegrp)"
+    assert (
+        lines[0] == "uid=1000(alice) gid=1001(alicegrp) groups=10(wheel),50(staff),1001(alicegrp)"
+    )
     assert lines[1:3] == ["/work", "img"]
     assert lines[3].startswith("drwxrwxrwt")
 
 
 def test_ctr_run_exit_code(containerd, namespace, image):
-    r = containerd.ctr("run", "--rm", image, "ex", "sh", "-c", "exit 7", namespace=namespace, check=False)
+    r = containerd.ctr(
+        "run", "--rm", image, "ex", "sh", "-c", "exit 7", namespace=namespace, check=False
+    )
     assert r.returncode == 7
 
 
@@ -113,13 +145,24 @@ def test_leak_check_catches_container(containerd, scratch_namespace, busybox_arc
         assert_no_leaks(containerd, ns, baseline, settle=0)
 
 
-def test_leak_check_catches_task_mount_lease_fifo(containerd, scratch_namespace, busybox_archive, tmp_path):
+def test_leak_check_catches_task_mount_lease_fifo(
+    containerd, scratch_namespace, busybox_archive, tmp_path
+):
     ns = scratch_namespace
     baseline = take_baseline(containerd)
     fifo = tmp_path / "fifo"
     fifo.mkdir()
-    containerd.ctr("run", "-d", "--fifo-dir", str(fifo), busybox_archive.name, "running", "sleep", "60",
-                   namespace=ns)
+    containerd.ctr(
+        "run",
+        "-d",
+        "--fifo-dir",
+        str(fifo),
+        busybox_archive.name,
+        "running",
+        "sleep",
+        "60",
+        namespace=ns,
+    )
     lease = containerd.ctr("leases", "create", namespace=ns).stdout.strip()
     leaks = check_leaks(containerd, ns, baseline, fifo_dirs=[str(fifo)], settle=0)
     text = "\n".join(leaks)
@@ -136,12 +179,15 @@ def test_leak_check_catches_task_mount_lease_fifo(containerd, scratch_namespace,
 @pytest.mark.containerd
 def test_leak_is_a_test_error(tmp_path):
     """A leaking test using the `namespace` fixture really ends in an ERROR."""
-    (tmp_path / "conftest.py").write_text(textwrap.dedent(f"""
+    (tmp_path / "conftest.py").write_text(
+        textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {TESTS_DIR!r})
         from runcore.testing.containerd import *  # noqa
-    """))
-    (tmp_path / "test_inner.py").write_text(textwrap.dedent("""
+    """)
+    )
+    (tmp_path / "test_inner.py").write_text(
+        textwrap.dedent("""
         import pytest
 
         @pytest.mark.parametrize("containerd", ["1.7"], indirect=True)
@@ -152,11 +198,16 @@ def test_leak_is_a_test_error(tmp_path):
         def test_clean(containerd, namespace, image):
             containerd.ctr("containers", "create", image, "fine", namespace=namespace)
             containerd.ctr("containers", "rm", "fine", namespace=namespace)
-    """))
+    """)
+    )
     env = dict(os.environ, RUNCORE_REQUIRE_CONTAINERD="1")
     r = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rE", str(tmp_path)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     out = r.stdout + r.stderr
     assert r.returncode == 1, out
@@ -166,11 +217,15 @@ def test_leak_is_a_test_error(tmp_path):
 
 
 @pytest.mark.parametrize("snapshotter", ["overlayfs", "native"])
-def test_leak_check_catches_client_mount(containerd, scratch_namespace, busybox_archive, tmp_path, snapshotter):
+def test_leak_check_catches_client_mount(
+    containerd, scratch_namespace, busybox_archive, tmp_path, snapshotter
+):
     """A snapshot mounted by the client somewhere outside the daemon dir (bind or overlay)."""
     ns = scratch_namespace
     if snapshotter == "native":
-        containerd.ctr("images", "import", "--snapshotter", "native", str(busybox_archive.path), namespace=ns)
+        containerd.ctr(
+            "images", "import", "--snapshotter", "native", str(busybox_archive.path), namespace=ns
+        )
     baseline = take_baseline(containerd)
     target = tmp_path / "mnt"
     target.mkdir()
@@ -216,23 +271,31 @@ def test_conftests_share_daemons(tmp_path):
     for sub in ("a", "b"):
         d = tmp_path / sub
         d.mkdir()
-        (d / "conftest.py").write_text(textwrap.dedent(f"""
+        (d / "conftest.py").write_text(
+            textwrap.dedent(f"""
             import sys
             sys.path.insert(0, {TESTS_DIR!r})
             from runcore.testing.containerd import *  # noqa
-        """))
-        (d / f"test_{sub}.py").write_text(textwrap.dedent(f"""
+        """)
+        )
+        (d / f"test_{sub}.py").write_text(
+            textwrap.dedent(f"""
             import pytest
 
             @pytest.mark.parametrize("containerd", ["1.7"], indirect=True)
             def test_{sub}(containerd):
-                with open({str(tmp_path / 'addresses')!r}, "a") as f:
+                with open({str(tmp_path / "addresses")!r}, "a") as f:
                     f.write(containerd.tmpdir + "\\n")
-        """))
+        """)
+        )
     env = dict(os.environ, RUNCORE_REQUIRE_CONTAINERD="1")
     r = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "a", "b"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert r.returncode == 0, r.stdout + r.stderr
     dirs = (tmp_path / "addresses").read_text().split()
@@ -244,7 +307,16 @@ def test_conftests_share_daemons(tmp_path):
 def test_deprecation_taints_daemon(containerd, namespace, image):
     """Uses the deprecated runc.v1 runtime; the harness restarts the daemon afterwards
     (see test_deprecations_cleared_after_restart, which runs next)."""
-    containerd.ctr("run", "--rm", "--runtime", "io.containerd.runc.v1", image, "v1", "true", namespace=namespace)
+    containerd.ctr(
+        "run",
+        "--rm",
+        "--runtime",
+        "io.containerd.runc.v1",
+        image,
+        "v1",
+        "true",
+        namespace=namespace,
+    )
     assert containerd.deprecations() == ["io.containerd.deprecation/runtime-runc-v1"]
     assert "DEPRECATION" in containerd.ctr("version").stderr
 

@@ -2,6 +2,7 @@
 refuses, with ctr's message, on one line, exit 1 – and accepts what ctr accepts (issue 18,
 defect 5). The oracle is the real ctr 1.7.24 against the same daemon (its own namespace).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -21,7 +22,7 @@ def ctr_namespace(containerd, namespace):
 
 def _message(stderr: str, prog: str) -> str:
     line = stderr.strip()
-    return line[len(prog) + 2:] if line.startswith(prog + ": ") else line
+    return line[len(prog) + 2 :] if line.startswith(prog + ": ") else line
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED))
@@ -33,12 +34,15 @@ def test_malformed_document_like_ctr(containerd, namespace, ctr_namespace, tmp_p
     assert "Traceback" not in ours.stderr and "internal error" not in ours.stderr, ours.stderr
     if ctr.returncode == 0:
         assert ours.returncode == 0, f"ctr accepts {case}, runcore says: {ours.stderr}"
-        assert containerd.lines("images", "ls", "-q", namespace=namespace) == \
-            containerd.lines("images", "ls", "-q", namespace=ctr_namespace)
+        assert containerd.lines("images", "ls", "-q", namespace=namespace) == containerd.lines(
+            "images", "ls", "-q", namespace=ctr_namespace
+        )
         for name in containerd.lines("images", "ls", "-q", namespace=namespace):
             containerd.ctr("images", "rm", "--sync", name, namespace=namespace)
         return
-    assert ours.returncode == 1, f"ctr refuses {case} ({ctr.stderr.strip()}), runcore: {ours.returncode} {ours.stderr}"
+    assert ours.returncode == 1, (
+        f"ctr refuses {case} ({ctr.stderr.strip()}), runcore: {ours.returncode} {ours.stderr}"
+    )
     assert ours.stderr.count("\n") == 1 and ours.stderr.startswith("runcore: "), ours.stderr
     theirs = _message(ctr.stderr, "ctr")
     mine = _message(ours.stderr, "runcore")

@@ -14,6 +14,7 @@ Two suites with a fixed example budget and a derandomized seed, run against one 
   absolute paths, hard and symbolic links to outside, device-less special files, huge
   declared sizes, truncation.
 """
+
 from __future__ import annotations
 
 import copy
@@ -33,26 +34,43 @@ pytestmark = pytest.mark.containerd
 
 DOCUMENT_EXAMPLES = 60
 ARCHIVE_EXAMPLES = 45
-SETTINGS = dict(derandomize=True, deadline=None, database=None, print_blob=True,
-                suppress_health_check=list(HealthCheck))
+SETTINGS = dict(
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=list(HealthCheck),
+)
 
 #: A file name no import may ever create on the host (fixed, so every run draws the same cases).
 CANARY = "rc-escape-canary"
 CANARY_PATHS = [f"/tmp/{CANARY}", f"/{CANARY}", f"/etc/{CANARY}"]
 
 json_scalars = st.one_of(
-    st.none(), st.booleans(),
+    st.none(),
+    st.booleans(),
     st.integers(min_value=-(1 << 65), max_value=1 << 65),
     st.sampled_from([0, -1, 1 << 63, (1 << 63) - 1, 1 << 64]),
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=12),
-    st.sampled_from(["", "sha256:", "sha256:" + "0" * 64, "../../etc/passwd", "/abs", "linux/amd64",
-                     "application/vnd.oci.image.index.v1+json",
-                     "application/vnd.oci.image.manifest.v1+json"]),
+    st.sampled_from(
+        [
+            "",
+            "sha256:",
+            "sha256:" + "0" * 64,
+            "../../etc/passwd",
+            "/abs",
+            "linux/amd64",
+            "application/vnd.oci.image.index.v1+json",
+            "application/vnd.oci.image.manifest.v1+json",
+        ]
+    ),
 )
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -77,7 +95,10 @@ def _parent(doc: Any, path: Tuple[Any, ...]) -> Any:
     return doc
 
 
-DOC_ATTRS = {"oci": ["index", "manifest", "config", "oci_layout"], "docker": ["config", "docker_manifest"]}
+DOC_ATTRS = {
+    "oci": ["index", "manifest", "config", "oci_layout"],
+    "docker": ["config", "docker_manifest"],
+}
 
 
 @st.composite
@@ -105,8 +126,13 @@ def document_archives(draw) -> Tuple[str, bytes]:
         what = f"{action} {attr}{list(path)}"
     elif action == "bytes":
         raw = draw(st.binary(max_size=40))
-        key = {"index": "index", "manifest": "manifest", "config": "config", "oci_layout": "oci-layout",
-               "docker_manifest": "manifest.json"}[attr]
+        key = {
+            "index": "index",
+            "manifest": "manifest",
+            "config": "config",
+            "oci_layout": "oci-layout",
+            "docker_manifest": "manifest.json",
+        }[attr]
         docs.raw[key] = raw
         return f"{attr} = {raw!r}", docs.archive()
     else:
@@ -116,15 +142,49 @@ def document_archives(draw) -> Tuple[str, bytes]:
     return what, docs.archive()
 
 
-NAMES = st.sampled_from([
-    "ok.txt", "dir/", "dir/f", "./x", "../" * 6 + f"tmp/{CANARY}", f"/tmp/{CANARY}", f"a/../../../{CANARY}",
-    f"/etc/{CANARY}", "link/" + CANARY, "x" * 150, "sp ace", "blobs/sha256/" + "0" * 64, "manifest.json",
-    "index.json", "oci-layout", "blobs/sha256/../../../" + CANARY,
-])
-LINK_TARGETS = st.sampled_from(["/etc/passwd", "../../../../etc/shadow", "/tmp", "/", "ok.txt", "missing",
-                                "../" * 8 + "tmp", f"/tmp/{CANARY}", "dir"])
-TYPES = st.sampled_from([tarfile.REGTYPE, tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE,
-                         tarfile.FIFOTYPE])
+NAMES = st.sampled_from(
+    [
+        "ok.txt",
+        "dir/",
+        "dir/f",
+        "./x",
+        "../" * 6 + f"tmp/{CANARY}",
+        f"/tmp/{CANARY}",
+        f"a/../../../{CANARY}",
+        f"/etc/{CANARY}",
+        "link/" + CANARY,
+        "x" * 150,
+        "sp ace",
+        "blobs/sha256/" + "0" * 64,
+        "manifest.json",
+        "index.json",
+        "oci-layout",
+        "blobs/sha256/../../../" + CANARY,
+    ]
+)
+LINK_TARGETS = st.sampled_from(
+    [
+        "/etc/passwd",
+        "../../../../etc/shadow",
+        "/tmp",
+        "/",
+        "ok.txt",
+        "missing",
+        "../" * 8 + "tmp",
+        f"/tmp/{CANARY}",
+        "dir",
+    ]
+)
+TYPES = st.sampled_from(
+    [
+        tarfile.REGTYPE,
+        tarfile.REGTYPE,
+        tarfile.DIRTYPE,
+        tarfile.SYMTYPE,
+        tarfile.LNKTYPE,
+        tarfile.FIFOTYPE,
+    ]
+)
 
 
 @st.composite
@@ -135,8 +195,14 @@ def members(draw, max_size: int = 4) -> List[Member]:
         name = draw(NAMES)
         if typ == tarfile.DIRTYPE:
             name = name.rstrip("/") + "/"
-        out.append(Member(name=name, type=typ, data=draw(st.binary(max_size=16)),
-                          linkname=draw(LINK_TARGETS) if typ in (tarfile.SYMTYPE, tarfile.LNKTYPE) else ""))
+        out.append(
+            Member(
+                name=name,
+                type=typ,
+                data=draw(st.binary(max_size=16)),
+                linkname=draw(LINK_TARGETS) if typ in (tarfile.SYMTYPE, tarfile.LNKTYPE) else "",
+            )
+        )
     return out
 
 
@@ -171,7 +237,10 @@ def hostile_archives(draw) -> Tuple[str, bytes]:
         base_body = base.rstrip(b"\0")
         base_body += b"\0" * (-len(base_body) % 512)
         data = (extra + base_body if front else base_body + extra) + b"\0" * 1024
-        return f"{layout} archive {'+' if front else ''}{[(m.name, m.type, m.linkname) for m in ms]}", data
+        return (
+            f"{layout} archive {'+' if front else ''}{[(m.name, m.type, m.linkname) for m in ms]}",
+            data,
+        )
     size = draw(st.sampled_from([1 << 33, 1 << 40, (1 << 63) - 1, 10**12]))
     return f"{layout} huge member {size}", _huge(docs.archive(), size)
 
@@ -184,13 +253,22 @@ class Checker:
 
     def __init__(self, containerd, namespace: str, tmp_path) -> None:
         self.containerd, self.namespace, self.tmp = containerd, namespace, tmp_path
-        self.counts: Dict[str, int] = {"cases": 0, "imported": 0, "refused": 0, "internal errors": 0}
+        self.counts: Dict[str, int] = {
+            "cases": 0,
+            "imported": 0,
+            "refused": 0,
+            "internal errors": 0,
+        }
 
     def __call__(self, what: str, archive: bytes) -> None:
         d, ns = self.containerd, self.namespace
         self.counts["cases"] += 1
-        r = subprocess.run(d.runcore_argv("images", "import", "-", namespace=ns), input=archive,
-                           capture_output=True, timeout=120)
+        r = subprocess.run(
+            d.runcore_argv("images", "import", "-", namespace=ns),
+            input=archive,
+            capture_output=True,
+            timeout=120,
+        )
         err = r.stderr.decode("utf-8", "replace")
         if r.returncode == 70 or "Traceback" in err or "internal error" in err:
             self.counts["internal errors"] += 1
@@ -218,7 +296,9 @@ class Checker:
 
     def report(self, suite: str, capsys) -> None:
         with capsys.disabled():
-            print(f"\n[hypothesis {suite}] " + ", ".join(f"{k}: {v}" for k, v in self.counts.items()))
+            print(
+                f"\n[hypothesis {suite}] " + ", ".join(f"{k}: {v}" for k, v in self.counts.items())
+            )
 
 
 @pytest.fixture

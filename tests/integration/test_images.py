@@ -6,6 +6,7 @@ namespace of the same daemon, force a garbage collection, and compare what
 ``ctr images ls``, ``ctr content ls`` (digest, size, labels) and ``ctr snapshots ls``
 report in both.
 """
+
 from __future__ import annotations
 
 import copy
@@ -71,6 +72,7 @@ def blob_of(src: Path, digest: str) -> bytes:
 
 def tag_only(archive, tmp: Path) -> Path:
     """The busybox archive whose index entry has only an OCI ref name (``v1``)."""
+
     def edit(index, _):
         index["manifests"][0]["annotations"] = {"org.opencontainers.image.ref.name": "v1"}
 
@@ -88,10 +90,16 @@ def multi_platform(archive, tmp: Path) -> Path:
         amd["platform"] = {"architecture": "amd64", "os": "linux"}
         blobs[_sha(arm)] = arm
         index["manifests"] = [
-            {"mediaType": amd["mediaType"], "digest": _sha(arm), "size": len(arm),
-             "annotations": {"io.containerd.image.name": "docker.io/library/rcbox:arm",
-                             "org.opencontainers.image.ref.name": "arm"},
-             "platform": {"architecture": "arm64", "os": "linux"}},
+            {
+                "mediaType": amd["mediaType"],
+                "digest": _sha(arm),
+                "size": len(arm),
+                "annotations": {
+                    "io.containerd.image.name": "docker.io/library/rcbox:arm",
+                    "org.opencontainers.image.ref.name": "arm",
+                },
+                "platform": {"architecture": "arm64", "os": "linux"},
+            },
             amd,
         ]
 
@@ -127,8 +135,14 @@ def ctr_namespace(containerd: Daemon, namespace: str):
     cleanup_namespace(containerd, other)
 
 
-def compare_with_ctr(daemon: Daemon, ns: str, ctr_ns: str, path: Path, *flags: str,
-                     expect_images: Optional[List[str]] = None) -> dict:
+def compare_with_ctr(
+    daemon: Daemon,
+    ns: str,
+    ctr_ns: str,
+    path: Path,
+    *flags: str,
+    expect_images: Optional[List[str]] = None,
+) -> dict:
     daemon.runcore("images", "import", *flags, str(path), namespace=ns)
     # The daemon's own ctr: 1.6.20 for the 1.6 daemon, 1.7.24 for the 1.7 one.
     daemon.ctr_own("images", "import", *flags, str(path), namespace=ctr_ns)
@@ -147,7 +161,9 @@ def compare_with_ctr(daemon: Daemon, ns: str, ctr_ns: str, path: Path, *flags: s
 @pytest.mark.parametrize("layout", ["oci", "docker"])
 def test_import_matches_ctr(containerd, namespace, ctr_namespace, busybox_archives, layout):
     archive = busybox_archives(layout=layout)
-    ours = compare_with_ctr(containerd, namespace, ctr_namespace, archive.path, expect_images=[NAME])
+    ours = compare_with_ctr(
+        containerd, namespace, ctr_namespace, archive.path, expect_images=[NAME]
+    )
     assert ours["snapshots"] == [(archive.chain_id, "", "Committed")]
     labels = {digest: lab for digest, _, lab in ours["content"]}
     assert labels[archive.config_digest] == {
@@ -157,15 +173,23 @@ def test_import_matches_ctr(containerd, namespace, ctr_namespace, busybox_archiv
 
 def test_import_index_name_matches_ctr(containerd, namespace, ctr_namespace, busybox_archives):
     archive = busybox_archives()
-    ours = compare_with_ctr(containerd, namespace, ctr_namespace, archive.path, "--index-name", "rc/idx:1",
-                            expect_images=[NAME, "rc/idx:1"])
+    ours = compare_with_ctr(
+        containerd,
+        namespace,
+        ctr_namespace,
+        archive.path,
+        "--index-name",
+        "rc/idx:1",
+        expect_images=[NAME, "rc/idx:1"],
+    )
     index_row = next(r for r in ours["images"] if r[0] == "rc/idx:1")
     assert index_row[1] == "application/vnd.oci.image.index.v1+json"
 
 
 @pytest.mark.parametrize("base", [None, "example.com/rc/box"])
-def test_import_tag_only_names_match_ctr(containerd, namespace, ctr_namespace, busybox_archives,
-                                         tmp_path, base):
+def test_import_tag_only_names_match_ctr(
+    containerd, namespace, ctr_namespace, busybox_archives, tmp_path, base
+):
     path = tag_only(busybox_archives(), tmp_path)
     flags = ["--base-name", base] if base else []
     ours = compare_with_ctr(containerd, namespace, ctr_namespace, path, *flags)
@@ -176,19 +200,30 @@ def test_import_tag_only_names_match_ctr(containerd, namespace, ctr_namespace, b
         assert name.startswith("import-") and name.endswith(":v1")
 
 
-@pytest.mark.parametrize("flags", [[], ["--all-platforms"], ["--no-unpack"]], ids=["default", "all", "nounpack"])
-def test_import_multi_platform_matches_ctr(containerd, namespace, ctr_namespace, busybox_archives,
-                                          tmp_path, flags):
+@pytest.mark.parametrize(
+    "flags", [[], ["--all-platforms"], ["--no-unpack"]], ids=["default", "all", "nounpack"]
+)
+def test_import_multi_platform_matches_ctr(
+    containerd, namespace, ctr_namespace, busybox_archives, tmp_path, flags
+):
     path = multi_platform(busybox_archives(), tmp_path)
-    ours = compare_with_ctr(containerd, namespace, ctr_namespace, path, *flags,
-                            expect_images=[NAME, "docker.io/library/rcbox:arm"])
+    ours = compare_with_ctr(
+        containerd,
+        namespace,
+        ctr_namespace,
+        path,
+        *flags,
+        expect_images=[NAME, "docker.io/library/rcbox:arm"],
+    )
     if "--no-unpack" in flags:
         assert ours["snapshots"] == []
 
 
 def test_import_from_stdin(containerd, namespace, busybox_archives):
     archive = busybox_archives(layout="docker")
-    r = containerd.runcore("images", "import", "-", namespace=namespace, input=archive.path.read_bytes())
+    r = containerd.runcore(
+        "images", "import", "-", namespace=namespace, input=archive.path.read_bytes()
+    )
     assert f"unpacking {NAME} (".encode() in r.stdout
     assert containerd.lines("images", "ls", "-q", namespace=namespace) == [NAME]
     assert (archive.chain_id, "", "Committed") in containerd.snapshots(namespace)
@@ -226,7 +261,9 @@ def _bad_digest(archive, tmp: Path) -> Path:
 
 
 def _missing_layer(archive, tmp: Path) -> Path:
-    members = [(m, d) for m, d in _members(archive.path) if not m.name.endswith(archive.layer_digest[7:])]
+    members = [
+        (m, d) for m, d in _members(archive.path) if not m.name.endswith(archive.layer_digest[7:])
+    ]
     return _write(tmp / "missing-layer.tar", members)
 
 
@@ -246,7 +283,9 @@ def _not_an_archive(archive, tmp: Path) -> Path:
     ],
     ids=["truncated", "bad-digest", "missing-layer", "garbage"],
 )
-def test_import_errors_leave_no_image(containerd, namespace, busybox_archives, tmp_path, make, message):
+def test_import_errors_leave_no_image(
+    containerd, namespace, busybox_archives, tmp_path, make, message
+):
     path = make(busybox_archives(), tmp_path)
     r = containerd.runcore("images", "import", str(path), namespace=namespace, check=False)
     assert r.returncode == 1, r
@@ -262,8 +301,12 @@ def test_unreachable_daemon_is_one_line(tmp_path):
     import sys
 
     sock = tmp_path / "none.sock"
-    r = subprocess.run([sys.executable, "-m", "runcore", "--address", str(sock), "images", "ls"],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "runcore", "--address", str(sock), "images", "ls"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 1
     assert r.stderr.strip() == (
         f"runcore: cannot connect to containerd at {sock}: no such socket "
@@ -276,11 +319,19 @@ def test_unreachable_daemon_is_one_line(tmp_path):
 
 def test_ls_and_rm(containerd, namespace, busybox_archives):
     archive = busybox_archives()
-    containerd.runcore("images", "import", "--index-name", "idx", str(archive.path), namespace=namespace)
-    ours = [l.split() for l in containerd.runcore("images", "ls", namespace=namespace).stdout.splitlines()]
+    containerd.runcore(
+        "images", "import", "--index-name", "idx", str(archive.path), namespace=namespace
+    )
+    ours = [
+        l.split()
+        for l in containerd.runcore("images", "ls", namespace=namespace).stdout.splitlines()
+    ]
     theirs = [l.split() for l in containerd.lines("images", "ls", namespace=namespace)]
     assert ours == theirs
-    assert containerd.runcore("images", "ls", "-q", namespace=namespace).stdout.split() == ["docker.io/library/rcbox:latest", "idx"]
+    assert containerd.runcore("images", "ls", "-q", namespace=namespace).stdout.split() == [
+        "docker.io/library/rcbox:latest",
+        "idx",
+    ]
     rows = json.loads(containerd.runcore("images", "ls", "--json", namespace=namespace).stdout)
     assert rows[0]["digest"] == archive.manifest_digest and rows[0]["platforms"] == ["linux/amd64"]
     r = containerd.runcore("images", "rm", "idx", "nothere", namespace=namespace)
@@ -326,8 +377,12 @@ def test_resolve_and_ensure_unpacked(containerd, namespace, ctr_namespace, busyb
 
 def test_unpack_other_snapshotter(containerd, namespace, busybox_archives):
     archive = busybox_archives()
-    containerd.runcore("images", "import", "--snapshotter", "native", str(archive.path), namespace=namespace)
+    containerd.runcore(
+        "images", "import", "--snapshotter", "native", str(archive.path), namespace=namespace
+    )
     assert containerd.snapshots(namespace, "native") == [(archive.chain_id, "", "Committed")]
     assert containerd.snapshots(namespace, "overlayfs") == []
     labels = {d: lab for d, _, lab in content(containerd, namespace)}
-    assert labels[archive.config_digest] == {"containerd.io/gc.ref.snapshot.native": archive.chain_id}
+    assert labels[archive.config_digest] == {
+        "containerd.io/gc.ref.snapshot.native": archive.chain_id
+    }

@@ -1,5 +1,6 @@
 """Reliability fixes of issue 18 with a real containerd: lost output (defect 4), orphans a
 killed run leaves (defect 6), one-line messages (defect 7)."""
+
 from __future__ import annotations
 
 import os
@@ -40,34 +41,70 @@ def _run(argv: List[str], **kw) -> subprocess.CompletedProcess:
 
 
 def test_output_to_a_full_device(containerd, namespace, image, fifo_dir) -> None:
-    argv = containerd.runcore_argv("run", "--rm", "--fifo-dir", fifo_dir, image, "full1",
-                                   "sh", "-c", "echo out; echo err >&2", namespace=namespace)
+    argv = containerd.runcore_argv(
+        "run",
+        "--rm",
+        "--fifo-dir",
+        fifo_dir,
+        image,
+        "full1",
+        "sh",
+        "-c",
+        "echo out; echo err >&2",
+        namespace=namespace,
+    )
     with open("/dev/full", "wb") as full:
         r = _run(argv, stdout=full, stderr=subprocess.PIPE)
     assert r.returncode == 74
-    assert r.stderr == (b"err\nruncore: output of the container lost: cannot write to "
-                        b"stdout: No space left on device\n")
+    assert r.stderr == (
+        b"err\nruncore: output of the container lost: cannot write to "
+        b"stdout: No space left on device\n"
+    )
     with open("/dev/full", "wb") as full:
         r = _run(argv, stdout=subprocess.PIPE, stderr=full)
     assert r.returncode == 74
-    assert r.stdout == (b"out\nruncore: output of the container lost: cannot write to "
-                        b"stderr: No space left on device\n")
+    assert r.stdout == (
+        b"out\nruncore: output of the container lost: cannot write to "
+        b"stderr: No space left on device\n"
+    )
     # a reader that goes away (| head) is not an error
-    r = _run(containerd.runcore_argv("run", "--rm", "--fifo-dir", fifo_dir, image, "full2",
-                                     "sh", "-c", "yes | head -c 1000000", namespace=namespace),
-             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    r = _run(
+        containerd.runcore_argv(
+            "run",
+            "--rm",
+            "--fifo-dir",
+            fifo_dir,
+            image,
+            "full2",
+            "sh",
+            "-c",
+            "yes | head -c 1000000",
+            namespace=namespace,
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert r.returncode == 0, r.stderr
 
 
 def test_rm_f_and_prune_remove_what_a_killed_run_left(containerd, namespace, image) -> None:
     for cid in ("orph1", "orph2"):
-        r = _run([sys.executable, "-c", KILLED_AFTER_PREPARE,
-                  *containerd.runcore_argv("run", image, cid, "true", namespace=namespace)[3:]])
+        r = _run(
+            [
+                sys.executable,
+                "-c",
+                KILLED_AFTER_PREPARE,
+                *containerd.runcore_argv("run", image, cid, "true", namespace=namespace)[3:],
+            ]
+        )
         assert r.returncode == -signal.SIGKILL, r.stderr
     leases = containerd.lines("leases", "ls", "-q", namespace=namespace)
     assert len(leases) == 2
-    snaps = {key for key, _, kind in containerd.snapshots(namespace, "overlayfs")
-             if kind.lower() == "active"}
+    snaps = {
+        key
+        for key, _, kind in containerd.snapshots(namespace, "overlayfs")
+        if kind.lower() == "active"
+    }
     assert snaps == {"orph1", "orph2"}
 
     # a rerun names the way out; rm without -f says what is there
@@ -89,8 +126,7 @@ def test_rm_f_and_prune_remove_what_a_killed_run_left(containerd, namespace, ima
     assert r.returncode == 0 and r.stdout.startswith(b"removed lease")
     assert containerd.lines("leases", "ls", "-q", namespace=namespace) == []
     # the id is usable again
-    r = _run(containerd.runcore_argv("run", "--rm", image, "orph1", "true",
-                                     namespace=namespace))
+    r = _run(containerd.runcore_argv("run", "--rm", image, "orph1", "true", namespace=namespace))
     assert r.returncode == 0, r.stderr
 
 
@@ -114,21 +150,37 @@ def test_messages_are_plain_one_liners(containerd, namespace, image, tmp_path) -
     assert r.returncode == 1
     err = r.stderr.decode()
     assert err.startswith("runcore: ") and err.count("\n") == 1 and "Stream removed" not in err
-    r = _run(containerd.runcore_argv("run", "--rm", "--log-uri", "binary:///nonexistent",
-                                     image, "msg2", "true", namespace=namespace))
+    r = _run(
+        containerd.runcore_argv(
+            "run",
+            "--rm",
+            "--log-uri",
+            "binary:///nonexistent",
+            image,
+            "msg2",
+            "true",
+            namespace=namespace,
+        )
+    )
     assert r.returncode == 1
     err = r.stderr.decode()
     assert err.count("\n") == 1 and "fork/exec /nonexistent" in err, err
     # (no "is containerd running?" hint for permission denied: tests/unit)
 
 
-def test_leak_check_blames_only_the_tests_own_fifo_dirs(containerd, namespace_name,
-                                                        busybox_archive) -> None:
+def test_leak_check_blames_only_the_tests_own_fifo_dirs(
+    containerd, namespace_name, busybox_archive
+) -> None:
     """Another client's FIFO directory appearing meanwhile in the shared default root is
     not the test's leak; a leftover directory serving the test's own container still is."""
     import shutil
 
-    from runcore.testing.daemon import DEFAULT_FIFO_ROOT, check_leaks, cleanup_namespace, take_baseline
+    from runcore.testing.daemon import (
+        DEFAULT_FIFO_ROOT,
+        check_leaks,
+        cleanup_namespace,
+        take_baseline,
+    )
 
     ns = namespace_name
     containerd.ctr("images", "import", str(busybox_archive.path), namespace=ns)
@@ -136,8 +188,11 @@ def test_leak_check_blames_only_the_tests_own_fifo_dirs(containerd, namespace_na
     foreign = os.path.join(DEFAULT_FIFO_ROOT, "9999999991")
     mine = os.path.join(DEFAULT_FIFO_ROOT, "9999999992")
     try:
-        r = _run(containerd.runcore_argv("run", "--rm", busybox_archive.name, "leaky", "true",
-                                         namespace=ns))
+        r = _run(
+            containerd.runcore_argv(
+                "run", "--rm", busybox_archive.name, "leaky", "true", namespace=ns
+            )
+        )
         assert r.returncode == 0, r.stderr
         for directory, name in ((foreign, "someone-else"), (mine, "leaky")):
             os.makedirs(directory)

@@ -1,4 +1,5 @@
 """Core flags seen from inside real containers (``runcore run --rm``, runc, busybox)."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,17 @@ def run(containerd, namespace, fifo_dir):
     counter = iter(range(1000))
 
     def go(*args: str, image: str, cmd=(), input: bytes = b"") -> subprocess.CompletedProcess:
-        argv = containerd.runcore_argv("run", "--rm", "--fifo-dir", fifo_dir, *args, image,
-                                       f"f{next(counter)}", *cmd, namespace=namespace)
+        argv = containerd.runcore_argv(
+            "run",
+            "--rm",
+            "--fifo-dir",
+            fifo_dir,
+            *args,
+            image,
+            f"f{next(counter)}",
+            *cmd,
+            namespace=namespace,
+        )
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONTAINERD_")}
         return subprocess.run(argv, input=input, capture_output=True, timeout=90, env=env)
 
@@ -35,13 +45,16 @@ def test_read_only_root_refuses_writes(run, image):
     assert out(run(image=image, cmd=["touch", "/newfile"])) == ""
 
 
-@pytest.mark.parametrize("flags,expected", [
-    ([], (0, 0, {0, 10, 29})),
-    (["-u", "alice"], (1000, 1001, {1001, 10, 50})),
-    (["-u", "1000:50"], (1000, 50, {50})),
-    (["--user", "bob"], (1002, 1002, {1002, 29})),
-    (["-u", "99999"], (99999, 0, {0})),
-])
+@pytest.mark.parametrize(
+    "flags,expected",
+    [
+        ([], (0, 0, {0, 10, 29})),
+        (["-u", "alice"], (1000, 1001, {1001, 10, 50})),
+        (["-u", "1000:50"], (1000, 50, {50})),
+        (["--user", "bob"], (1002, 1002, {1002, 29})),
+        (["-u", "99999"], (99999, 0, {0})),
+    ],
+)
 def test_user_resolution(run, image, flags, expected):
     text = out(run(*flags, image=image, cmd=["sh", "-c", "id -u; id -g; id -G"]))
     uid, gid, groups = text.splitlines()
@@ -55,8 +68,18 @@ def test_image_user_and_workdir(run, image_alice):
 def test_env_file_and_env(run, image, tmp_path):
     env_file = tmp_path / "env"
     env_file.write_text("FROMFILE=1\nFOO=envfile\n# comment=kept\n")
-    text = out(run("--env-file", str(env_file), "--env", "EXTRA=2", "--env", "FOO",
-                   image=image, cmd=["env"]))
+    text = out(
+        run(
+            "--env-file",
+            str(env_file),
+            "--env",
+            "EXTRA=2",
+            "--env",
+            "FOO",
+            image=image,
+            cmd=["env"],
+        )
+    )
     lines = set(text.splitlines())
     assert {"FROMFILE=1", "EXTRA=2", "# comment=kept", "KEEP=1"} <= lines
     # FOO alone drops the env-file's FOO, so the image's FOO=img stays (ctr's merge order)
@@ -65,15 +88,23 @@ def test_env_file_and_env(run, image, tmp_path):
 
 def test_bind_mount(run, image, tmp_path):
     (tmp_path / "hello.txt").write_text("from the host\n")
-    text = out(run("--mount", f"type=bind,src={tmp_path},dst=/host,options=rbind:ro",
-                   image=image, cmd=["sh", "-c", "cat /host/hello.txt; touch /host/x || echo ro"]))
+    text = out(
+        run(
+            "--mount",
+            f"type=bind,src={tmp_path},dst=/host,options=rbind:ro",
+            image=image,
+            cmd=["sh", "-c", "cat /host/hello.txt; touch /host/x || echo ro"],
+        )
+    )
     assert text.splitlines() == ["from the host", "ro"]
     assert not (tmp_path / "x").exists()
 
 
 def test_net_host_sees_host_interfaces_and_hostname(run, image):
     host_ifaces = set(os.listdir("/sys/class/net"))
-    text = out(run("--net-host", image=image, cmd=["sh", "-c", "ls /sys/class/net; echo H=$HOSTNAME"]))
+    text = out(
+        run("--net-host", image=image, cmd=["sh", "-c", "ls /sys/class/net; echo H=$HOSTNAME"])
+    )
     inside = set(text.split()[:-1])
     assert inside == host_ifaces
     assert text.split()[-1] == f"H={socket.gethostname()}"
@@ -82,8 +113,13 @@ def test_net_host_sees_host_interfaces_and_hostname(run, image):
 
 
 def test_privileged_has_all_caps_and_host_devices(run, image):
-    text = out(run("--privileged", image=image,
-                   cmd=["sh", "-c", "grep CapEff /proc/self/status; ls /dev | wc -l"]))
+    text = out(
+        run(
+            "--privileged",
+            image=image,
+            cmd=["sh", "-c", "grep CapEff /proc/self/status; ls /dev | wc -l"],
+        )
+    )
     cap_line, count = text.splitlines()
     with open("/proc/self/status") as fh:
         mine = next(l for l in fh if l.startswith("CapEff")).split()[1]

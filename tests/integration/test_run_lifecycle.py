@@ -5,6 +5,7 @@ in a fresh namespace; the ``namespace`` fixture's leak check then proves that no
 (container, task, snapshot, lease, FIFO directory, mount) was left behind. Runs use
 the per-test ``fifo_dir`` unless a test is about the default FIFO root.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -57,11 +58,21 @@ class Runcore:
     def argv(self, *args: str) -> List[str]:
         return self.d.runcore_argv(*args, namespace=self.ns)
 
-    def __call__(self, *args: str, input: Optional[bytes] = None, stdin=subprocess.DEVNULL,
-                 timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
-        return subprocess.run(self.argv(*args), input=input,
-                              stdin=None if input is not None else stdin,
-                              capture_output=True, timeout=timeout, env=_env())
+    def __call__(
+        self,
+        *args: str,
+        input: Optional[bytes] = None,
+        stdin=subprocess.DEVNULL,
+        timeout: float = TIMEOUT,
+    ) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            self.argv(*args),
+            input=input,
+            stdin=None if input is not None else stdin,
+            capture_output=True,
+            timeout=timeout,
+            env=_env(),
+        )
 
     def run(self, *args: str, **kw) -> subprocess.CompletedProcess:
         """``runcore run --fifo-dir <per-test dir> ARGS``."""
@@ -121,8 +132,14 @@ def test_one_mib_of_output_arrives_whole(rc, image) -> None:
 
 
 def test_one_mib_binary_output_with_exit(rc, image) -> None:
-    r = rc.run("--rm", image, "big2", "sh", "-c",
-               "head -c 1048576 /dev/urandom > /tmp/d; md5sum /tmp/d >&2; cat /tmp/d; exit 7")
+    r = rc.run(
+        "--rm",
+        image,
+        "big2",
+        "sh",
+        "-c",
+        "head -c 1048576 /dev/urandom > /tmp/d; md5sum /tmp/d >&2; cat /tmp/d; exit 7",
+    )
     assert r.returncode == 7, _err(r)
     assert len(r.stdout) == 1 << 20
     assert _err(r).split()[0] == hashlib.md5(r.stdout).hexdigest()
@@ -144,10 +161,23 @@ def test_exit_137_from_a_killed_child(rc, image) -> None:
 
 
 def test_exit_137_when_killed_from_outside(rc, image) -> None:
-    p = subprocess.Popen(rc.argv("run", "--rm", "--fifo-dir", rc.fifo_dir, image, "k2",
-                                 "sh", "-c", "echo ready; exec sleep 60"),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL, env=_env())
+    p = subprocess.Popen(
+        rc.argv(
+            "run",
+            "--rm",
+            "--fifo-dir",
+            rc.fifo_dir,
+            image,
+            "k2",
+            "sh",
+            "-c",
+            "echo ready; exec sleep 60",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=_env(),
+    )
     try:
         assert p.stdout.readline() == b"ready\n"
         rc.d.ctr("tasks", "kill", "-s", "SIGKILL", "k2", namespace=rc.ns)
@@ -163,10 +193,13 @@ def test_exit_137_when_killed_from_outside(rc, image) -> None:
 
 def test_sigterm_to_runcore_reaches_the_container(rc, image) -> None:
     script = 'trap "echo got TERM; exit 42" TERM; echo ready; while true; do sleep 0.1; done'
-    p = subprocess.Popen(rc.argv("run", "--rm", "--fifo-dir", rc.fifo_dir, image, "sig1",
-                                 "sh", "-c", script),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL, env=_env())
+    p = subprocess.Popen(
+        rc.argv("run", "--rm", "--fifo-dir", rc.fifo_dir, image, "sig1", "sh", "-c", script),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=_env(),
+    )
     try:
         assert p.stdout.readline() == b"ready\n"
         p.send_signal(signal.SIGTERM)
@@ -180,10 +213,13 @@ def test_sigterm_to_runcore_reaches_the_container(rc, image) -> None:
 
 def test_sigusr1_is_forwarded(rc, image) -> None:
     script = 'trap "echo got USR1; exit 5" USR1; echo ready; while true; do sleep 0.1; done'
-    p = subprocess.Popen(rc.argv("run", "--rm", "--fifo-dir", rc.fifo_dir, image, "sig2",
-                                 "sh", "-c", script),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL, env=_env())
+    p = subprocess.Popen(
+        rc.argv("run", "--rm", "--fifo-dir", rc.fifo_dir, image, "sig2", "sh", "-c", script),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=_env(),
+    )
     try:
         assert p.stdout.readline() == b"ready\n"
         p.send_signal(signal.SIGUSR1)
@@ -202,8 +238,9 @@ def _pty_run(argv: List[str], to_send: List[bytes], until: bytes, timeout: float
     during, after)."""
     master, slave = pty.openpty()
     before = termios.tcgetattr(slave)
-    p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=_env(),
-                         start_new_session=True)
+    p = subprocess.Popen(
+        argv, stdin=slave, stdout=slave, stderr=slave, env=_env(), start_new_session=True
+    )
     out = b""
     during = None
     deadline = time.monotonic() + timeout
@@ -238,7 +275,9 @@ def test_tty_raw_mode_and_restore(rc, image) -> None:
     script = 'trap "echo INT; exit 9" INT; echo READY; read x; echo got:$x; sleep 30'
     code, out, before, during, after = _pty_run(
         rc.argv("run", "--rm", "-t", "--fifo-dir", rc.fifo_dir, image, "tty1", "sh", "-c", script),
-        [b"abc\r", b"\x03"], until=b"READY")
+        [b"abc\r", b"\x03"],
+        until=b"READY",
+    )
     assert code == 9, out
     assert b"got:abc" in out and b"INT" in out
     assert not during[3] & (termios.ICANON | termios.ECHO | termios.ISIG)  # raw
@@ -252,10 +291,25 @@ def test_tty_window_size_is_sent(rc, image) -> None:
 
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
-    p = subprocess.Popen(rc.argv("run", "--rm", "-t", "--fifo-dir", rc.fifo_dir, image, "tty2",
-                                 "sh", "-c", "sleep 1; stty size"),
-                         stdin=slave, stdout=slave, stderr=slave, env=_env(),
-                         start_new_session=True)
+    p = subprocess.Popen(
+        rc.argv(
+            "run",
+            "--rm",
+            "-t",
+            "--fifo-dir",
+            rc.fifo_dir,
+            image,
+            "tty2",
+            "sh",
+            "-c",
+            "sleep 1; stty size",
+        ),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=_env(),
+        start_new_session=True,
+    )
     try:
         assert p.wait(TIMEOUT) == 0
         out = b""
@@ -309,8 +363,9 @@ def test_failure_without_rm_leaves_one_inspectable_container(rc, image) -> None:
 
 
 def test_pid_file_failure_cleans_up_with_rm(rc, image, tmp_path) -> None:
-    r = rc.run("--rm", "--pid-file", str(tmp_path / "missing" / "pid"), image, "pidf1",
-               "sleep", "30")
+    r = rc.run(
+        "--rm", "--pid-file", str(tmp_path / "missing" / "pid"), image, "pidf1", "sleep", "30"
+    )
     assert r.returncode == 1
     assert "pid" in _err(r) and len(_err(r).splitlines()) == 1
     assert rc.containers() == [] and rc.tasks() == []
@@ -325,9 +380,11 @@ def test_pid_file_failure_without_rm_deletes_the_task(rc, image, tmp_path) -> No
 
 def test_sigterm_before_start_cleans_up(rc, image) -> None:
     argv = [sys.executable, "-c", SIGTERM_BEFORE_START] + rc.argv(
-        "run", "--rm", "--fifo-dir", rc.fifo_dir, image, "early1", "sleep", "30")[3:]
-    r = subprocess.run(argv, capture_output=True, timeout=TIMEOUT, env=_env(),
-                       stdin=subprocess.DEVNULL)
+        "run", "--rm", "--fifo-dir", rc.fifo_dir, image, "early1", "sleep", "30"
+    )[3:]
+    r = subprocess.run(
+        argv, capture_output=True, timeout=TIMEOUT, env=_env(), stdin=subprocess.DEVNULL
+    )
     assert r.returncode == 128 + signal.SIGTERM, _err(r)
     assert _err(r) == "runcore: interrupted by SIGTERM before the task started\n"
     assert rc.containers() == [] and rc.tasks() == []
@@ -405,8 +462,16 @@ def test_null_io(rc, image) -> None:
 
 def test_log_uri_file(rc, image, tmp_path) -> None:
     log = tmp_path / "logs" / "c.log"
-    r = rc.run("--rm", "--log-uri", f"file://{log}", image, "log1", "sh", "-c",
-               "echo to-out; echo to-err >&2")
+    r = rc.run(
+        "--rm",
+        "--log-uri",
+        f"file://{log}",
+        image,
+        "log1",
+        "sh",
+        "-c",
+        "echo to-out; echo to-err >&2",
+    )
     assert (r.returncode, r.stdout, r.stderr) == (0, b"", b""), _err(r)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and log.exists() and log.read_bytes().count(b"\n") < 2:
@@ -427,13 +492,14 @@ def test_log_uri_invalid(rc, image) -> None:
 
 
 def test_global_timeout_during_wait_cleans_up(rc, image) -> None:
-    r = rc("--timeout", "2s", "run", "--rm", "--fifo-dir", rc.fifo_dir, image, "to1",
-           "sleep", "30")
+    r = rc("--timeout", "2s", "run", "--rm", "--fifo-dir", rc.fifo_dir, image, "to1", "sleep", "30")
     assert r.returncode == 1
     # the client's deadline, or the daemon's copy of it expiring first (containerd then
     # reports it as an unknown error: "context deadline exceeded: unknown")
-    assert _err(r) in ("runcore: context deadline exceeded\n",
-                       "runcore: context deadline exceeded: unknown\n")
+    assert _err(r) in (
+        "runcore: context deadline exceeded\n",
+        "runcore: context deadline exceeded: unknown\n",
+    )
     assert rc.containers() == [] and rc.tasks() == []
 
 
@@ -452,10 +518,25 @@ def test_tty_resize_on_sigwinch(rc, image) -> None:
 
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 20, 70, 0, 0))
-    p = subprocess.Popen(rc.argv("run", "--rm", "-t", "--fifo-dir", rc.fifo_dir, image, "tty4",
-                                 "sh", "-c", "echo READY; sleep 2; stty size"),
-                         stdin=slave, stdout=slave, stderr=slave, env=_env(),
-                         start_new_session=True)
+    p = subprocess.Popen(
+        rc.argv(
+            "run",
+            "--rm",
+            "-t",
+            "--fifo-dir",
+            rc.fifo_dir,
+            image,
+            "tty4",
+            "sh",
+            "-c",
+            "echo READY; sleep 2; stty size",
+        ),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=_env(),
+        start_new_session=True,
+    )
     out = b""
     try:
         deadline = time.monotonic() + TIMEOUT
@@ -478,16 +559,38 @@ def test_tty_resize_on_sigwinch(rc, image) -> None:
 
 def test_closed_stdin_and_stdout(rc, image) -> None:
     """runcore started with fd 0 (and fd 1) closed: empty input, output discarded."""
+
     def close_fds(*fds: int):
         return lambda: [os.close(fd) for fd in fds]
 
-    argv = rc.argv("run", "--rm", "--fifo-dir", rc.fifo_dir, image, "closed1", "sh", "-c",
-                   "cat; echo done; echo err >&2; exit 2")
-    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT,
-                       env=_env(), preexec_fn=close_fds(0))
+    argv = rc.argv(
+        "run",
+        "--rm",
+        "--fifo-dir",
+        rc.fifo_dir,
+        image,
+        "closed1",
+        "sh",
+        "-c",
+        "cat; echo done; echo err >&2; exit 2",
+    )
+    r = subprocess.run(
+        argv,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=TIMEOUT,
+        env=_env(),
+        preexec_fn=close_fds(0),
+    )
     assert (r.returncode, r.stdout, r.stderr) == (2, b"done\n", b"err\n")
-    r = subprocess.run(argv, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=TIMEOUT,
-                       env=_env(), preexec_fn=close_fds(0, 1))
+    r = subprocess.run(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=TIMEOUT,
+        env=_env(),
+        preexec_fn=close_fds(0, 1),
+    )
     assert (r.returncode, r.stderr) == (2, b"err\n")
 
 
@@ -495,10 +598,14 @@ def test_tty_sigterm_is_forwarded_and_terminal_restored(rc, image) -> None:
     master, slave = pty.openpty()
     before = termios.tcgetattr(slave)
     script = 'trap "echo TERM; exit 4" TERM; echo READY; while true; do sleep 0.1; done'
-    p = subprocess.Popen(rc.argv("run", "--rm", "-t", "--fifo-dir", rc.fifo_dir, image, "tty5",
-                                 "sh", "-c", script),
-                         stdin=slave, stdout=slave, stderr=slave, env=_env(),
-                         start_new_session=True)
+    p = subprocess.Popen(
+        rc.argv("run", "--rm", "-t", "--fifo-dir", rc.fifo_dir, image, "tty5", "sh", "-c", script),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=_env(),
+        start_new_session=True,
+    )
     out = b""
     try:
         deadline = time.monotonic() + TIMEOUT

@@ -5,6 +5,7 @@ Every test runs the CLI as a subprocess in a fresh namespace; the ``namespace`` 
 leak check proves that nothing (container, task, snapshot, lease, FIFO directory, mount)
 was left. ``ctr`` 1.7 is the oracle where the two overlap (``ctr tasks …``).
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,11 @@ from runcore.testing.busybox_image import build_busybox_oci_archive
 pytestmark = pytest.mark.containerd
 
 TIMEOUT = 90
-SLEEPER = ["sh", "-c", "trap 'echo got INT; exit 42' INT; echo ready; "
-           "while true; do sleep 0.2; done"]
+SLEEPER = [
+    "sh",
+    "-c",
+    "trap 'echo got INT; exit 42' INT; echo ready; while true; do sleep 0.2; done",
+]
 
 
 def _env() -> dict:
@@ -42,11 +46,17 @@ class RC:
     def argv(self, *args: str) -> List[str]:
         return self.d.runcore_argv(*args, namespace=self.ns)
 
-    def __call__(self, *args: str, input: Optional[bytes] = None,
-                 timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
-        return subprocess.run(self.argv(*args), input=input,
-                              stdin=None if input is not None else subprocess.DEVNULL,
-                              capture_output=True, timeout=timeout, env=_env())
+    def __call__(
+        self, *args: str, input: Optional[bytes] = None, timeout: float = TIMEOUT
+    ) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            self.argv(*args),
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout,
+            env=_env(),
+        )
 
     def ctr(self, *args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
         return self.d.ctr(*args, namespace=self.ns, check=check, **kw)
@@ -93,8 +103,9 @@ def _one_line(r: subprocess.CompletedProcess) -> str:
 def sigint_image(import_image, tmp_path_factory) -> str:
     """The busybox image with ``StopSignal: SIGINT``."""
     path = tmp_path_factory.mktemp("sigint") / "rcbox-sigint.tar"
-    archive = build_busybox_oci_archive(path, name="docker.io/library/rcbox:sigint",
-                                        stop_signal="SIGINT")
+    archive = build_busybox_oci_archive(
+        path, name="docker.io/library/rcbox:sigint", stop_signal="SIGINT"
+    )
     return import_image(archive)
 
 
@@ -114,8 +125,16 @@ def test_create_start_exec_pause_resume_stop_rm(rc, sigint_image) -> None:
     assert "PID" in table.splitlines()[0] and str(ls["life1"]["pid"]) in table
 
     # exec, non-tty, stdin piped (EOF delivered), stdout and stderr apart
-    r = rc("exec", "--fifo-dir", rc.fifo_dir, "life1", "sh", "-c", "cat; echo err >&2",
-           input=b"piped\n")
+    r = rc(
+        "exec",
+        "--fifo-dir",
+        rc.fifo_dir,
+        "life1",
+        "sh",
+        "-c",
+        "cat; echo err >&2",
+        input=b"piped\n",
+    )
     assert (r.returncode, r.stdout, r.stderr) == (0, b"piped\n", b"err\n")
 
     r = rc("pause", "life1")
@@ -180,10 +199,13 @@ def test_exec_exit_codes(rc, image, script, code) -> None:
     rc.rm("ex1")
 
 
-@pytest.mark.parametrize("cmd,code,text", [
-    ("nosuch", 127, 'exec: "nosuch": executable file not found in $PATH'),
-    ("/etc/passwd", 126, 'exec: "/etc/passwd": permission denied'),
-])
+@pytest.mark.parametrize(
+    "cmd,code,text",
+    [
+        ("nosuch", 127, 'exec: "nosuch": executable file not found in $PATH'),
+        ("/etc/passwd", 126, 'exec: "/etc/passwd": permission denied'),
+    ],
+)
 def test_exec_command_errors(rc, image, cmd, code, text) -> None:
     rc.detached(image, "ex2")
     r = rc("exec", "--fifo-dir", rc.fifo_dir, "ex2", cmd)
@@ -197,9 +219,23 @@ def test_exec_user_env_cwd(rc, image, tmp_path) -> None:
     rc.detached(image, "ex3")
     env_file = tmp_path / "env"
     env_file.write_text("# comment\nFROM_FILE=1\n\nPATH=/bin\n")
-    r = rc("exec", "--fifo-dir", rc.fifo_dir, "-u", "nobody", "--cwd", "/tmp",
-           "--env-file", str(env_file), "-e", "A=b", "ex3",
-           "sh", "-c", "id -u; pwd; echo $A $FROM_FILE $PATH")
+    r = rc(
+        "exec",
+        "--fifo-dir",
+        rc.fifo_dir,
+        "-u",
+        "nobody",
+        "--cwd",
+        "/tmp",
+        "--env-file",
+        str(env_file),
+        "-e",
+        "A=b",
+        "ex3",
+        "sh",
+        "-c",
+        "id -u; pwd; echo $A $FROM_FILE $PATH",
+    )
     assert r.returncode == 0, _err(r)
     assert r.stdout.decode().split("\n")[:3] == ["65534", "/tmp", "b 1 /bin"]
     r = rc("exec", "-u", "nosuchuser", "ex3", "true")
@@ -211,10 +247,23 @@ def test_exec_user_env_cwd(rc, image, tmp_path) -> None:
 def test_exec_tty(rc, image) -> None:
     rc.detached(image, "ex4")
     master, slave = pty.openpty()
-    p = subprocess.Popen(rc.argv("exec", "-t", "--fifo-dir", rc.fifo_dir, "ex4", "sh", "-c",
-                                 "tty; read x; echo got:$x; exit 7"),
-                         stdin=slave, stdout=slave, stderr=slave, env=_env(),
-                         start_new_session=True)
+    p = subprocess.Popen(
+        rc.argv(
+            "exec",
+            "-t",
+            "--fifo-dir",
+            rc.fifo_dir,
+            "ex4",
+            "sh",
+            "-c",
+            "tty; read x; echo got:$x; exit 7",
+        ),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=_env(),
+        start_new_session=True,
+    )
     out = b""
     try:
         deadline = time.monotonic() + TIMEOUT
@@ -243,10 +292,21 @@ def test_exec_tty(rc, image) -> None:
 
 def test_exec_forwards_signals_to_its_process(rc, image) -> None:
     rc.detached(image, "ex6")
-    p = subprocess.Popen(rc.argv("exec", "--fifo-dir", rc.fifo_dir, "ex6", "sh", "-c",
-                                 "trap 'exit 9' TERM; echo ready; while :; do sleep 0.2; done"),
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env=_env())
+    p = subprocess.Popen(
+        rc.argv(
+            "exec",
+            "--fifo-dir",
+            rc.fifo_dir,
+            "ex6",
+            "sh",
+            "-c",
+            "trap 'exit 9' TERM; echo ready; while :; do sleep 0.2; done",
+        ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+    )
     assert p.stdout is not None and p.stdout.readline() == b"ready\n"
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=TIMEOUT)
@@ -273,14 +333,25 @@ def test_exec_process_matches_ctr_tasks_exec(rc, image) -> None:
     """What the process sees (ids, groups, caps, env, cwd, no_new_privs) is the same for
     ``runcore exec`` and ``ctr tasks exec``, with and without --user."""
     rc.detached(image, "par1")
-    probe = ("id; pwd; env | sort; grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status; "
-             "cat /proc/self/attr/current 2>/dev/null || true")
+    probe = (
+        "id; pwd; env | sort; grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status; "
+        "cat /proc/self/attr/current 2>/dev/null || true"
+    )
     for n, user in enumerate(([], ["--user", "nobody"], ["--user", "1000:1000"])):
         mine = rc("exec", "--fifo-dir", rc.fifo_dir, *user, "par1", "sh", "-c", probe)
         assert mine.returncode == 0, _err(mine)
         for attempt in range(3):
-            theirs = rc.ctr("tasks", "exec", "--exec-id", f"ctr-probe-{n}-{attempt}", *user,
-                            "par1", "sh", "-c", probe)
+            theirs = rc.ctr(
+                "tasks",
+                "exec",
+                "--exec-id",
+                f"ctr-probe-{n}-{attempt}",
+                *user,
+                "par1",
+                "sh",
+                "-c",
+                probe,
+            )
             if theirs.stdout:  # ctr may exit before copying a short process's output
                 break
         assert mine.stdout.decode() == theirs.stdout, user
@@ -331,8 +402,13 @@ def test_ps_matches_ctr(rc, image) -> None:
 
 def test_attach_gets_output_and_forwards_ctrl_c(rc, image) -> None:
     rc.detached(image, "at1")
-    p = subprocess.Popen(rc.argv("attach", "at1"), stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    p = subprocess.Popen(
+        rc.argv("attach", "at1"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+    )
     time.sleep(1.5)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=TIMEOUT)
@@ -343,8 +419,13 @@ def test_attach_gets_output_and_forwards_ctrl_c(rc, image) -> None:
 
 def test_attach_detach_with_no_sig_proxy(rc, image) -> None:
     rc.detached(image, "at2", "sh", "-c", "while true; do echo tick; sleep 0.3; done")
-    p = subprocess.Popen(rc.argv("attach", "--no-sig-proxy", "at2"), stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    p = subprocess.Popen(
+        rc.argv("attach", "--no-sig-proxy", "at2"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+    )
     time.sleep(1.5)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=TIMEOUT)
@@ -356,12 +437,33 @@ def test_attach_detach_with_no_sig_proxy(rc, image) -> None:
 
 def test_attach_tty_detach_keys(rc, image) -> None:
     master, slave = pty.openpty()
-    r = subprocess.run(rc.argv("run", "-d", "-t", "--fifo-dir", rc.fifo_dir, image, "at3",
-                               "sh", "-c", "while true; do echo tick; sleep 0.3; done"),
-                       stdin=slave, capture_output=True, env=_env(), timeout=TIMEOUT)
+    r = subprocess.run(
+        rc.argv(
+            "run",
+            "-d",
+            "-t",
+            "--fifo-dir",
+            rc.fifo_dir,
+            image,
+            "at3",
+            "sh",
+            "-c",
+            "while true; do echo tick; sleep 0.3; done",
+        ),
+        stdin=slave,
+        capture_output=True,
+        env=_env(),
+        timeout=TIMEOUT,
+    )
     assert r.returncode == 0, r.stderr
-    p = subprocess.Popen(rc.argv("attach", "at3"), stdin=slave, stdout=slave, stderr=slave,
-                         env=_env(), start_new_session=True)
+    p = subprocess.Popen(
+        rc.argv("attach", "at3"),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=_env(),
+        start_new_session=True,
+    )
     out = b""
     try:
         deadline = time.monotonic() + TIMEOUT
@@ -385,8 +487,17 @@ def test_attach_tty_detach_keys(rc, image) -> None:
 
 def test_logs_of_a_file_log_uri(rc, image, tmp_path) -> None:
     log = tmp_path / "out.log"
-    r = rc("run", "-d", "--log-uri", f"file://{log}", image, "lg1", "sh", "-c",
-           "echo one; sleep 1; echo two")
+    r = rc(
+        "run",
+        "-d",
+        "--log-uri",
+        f"file://{log}",
+        image,
+        "lg1",
+        "sh",
+        "-c",
+        "echo one; sleep 1; echo two",
+    )
     assert r.returncode == 0, _err(r)
     r = rc("logs", "-f", "lg1")
     assert (r.returncode, r.stdout) == (0, b"one\ntwo\n"), _err(r)
@@ -444,21 +555,42 @@ def test_runcore_made_containers_are_handled_by_ctr(rc, image) -> None:
 # --------------------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("args", [
-    ["start", "nope"], ["exec", "nope", "true"], ["kill", "nope"], ["stop", "nope"],
-    ["attach", "nope"], ["wait", "nope"], ["ps", "nope"], ["pause", "nope"],
-    ["resume", "nope"], ["logs", "nope"], ["inspect", "nope"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["start", "nope"],
+        ["exec", "nope", "true"],
+        ["kill", "nope"],
+        ["stop", "nope"],
+        ["attach", "nope"],
+        ["wait", "nope"],
+        ["ps", "nope"],
+        ["pause", "nope"],
+        ["resume", "nope"],
+        ["logs", "nope"],
+        ["inspect", "nope"],
+    ],
+)
 def test_unknown_container(rc, args) -> None:
     r = rc(*args)
     assert r.returncode == 1
     assert _one_line(r) == 'runcore: container "nope": not found'
 
 
-@pytest.mark.parametrize("args", [
-    ["exec", "c", "true"], ["kill", "c"], ["stop", "c"], ["attach", "c"], ["wait", "c"],
-    ["ps", "c"], ["pause", "c"], ["resume", "c"], ["logs", "c"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["exec", "c", "true"],
+        ["kill", "c"],
+        ["stop", "c"],
+        ["attach", "c"],
+        ["wait", "c"],
+        ["ps", "c"],
+        ["pause", "c"],
+        ["resume", "c"],
+        ["logs", "c"],
+    ],
+)
 def test_container_without_task(rc, image, args) -> None:
     assert rc("create", image, "c", "true").returncode == 0
     r = rc(*args)
@@ -467,9 +599,16 @@ def test_container_without_task(rc, image, args) -> None:
     rc.rm("c")
 
 
-@pytest.mark.parametrize("args", [
-    ["exec", "s", "true"], ["kill", "s"], ["pause", "s"], ["resume", "s"], ["attach", "s"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["exec", "s", "true"],
+        ["kill", "s"],
+        ["pause", "s"],
+        ["resume", "s"],
+        ["attach", "s"],
+    ],
+)
 def test_stopped_task(rc, image, args) -> None:
     r = rc("run", "-d", "--fifo-dir", rc.fifo_dir, image, "s", "true")
     assert r.returncode == 0
@@ -521,9 +660,13 @@ def test_completion_of_ids_and_images(rc, image) -> None:
 
     def complete(*words: str) -> List[str]:
         line = " ".join(["runcore", "-a", rc.d.address, "-n", rc.ns, *words])
-        r = subprocess.run(rc.argv()[:3], env={**env, "COMP_WORDS": line,
-                                               "COMP_CWORD": str(len(words) + 4)},
-                           capture_output=True, text=True, timeout=TIMEOUT)
+        r = subprocess.run(
+            rc.argv()[:3],
+            env={**env, "COMP_WORDS": line, "COMP_CWORD": str(len(words) + 4)},
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
         assert r.returncode == 0 and r.stderr == "", r.stderr
         return [x.split(",", 1)[1] for x in r.stdout.splitlines()]
 
@@ -543,11 +686,18 @@ def test_untrusted_values_never_give_internal_errors(rc, image) -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    text = st.text(alphabet=st.characters(blacklist_categories=("Cs",),
-                                          blacklist_characters="\x00"), min_size=1,
-                   max_size=30)
-    rc.detached(image, "prop1", "sh", "-c", "trap '' TERM INT HUP USR1 USR2 QUIT; "
-                "while true; do sleep 0.2; done")
+    text = st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        min_size=1,
+        max_size=30,
+    )
+    rc.detached(
+        image,
+        "prop1",
+        "sh",
+        "-c",
+        "trap '' TERM INT HUP USR1 USR2 QUIT; while true; do sleep 0.2; done",
+    )
 
     @settings(max_examples=12, derandomize=True, deadline=None)
     @given(st.sampled_from(["kill-s", "inspect-f", "exec-env", "exec-id"]), text)

@@ -1,4 +1,5 @@
 """The template plugin, installed from its folder into a fresh venv, works with runcore."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,14 @@ TEMPLATE = ROOT / "examples" / "runcore-plugin-template"
 def venv(tmp_path_factory):
     path = tmp_path_factory.mktemp("venv") / "v"
     subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
-    pip = [str(path / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    pip = [
+        str(path / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+    ]
     # --help, plugins and spec --rootfs need no grpc: the light dependencies are enough
     subprocess.run([*pip, "pluggy", "click", "packaging"], check=True, timeout=600)
     subprocess.run([*pip, "--no-deps", str(ROOT)], check=True, timeout=600)
@@ -28,8 +36,9 @@ def venv(tmp_path_factory):
 def runcore(venv, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNCORE_", "PYTHON"))}
     env["RUNCORE_CONFIG"] = ""
-    return subprocess.run([str(venv / "bin" / "runcore"), *args], capture_output=True, text=True,
-                          env=env, timeout=60)
+    return subprocess.run(
+        [str(venv / "bin" / "runcore"), *args], capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 def test_template_flag_listing_and_spec(venv, tmp_path):

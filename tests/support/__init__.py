@@ -7,6 +7,7 @@ it too: ``runcore.testing.daemon`` (private daemons, leak check),
 ``support.<name>`` module names stay importable as aliases of those modules (one copy,
 one set of daemons).
 """
+
 import importlib
 import sys
 

@@ -7,6 +7,7 @@ a test changes any of them (or replaces a document's bytes outright) and calls
 is written, so a change to one document does not break the chain unless the test wants
 it to (``fix_digests=False``).
 """
+
 from __future__ import annotations
 
 import copy
@@ -77,22 +78,35 @@ class ImageDocs:
         layer_digest = sha256(self.layer)
         if not self.config:
             self.config = {
-                "architecture": self.arch, "os": "linux",
+                "architecture": self.arch,
+                "os": "linux",
                 "config": {"Env": ["PATH=/bin"], "Cmd": ["/bin/sh"], "Labels": {"a": "b"}},
                 "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
             }
         if not self.manifest:
             self.manifest = {
-                "schemaVersion": 2, "mediaType": MT_MANIFEST,
+                "schemaVersion": 2,
+                "mediaType": MT_MANIFEST,
                 "config": {"mediaType": MT_CONFIG, "digest": "", "size": 0},
-                "layers": [{"mediaType": MT_LAYER, "digest": layer_digest, "size": len(self.layer)}],
+                "layers": [
+                    {"mediaType": MT_LAYER, "digest": layer_digest, "size": len(self.layer)}
+                ],
             }
         if not self.index:
             self.index = {
-                "schemaVersion": 2, "mediaType": MT_INDEX,
-                "manifests": [{"mediaType": MT_MANIFEST, "digest": "", "size": 0,
-                               "annotations": {"io.containerd.image.name": self.name,
-                                               "org.opencontainers.image.ref.name": "latest"}}],
+                "schemaVersion": 2,
+                "mediaType": MT_INDEX,
+                "manifests": [
+                    {
+                        "mediaType": MT_MANIFEST,
+                        "digest": "",
+                        "size": 0,
+                        "annotations": {
+                            "io.containerd.image.name": self.name,
+                            "org.opencontainers.image.ref.name": "latest",
+                        },
+                    }
+                ],
             }
 
     def copy(self) -> "ImageDocs":
@@ -105,7 +119,11 @@ class ImageDocs:
         """(blobs by digest, index bytes, manifest bytes) with the chain's digests filled in."""
         config = self._doc("config", self.config)
         manifest_doc = copy.deepcopy(self.manifest)
-        if fix_digests and isinstance(manifest_doc, dict) and isinstance(manifest_doc.get("config"), dict):
+        if (
+            fix_digests
+            and isinstance(manifest_doc, dict)
+            and isinstance(manifest_doc.get("config"), dict)
+        ):
             cfg = manifest_doc["config"]
             if cfg.get("digest") == "":
                 cfg["digest"] = sha256(config)
@@ -113,7 +131,11 @@ class ImageDocs:
                 cfg["size"] = len(config)
         manifest = self._doc("manifest", manifest_doc)
         index_doc = copy.deepcopy(self.index)
-        if fix_digests and isinstance(index_doc, dict) and isinstance(index_doc.get("manifests"), list):
+        if (
+            fix_digests
+            and isinstance(index_doc, dict)
+            and isinstance(index_doc.get("manifests"), list)
+        ):
             for entry in index_doc["manifests"]:
                 if isinstance(entry, dict) and entry.get("digest") == "":
                     entry["digest"] = sha256(manifest)
@@ -130,7 +152,9 @@ class ImageDocs:
             blobs, index, _ = self.blobs(fix_digests)
             members.append(Member("oci-layout", self._doc("oci-layout", self.oci_layout)))
             members.append(Member("index.json", index))
-            members += [Member("blobs/sha256/" + d.split(":", 1)[1], b) for d, b in sorted(blobs.items())]
+            members += [
+                Member("blobs/sha256/" + d.split(":", 1)[1], b) for d, b in sorted(blobs.items())
+            ]
         else:
             config = self._doc("config", self.config)
             cname = sha256(config).split(":", 1)[1] + ".json"
@@ -143,8 +167,11 @@ class ImageDocs:
                     entry["Config"] = cname
                 if isinstance(entry, dict) and isinstance(entry.get("Layers"), list):
                     entry["Layers"] = [lname if x == "" else x for x in entry["Layers"]]
-            members += [Member(cname, config), Member(lname, self.layer),
-                        Member("manifest.json", self._doc("manifest.json", manifest))]
+            members += [
+                Member(cname, config),
+                Member(lname, self.layer),
+                Member("manifest.json", self._doc("manifest.json", manifest)),
+            ]
         members += self.extra
         return write_tar(members)
 
@@ -176,18 +203,21 @@ def _set(path: str, value: Any):
             node[int(last)] = value
         else:
             node[last] = value
+
     return apply
 
 
 def _raw(doc: str, data: bytes):
     def apply(docs: ImageDocs) -> None:
         docs.raw[doc] = data
+
     return apply
 
 
 def _docker_manifest(value: Any):
     def apply(docs: ImageDocs) -> None:
         docs.docker_manifest = value
+
     return apply
 
 
@@ -222,13 +252,22 @@ MALFORMED = {
     "oci-layout-version-int": ("oci", _set("oci_layout.imageLayoutVersion", 1)),
     "index-is-array": ("oci", _raw("index", b"[]")),
     "index-not-json": ("oci", _raw("index", b"{x")),
-    "docker-config-int": ("docker", _docker_manifest([{"Config": 5, "RepoTags": ["a:b"], "Layers": []}])),
-    "docker-repotags-string": ("docker", _docker_manifest([{"Config": "x.json", "RepoTags": "a:b", "Layers": []}])),
+    "docker-config-int": (
+        "docker",
+        _docker_manifest([{"Config": 5, "RepoTags": ["a:b"], "Layers": []}]),
+    ),
+    "docker-repotags-string": (
+        "docker",
+        _docker_manifest([{"Config": "x.json", "RepoTags": "a:b", "Layers": []}]),
+    ),
     "docker-manifest-object": ("docker", _docker_manifest({"Config": "x"})),
     # ctr accepts these: so does runcore
     "manifest-schema-version-1": ("oci", _set("manifest.schemaVersion", 1)),
     "index-schema-version-3": ("oci", _set("index.schemaVersion", 3)),
-    "folded-keys": ("oci", _set("config.config", {"env": ["A=1"], "CMD": ["/bin/sh"], "labels": {"a": "b"}})),
+    "folded-keys": (
+        "oci",
+        _set("config.config", {"env": ["A=1"], "CMD": ["/bin/sh"], "labels": {"a": "b"}}),
+    ),
 }
 
 

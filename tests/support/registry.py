@@ -14,6 +14,7 @@ Test images go in with Debian's ``skopeo`` from OCI archives: the busybox archiv
 and a large image (:func:`build_big_archive`). Every process started here is stopped by
 :meth:`Registry.stop` / :meth:`TokenIssuer.stop` (the fixtures call them).
 """
+
 from __future__ import annotations
 
 import base64
@@ -68,6 +69,7 @@ def missing_tools() -> Optional[str]:
 
 # --------------------------------------------------------------------------- OCI archives
 
+
 @dataclass
 class Layout:
     """An OCI layout being assembled: blobs plus the top-level ``index.json`` entries."""
@@ -83,37 +85,63 @@ class Layout:
     def add_json(self, obj: dict, media_type: str, **extra) -> dict:
         return self.add(_canonical_json(obj), media_type, **extra)
 
-    def image(self, layers: List[bytes], arch: str = "amd64", *, compress: bool = True,
-              layer_type: str = MT_OCI_LAYER_GZIP, config_extra: Optional[dict] = None) -> dict:
+    def image(
+        self,
+        layers: List[bytes],
+        arch: str = "amd64",
+        *,
+        compress: bool = True,
+        layer_type: str = MT_OCI_LAYER_GZIP,
+        config_extra: Optional[dict] = None,
+    ) -> dict:
         """Add an image of uncompressed layer tars; returns its manifest descriptor."""
         descs, diff_ids = [], []
         for tar in layers:
             diff_ids.append(_sha256(tar))
             blob = _gzip_fast(tar) if compress else tar
-            descs.append(self.add(blob, layer_type if compress else "application/vnd.oci.image.layer.v1.tar"))
+            descs.append(
+                self.add(blob, layer_type if compress else "application/vnd.oci.image.layer.v1.tar")
+            )
         config = {
-            "architecture": arch, "os": "linux", "created": "2024-01-01T00:00:00Z",
-            "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-                       "Cmd": ["/bin/sh"]},
+            "architecture": arch,
+            "os": "linux",
+            "created": "2024-01-01T00:00:00Z",
+            "config": {
+                "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+                "Cmd": ["/bin/sh"],
+            },
             "rootfs": {"type": "layers", "diff_ids": diff_ids},
             **(config_extra or {}),
         }
         cfg = self.add_json(config, MT_OCI_CONFIG)
-        manifest = {"schemaVersion": 2, "mediaType": MT_OCI_MANIFEST, "config": cfg, "layers": descs}
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": MT_OCI_MANIFEST,
+            "config": cfg,
+            "layers": descs,
+        }
         return self.add_json(manifest, MT_OCI_MANIFEST)
 
     def write(self, path: Path) -> Path:
-        files = [("oci-layout", _canonical_json({"imageLayoutVersion": "1.0.0"})),
-                 ("index.json", _canonical_json({"schemaVersion": 2, "mediaType": MT_OCI_INDEX,
-                                                 "manifests": self.entries}))]
+        files = [
+            ("oci-layout", _canonical_json({"imageLayoutVersion": "1.0.0"})),
+            (
+                "index.json",
+                _canonical_json(
+                    {"schemaVersion": 2, "mediaType": MT_OCI_INDEX, "manifests": self.entries}
+                ),
+            ),
+        ]
         files += [(f"blobs/sha256/{d.split(':', 1)[1]}", b) for d, b in sorted(self.blobs.items())]
         tmp = Path(str(path) + ".tmp")
         with tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT) as tar:
             for d in ("blobs", "blobs/sha256"):
                 tar.addfile(_tarinfo(d, type_=tarfile.DIRTYPE, mode=0o755))
             for name, data in files:
-                tar.addfile(_tarinfo(name, type_=tarfile.REGTYPE, mode=0o644, size=len(data)),
-                            io.BytesIO(data))
+                tar.addfile(
+                    _tarinfo(name, type_=tarfile.REGTYPE, mode=0o644, size=len(data)),
+                    io.BytesIO(data),
+                )
         os.replace(tmp, path)
         return path
 
@@ -136,8 +164,10 @@ def file_layer(files: Dict[str, bytes]) -> bytes:
         for d in dirs:
             tar.addfile(_tarinfo(d, type_=tarfile.DIRTYPE, mode=0o755))
         for p in sorted(files):
-            tar.addfile(_tarinfo(p, type_=tarfile.REGTYPE, mode=0o644, size=len(files[p])),
-                        io.BytesIO(files[p]))
+            tar.addfile(
+                _tarinfo(p, type_=tarfile.REGTYPE, mode=0o644, size=len(files[p])),
+                io.BytesIO(files[p]),
+            )
     return buf.getvalue()
 
 
@@ -149,30 +179,57 @@ def build_single_archive(path: Path, ref_name: str = "single") -> Tuple[Path, di
     return layout.write(path), desc
 
 
-def build_multiplatform_archive(path: Path, ref_name: str = "multi",
-                                attestation: bool = True) -> Tuple[Path, dict]:
+def build_multiplatform_archive(
+    path: Path, ref_name: str = "multi", attestation: bool = True
+) -> Tuple[Path, dict]:
     """An OCI index: linux/amd64 (busybox), linux/arm64 (a small file layer) and (with
     ``attestation``) an attestation manifest (``unknown/unknown``, in-toto layer);
     (path, index descriptor). skopeo's ``--format v2s2`` needs ``attestation=False``."""
     layout = Layout()
     amd = layout.image([build_layer(), file_layer({"etc/flavour": b"amd64 second layer\n"})])
-    arm = layout.image([file_layer({"etc/flavour": b"arm64\n"})], arch="arm64",
-                       config_extra={"variant": "v8"})
-    att_layer = layout.add(b'{"_type":"https://in-toto.io/Statement/v0.1"}', "application/vnd.in-toto+json")
-    att_cfg = layout.add_json({"architecture": "unknown", "os": "unknown", "config": {},
-                               "rootfs": {"type": "layers", "diff_ids": [att_layer["digest"]]}},
-                              MT_OCI_CONFIG)
-    att = layout.add_json({"schemaVersion": 2, "mediaType": MT_OCI_MANIFEST, "config": att_cfg,
-                           "layers": [att_layer]}, MT_OCI_MANIFEST)
-    index = {"schemaVersion": 2, "mediaType": MT_OCI_INDEX, "manifests": [
-        {**amd, "platform": {"architecture": "amd64", "os": "linux"}},
-        {**arm, "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}},
-    ]}
+    arm = layout.image(
+        [file_layer({"etc/flavour": b"arm64\n"})], arch="arm64", config_extra={"variant": "v8"}
+    )
+    att_layer = layout.add(
+        b'{"_type":"https://in-toto.io/Statement/v0.1"}', "application/vnd.in-toto+json"
+    )
+    att_cfg = layout.add_json(
+        {
+            "architecture": "unknown",
+            "os": "unknown",
+            "config": {},
+            "rootfs": {"type": "layers", "diff_ids": [att_layer["digest"]]},
+        },
+        MT_OCI_CONFIG,
+    )
+    att = layout.add_json(
+        {
+            "schemaVersion": 2,
+            "mediaType": MT_OCI_MANIFEST,
+            "config": att_cfg,
+            "layers": [att_layer],
+        },
+        MT_OCI_MANIFEST,
+    )
+    index = {
+        "schemaVersion": 2,
+        "mediaType": MT_OCI_INDEX,
+        "manifests": [
+            {**amd, "platform": {"architecture": "amd64", "os": "linux"}},
+            {**arm, "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}},
+        ],
+    }
     if attestation:
         index["manifests"].append(
-            {**att, "platform": {"architecture": "unknown", "os": "unknown"},
-             "annotations": {"vnd.docker.reference.digest": amd["digest"],
-                             "vnd.docker.reference.type": "attestation-manifest"}})
+            {
+                **att,
+                "platform": {"architecture": "unknown", "os": "unknown"},
+                "annotations": {
+                    "vnd.docker.reference.digest": amd["digest"],
+                    "vnd.docker.reference.type": "attestation-manifest",
+                },
+            }
+        )
     else:
         for d in (att, att_cfg, att_layer):
             layout.blobs.pop(d["digest"], None)
@@ -181,8 +238,9 @@ def build_multiplatform_archive(path: Path, ref_name: str = "multi",
     return layout.write(path), idx
 
 
-def build_big_archive(path: Path, total_mb: int = 210, layers: int = 6,
-                      ref_name: str = "big") -> Tuple[Path, dict]:
+def build_big_archive(
+    path: Path, total_mb: int = 210, layers: int = 6, ref_name: str = "big"
+) -> Tuple[Path, dict]:
     """An image of ``total_mb`` MiB of incompressible data in ``layers`` gzip layers (plus
     busybox), cheap to make: random bytes from one seeded stream, gzip level 1."""
     import random
@@ -200,6 +258,7 @@ def build_big_archive(path: Path, total_mb: int = 210, layers: int = 6,
 
 # --------------------------------------------------------------------------- TLS material
 
+
 @dataclass
 class CA:
     """A CA and a server certificate for 127.0.0.1/localhost, made with openssl."""
@@ -215,16 +274,56 @@ def make_ca(directory: Path) -> CA:
     ca_key, ca_crt = directory / "ca.key", directory / "ca.crt"
     key, csr, crt = directory / "server.key", directory / "server.csr", directory / "server.crt"
     ext = directory / "san.ext"
-    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                   "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
-                   "extendedKeyUsage=serverAuth\n")
+    ext.write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+        "extendedKeyUsage=serverAuth\n"
+    )
     run = lambda *a: subprocess.run([OPENSSL_BIN, *a], check=True, capture_output=True)  # noqa: E731
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca_crt),
-        "-days", "2", "-subj", "/CN=runcore test CA")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr),
-        "-subj", "/CN=127.0.0.1")
-    run("x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey", str(ca_key), "-CAcreateserial",
-        "-out", str(crt), "-days", "2", "-extfile", str(ext))
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        str(ca_key),
+        "-out",
+        str(ca_crt),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=runcore test CA",
+    )
+    run(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        str(key),
+        "-out",
+        str(csr),
+        "-subj",
+        "/CN=127.0.0.1",
+    )
+    run(
+        "x509",
+        "-req",
+        "-in",
+        str(csr),
+        "-CA",
+        str(ca_crt),
+        "-CAkey",
+        str(ca_key),
+        "-CAcreateserial",
+        "-out",
+        str(crt),
+        "-days",
+        "2",
+        "-extfile",
+        str(ext),
+    )
     return CA(directory, ca_crt, crt, key)
 
 
@@ -232,20 +331,49 @@ def make_client_cert(ca: CA) -> Tuple[Path, Path]:
     """A client certificate signed by ``ca`` (for registries with ``http.tls.clientcas``)."""
     d = ca.dir
     key, csr, crt, ext = d / "client.key", d / "client.csr", d / "client.cert", d / "client.ext"
-    ext.write_text("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n")
+    ext.write_text(
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n"
+    )
     run = lambda *a: subprocess.run([OPENSSL_BIN, *a], check=True, capture_output=True)  # noqa: E731
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=runcore-client")
-    run("x509", "-req", "-in", str(csr), "-CA", str(ca.ca_crt), "-CAkey", str(ca.dir / "ca.key"),
-        "-CAcreateserial", "-out", str(crt), "-days", "2", "-extfile", str(ext))
+    run(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        str(key),
+        "-out",
+        str(csr),
+        "-subj",
+        "/CN=runcore-client",
+    )
+    run(
+        "x509",
+        "-req",
+        "-in",
+        str(csr),
+        "-CA",
+        str(ca.ca_crt),
+        "-CAkey",
+        str(ca.dir / "ca.key"),
+        "-CAcreateserial",
+        "-out",
+        str(crt),
+        "-days",
+        "2",
+        "-extfile",
+        str(ext),
+    )
     return crt, key
 
 
 # --------------------------------------------------------------------------- token issuer
 
+
 def libtrust_key_id(public_der: bytes) -> str:
     """The key id docker-registry derives from a public key (reference §6.4)."""
     b32 = base64.b32encode(hashlib.sha256(public_der).digest()[:30]).decode().rstrip("=")
-    return ":".join(b32[i:i + 4] for i in range(0, 48, 4))
+    return ":".join(b32[i : i + 4] for i in range(0, 48, 4))
 
 
 def _b64url(data: bytes) -> str:
@@ -261,8 +389,9 @@ class TokenIssuer:
     request is recorded in :attr:`requests` as (method, path, authorization header).
     """
 
-    def __init__(self, directory: Path, users: Optional[Dict[str, str]] = None,
-                 anonymous: bool = False) -> None:
+    def __init__(
+        self, directory: Path, users: Optional[Dict[str, str]] = None, anonymous: bool = False
+    ) -> None:
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import rsa
@@ -275,16 +404,22 @@ class TokenIssuer:
         self.refuse = False
         self.requests: List[Tuple[str, str, str]] = []
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pub_der = self._key.public_key().public_bytes(serialization.Encoding.DER,
-                                                       serialization.PublicFormat.SubjectPublicKeyInfo)
+        pub_der = self._key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         self.kid = libtrust_key_id(pub_der)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "runcore token issuer")])
         now = datetime.datetime.now(datetime.timezone.utc)
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                .public_key(self._key.public_key()).serial_number(x509.random_serial_number())
-                .not_valid_before(now - datetime.timedelta(days=1))
-                .not_valid_after(now + datetime.timedelta(days=2))
-                .sign(self._key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .sign(self._key, hashes.SHA256())
+        )
         self.bundle = directory / "bundle.pem"
         self.bundle.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         issuer = self
@@ -349,9 +484,19 @@ class TokenIssuer:
 
         now = int(time.time())
         header = {"typ": "JWT", "alg": "RS256", "kid": self.kid}
-        claims = {"iss": ISSUER, "sub": subject, "aud": SERVICE, "exp": now + lifetime,
-                  "nbf": now - 10, "iat": now, "jti": os.urandom(8).hex(), "access": access}
-        signing_input = (_b64url(json.dumps(header).encode()) + "." + _b64url(json.dumps(claims).encode()))
+        claims = {
+            "iss": ISSUER,
+            "sub": subject,
+            "aud": SERVICE,
+            "exp": now + lifetime,
+            "nbf": now - 10,
+            "iat": now,
+            "jti": os.urandom(8).hex(),
+            "access": access,
+        }
+        signing_input = (
+            _b64url(json.dumps(header).encode()) + "." + _b64url(json.dumps(claims).encode())
+        )
         sig = self._key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
         return signing_input + "." + _b64url(sig)
 
@@ -362,7 +507,7 @@ class TokenIssuer:
 
 # --------------------------------------------------------------------------- the registry
 
-_LISTENING = re.compile(r'listening on (?:\[[^\]]*\]|[0-9.]+):(\d+)')
+_LISTENING = re.compile(r"listening on (?:\[[^\]]*\]|[0-9.]+):(\d+)")
 
 
 class Registry:
@@ -371,7 +516,9 @@ class Registry:
     ``mode`` is ``plain``, ``tls`` or ``token``. :attr:`host` is ``127.0.0.1:<port>``.
     """
 
-    def __init__(self, mode: str = "plain", root: Optional[Path] = None, client_certs: bool = False) -> None:
+    def __init__(
+        self, mode: str = "plain", root: Optional[Path] = None, client_certs: bool = False
+    ) -> None:
         if mode not in ("plain", "tls", "token"):
             raise ValueError(mode)
         self.mode = mode
@@ -398,19 +545,30 @@ class Registry:
         ]
         if mode == "tls":
             self.ca = make_ca(self.dir / "tls")
-            cfg += ["  tls:", f"    certificate: {self.ca.server_crt}", f"    key: {self.ca.server_key}"]
+            cfg += [
+                "  tls:",
+                f"    certificate: {self.ca.server_crt}",
+                f"    key: {self.ca.server_key}",
+            ]
             if client_certs:  # the registry demands a client certificate signed by the CA
                 self.client_cert = make_client_cert(self.ca)
                 cfg += ["    clientcas:", f"      - {self.ca.ca_crt}"]
             htpasswd = self.dir / "htpasswd"
-            out = subprocess.run([HTPASSWD_BIN, "-nbB", USER, PASSWORD], check=True,
-                                 capture_output=True, text=True).stdout.strip()
+            out = subprocess.run(
+                [HTPASSWD_BIN, "-nbB", USER, PASSWORD], check=True, capture_output=True, text=True
+            ).stdout.strip()
             htpasswd.write_text(out + "\n")
             cfg += ["auth:", "  htpasswd:", "    realm: test-realm", f"    path: {htpasswd}"]
         elif mode == "token":
             self.issuer = TokenIssuer(self.dir / "token")
-            cfg += ["auth:", "  token:", f"    realm: {self.issuer.realm}", f"    service: {SERVICE}",
-                    f"    issuer: {ISSUER}", f"    rootcertbundle: {self.issuer.bundle}"]
+            cfg += [
+                "auth:",
+                "  token:",
+                f"    realm: {self.issuer.realm}",
+                f"    service: {SERVICE}",
+                f"    issuer: {ISSUER}",
+                f"    rootcertbundle: {self.issuer.bundle}",
+            ]
         self.config = self.dir / "config.yml"
         self.config.write_text("\n".join(cfg) + "\n")
 
@@ -424,9 +582,13 @@ class Registry:
 
     def start(self, timeout: float = 30.0) -> "Registry":
         logf = open(self.log, "wb")
-        self.proc = subprocess.Popen([REGISTRY_BIN, "serve", str(self.config)], stdout=logf,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [REGISTRY_BIN, "serve", str(self.config)],
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         logf.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -465,8 +627,15 @@ class Registry:
 
     # ----------------------------------------------------------------- content
 
-    def push(self, archive: Path, ref_name: str, repo: str, *, all_images: bool = False,
-             docker_format: bool = False) -> str:
+    def push(
+        self,
+        archive: Path,
+        ref_name: str,
+        repo: str,
+        *,
+        all_images: bool = False,
+        docker_format: bool = False,
+    ) -> str:
         """``skopeo copy oci-archive:ARCHIVE:REF docker://HOST/REPO``; returns the reference."""
         dest = f"{self.host}/{repo}"
         argv = [SKOPEO_BIN, "copy", "-q", "--dest-tls-verify=false"]
@@ -507,9 +676,15 @@ class Registry:
         return out
 
 
-def hosts_dir_for(directory: Path, host: str, server: str, *,
-                  ca: Optional[Path] = None, skip_verify: Optional[bool] = None,
-                  extra: str = "") -> Path:
+def hosts_dir_for(
+    directory: Path,
+    host: str,
+    server: str,
+    *,
+    ca: Optional[Path] = None,
+    skip_verify: Optional[bool] = None,
+    extra: str = "",
+) -> Path:
     """Write ``<directory>/<host dir>/hosts.toml`` with one ``[host]`` table for ``server``.
 
     ``host`` is the reference host (``docker.io``, ``127.0.0.1:5000``)."""
@@ -528,7 +703,9 @@ def hosts_dir_for(directory: Path, host: str, server: str, *,
     return directory
 
 
-def build_unique_archive(path: Path, ref_name: str = "unique", mib: int = 2, layers: int = 2) -> Tuple[Path, dict]:
+def build_unique_archive(
+    path: Path, ref_name: str = "unique", mib: int = 2, layers: int = 2
+) -> Tuple[Path, dict]:
     """An image whose layers (``mib`` MiB of random bytes each) no other test has: its blobs
     are never already in a daemon's shared content store."""
     tars = [file_layer({f"data/{i}.bin": os.urandom(mib << 20)}) for i in range(layers)]
@@ -541,15 +718,20 @@ def build_unique_archive(path: Path, ref_name: str = "unique", mib: int = 2, lay
 def image_blobs(archive: Path) -> Dict[str, List[str]]:
     """``{"manifest": [d], "config": [d], "layers": [d, ...]}`` of a single-image OCI archive."""
     with tarfile.open(archive) as tar:
+
         def read(name: str) -> dict:
             f = tar.extractfile(name)
             assert f is not None
             return json.loads(f.read())
+
         index = read("index.json")
         mdesc = index["manifests"][0]
         manifest = read("blobs/sha256/" + mdesc["digest"].split(":", 1)[1])
-    return {"manifest": [mdesc["digest"]], "config": [manifest["config"]["digest"]],
-            "layers": [l["digest"] for l in manifest["layers"]]}
+    return {
+        "manifest": [mdesc["digest"]],
+        "config": [manifest["config"]["digest"]],
+        "layers": [l["digest"] for l in manifest["layers"]],
+    }
 
 
 _ACCESS = re.compile(r'"(GET|HEAD|POST|PUT|PATCH|DELETE) ([^ ]+) HTTP/[0-9.]+" (\d{3}) (\d+|-)')

@@ -1,4 +1,5 @@
 """Plugins use one public surface, :mod:`runcore.api`, never core internals."""
+
 from __future__ import annotations
 
 import ast
@@ -56,7 +57,9 @@ def test_unknown_name_is_an_attribute_error():
 
 def test_importing_api_loads_no_grpc():
     code = "import sys, runcore.api; print(sorted(m for m in sys.modules if m.split('.')[0] in ('grpc', 'google')))"
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
     assert out.strip() == "[]"
 
 

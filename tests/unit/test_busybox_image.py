@@ -1,4 +1,5 @@
 """Unit tests of the busybox test-image builder (runcore/testing/busybox_image.py)."""
+
 import gzip
 import hashlib
 import io
@@ -19,12 +20,16 @@ from runcore.testing.busybox_image import (
     ref_object,
 )
 
-pytestmark = pytest.mark.skipif(not os.path.exists("/bin/busybox"), reason="busybox-static not installed")
+pytestmark = pytest.mark.skipif(
+    not os.path.exists("/bin/busybox"), reason="busybox-static not installed"
+)
 
 
 def _members(path):
     with tarfile.open(path) as tar:
-        return {m.name: (m, tar.extractfile(m).read() if m.isfile() else None) for m in tar.getmembers()}
+        return {
+            m.name: (m, tar.extractfile(m).read() if m.isfile() else None) for m in tar.getmembers()
+        }
 
 
 def _sha(data):
@@ -76,9 +81,30 @@ def test_layer_contents(tmp_path):
         names = tar.getnames()
         assert names == sorted(names)
         members = {t.name: t for t in tar.getmembers()}
-        for applet in ["sh", "echo", "cat", "id", "ls", "sleep", "true", "false", "env", "touch", "mkdir",
-                       "printf", "grep", "head", "wc", "dd", "ip", "hostname", "kill"]:
-            assert members[f"bin/{applet}"].issym() and members[f"bin/{applet}"].linkname == "busybox"
+        for applet in [
+            "sh",
+            "echo",
+            "cat",
+            "id",
+            "ls",
+            "sleep",
+            "true",
+            "false",
+            "env",
+            "touch",
+            "mkdir",
+            "printf",
+            "grep",
+            "head",
+            "wc",
+            "dd",
+            "ip",
+            "hostname",
+            "kill",
+        ]:
+            assert (
+                members[f"bin/{applet}"].issym() and members[f"bin/{applet}"].linkname == "busybox"
+            )
         assert members["bin/busybox"].isfile() and members["bin/busybox"].mode == 0o755
         assert members["bin/suidfile"].mode == 0o4755 and members["bin/suidfile"].uid == 0
         assert stat.S_IMODE(members["tmp"].mode) == 0o1777 or members["tmp"].mode == 0o1777
@@ -88,8 +114,14 @@ def test_layer_contents(tmp_path):
         assert tar.extractfile("etc/group").read().decode() == GROUP
         assert all(t.mtime == members["bin"].mtime for t in tar.getmembers())
     assert "alice:x:1000:1001:" in PASSWD and "bob:x:1002:1002:" in PASSWD
-    for line in ["root:x:0:", "alicegrp:x:1001:", "wheel:x:10:root,alice", "staff:x:50:alice",
-                 "audio:x:29:bob,root", "bob:x:1002:bob"]:
+    for line in [
+        "root:x:0:",
+        "alicegrp:x:1001:",
+        "wheel:x:10:root,alice",
+        "staff:x:50:alice",
+        "audio:x:29:bob,root",
+        "bob:x:1002:bob",
+    ]:
         assert line + "\n" in GROUP
 
 
@@ -102,7 +134,9 @@ def test_deterministic(tmp_path):
 
 def test_user_variant(tmp_path):
     plain = build_busybox_oci_archive(tmp_path / "a.tar")
-    alice = build_busybox_oci_archive(tmp_path / "u.tar", user="alice", name="docker.io/library/rcbox:alice")
+    alice = build_busybox_oci_archive(
+        tmp_path / "u.tar", user="alice", name="docker.io/library/rcbox:alice"
+    )
     assert alice.config["config"]["User"] == "alice"
     assert alice.diff_id == plain.diff_id and alice.config_digest != plain.config_digest
     index = json.loads(_members(alice.path)["index.json"][1])

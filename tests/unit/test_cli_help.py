@@ -1,4 +1,5 @@
 """``runcore --help`` groups the commands; ``run --help`` shows the positionals once."""
+
 from __future__ import annotations
 
 import subprocess
@@ -6,8 +7,12 @@ import sys
 
 
 def _help(*args: str) -> str:
-    r = subprocess.run([sys.executable, "-m", "runcore", *args, "--help"], capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "runcore", *args, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     return r.stdout
 
@@ -15,11 +20,26 @@ def _help(*args: str) -> str:
 def test_root_help_groups_commands() -> None:
     out = _help()
     sections = [line for line in out.splitlines() if line and not line.startswith(" ")]
-    assert sections[-5:] == ["Containers:", "Images:", "Plugins:", "Shell:",
-                             "Commands of plugins:"]
+    assert sections[-5:] == ["Containers:", "Images:", "Plugins:", "Shell:", "Commands of plugins:"]
     containers = out.split("Containers:")[1].split("Images:")[0]
-    for name in ("run", "create", "start", "exec", "attach", "kill", "stop", "wait", "ps",
-                 "pause", "resume", "logs", "inspect", "ls", "rm", "prune"):
+    for name in (
+        "run",
+        "create",
+        "start",
+        "exec",
+        "attach",
+        "kill",
+        "stop",
+        "wait",
+        "ps",
+        "pause",
+        "resume",
+        "logs",
+        "inspect",
+        "ls",
+        "rm",
+        "prune",
+    ):
         assert f"\n  {name} " in containers, name
 
 

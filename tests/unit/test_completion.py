@@ -1,4 +1,5 @@
 """Shell completion through click's protocol, driven as the shells drive it."""
+
 from __future__ import annotations
 
 import os
@@ -10,12 +11,16 @@ from typing import List
 import pytest
 
 
-def complete(words: str, cword: int, shell: str = "bash", **env: str) -> subprocess.CompletedProcess:
+def complete(
+    words: str, cword: int, shell: str = "bash", **env: str
+) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CONTAINERD_")}
-    environ.update(_RUNCORE_COMPLETE=f"{shell}_complete", COMP_WORDS=words,
-                   COMP_CWORD=str(cword), **env)
-    return subprocess.run([sys.executable, "-m", "runcore"], env=environ, capture_output=True,
-                          text=True, timeout=60)
+    environ.update(
+        _RUNCORE_COMPLETE=f"{shell}_complete", COMP_WORDS=words, COMP_CWORD=str(cword), **env
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "runcore"], env=environ, capture_output=True, text=True, timeout=60
+    )
 
 
 def values(r: subprocess.CompletedProcess) -> List[str]:
@@ -25,8 +30,12 @@ def values(r: subprocess.CompletedProcess) -> List[str]:
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_completion_script(shell: str) -> None:
-    r = subprocess.run([sys.executable, "-m", "runcore", "completion", shell],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "runcore", "completion", shell],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert "_RUNCORE_COMPLETE" in r.stdout and f"{shell}_" in r.stdout
 

@@ -1,4 +1,5 @@
 """Distro configuration through the real CLI: required, disabled, defaults, locked, --explain."""
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,9 @@ def runcore_spec_finish(spec, ctx):
 def env(tmp_path):
     site = tmp_path / "site"
     write_dist(site, "runcore-hello", "1.4", {"hello": "rc_hello"}, {"rc_hello": HELLO})
-    write_dist(site, "runcore-old", "0.9", {"old": "rc_old"}, {"rc_old": ""}, requires=["runcore>=5"])
+    write_dist(
+        site, "runcore-old", "0.9", {"old": "rc_old"}, {"rc_old": ""}, requires=["runcore>=5"]
+    )
     conf = tmp_path / "etc" / "config.toml"
     conf.parent.mkdir()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("RUNCORE_")}
@@ -38,8 +41,13 @@ def env(tmp_path):
 
 
 def rc(env, *args):
-    return subprocess.run([sys.executable, "-m", "runcore", *args], capture_output=True, text=True,
-                          env=env["environ"], timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "runcore", *args],
+        capture_output=True,
+        text=True,
+        env=env["environ"],
+        timeout=60,
+    )
 
 
 def spec_of(env, *flags):
@@ -54,11 +62,14 @@ def test_required_plugin_present_and_compatible(env):
     assert rc(env, "plugins").returncode == 0
 
 
-@pytest.mark.parametrize("requirement,expected", [
-    ("nosuch", "required plugin 'nosuch' (from {conf}) is not installed"),
-    ("hello>=2", "required plugin 'hello' (from {conf}) must be >=2, installed is 1.4"),
-    ("old", "required plugin 'old' (from {conf}) is incompatible: needs runcore>=5"),
-])
+@pytest.mark.parametrize(
+    "requirement,expected",
+    [
+        ("nosuch", "required plugin 'nosuch' (from {conf}) is not installed"),
+        ("hello>=2", "required plugin 'hello' (from {conf}) must be >=2, installed is 1.4"),
+        ("old", "required plugin 'old' (from {conf}) is incompatible: needs runcore>=5"),
+    ],
+)
 def test_required_plugin_unusable_stops_every_command(env, requirement, expected):
     env["conf"].write_text(f'[plugins]\nrequired = ["{requirement}"]\n')
     for args in (["plugins"], ["run", "--help"], ["ls"]):
@@ -128,8 +139,10 @@ def test_unknown_default_is_an_error_with_file_and_line(env):
     env["conf"].write_text('[defaults]\nhostname = "ok"\nhostnmae = "typo"\n')
     r, spec = spec_of(env)
     assert r.returncode == 1
-    assert r.stderr == (f"runcore: {env['conf']}:3: [defaults] hostnmae is not an option "
-                        "of runcore or of any installed plugin\n")
+    assert r.stderr == (
+        f"runcore: {env['conf']}:3: [defaults] hostnmae is not an option "
+        "of runcore or of any installed plugin\n"
+    )
     diag = rc(env, "plugins", "--explain")  # the diagnostic command still runs, and says it
     assert diag.returncode == 1
     assert "no such option, ignored" in diag.stdout
@@ -146,8 +159,10 @@ def test_default_of_a_disabled_plugins_option_is_a_warning(env):
     env["conf"].write_text('[plugins]\ndisable = ["hello"]\n[defaults]\nhello-greeting = "x"\n')
     r, spec = spec_of(env)
     assert r.returncode == 0, r.stderr
-    assert r.stderr == (f"runcore: warning: {env['conf']}:4: [defaults] hello-greeting is an option "
-                        f"of plugin 'hello' is disabled by {env['conf']}; ignored\n")
+    assert r.stderr == (
+        f"runcore: warning: {env['conf']}:4: [defaults] hello-greeting is an option "
+        f"of plugin 'hello' is disabled by {env['conf']}; ignored\n"
+    )
 
 
 def test_a_plugins_own_table_is_kept_for_it(env):

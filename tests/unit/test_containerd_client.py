@@ -1,4 +1,5 @@
 """runcore.containerd.Client against an in-process fake containerd (no daemon needed)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -67,7 +68,9 @@ class Leases(leases_pb2_grpc.LeasesServicer):
     def Create(self, request, context):
         self.rec.note("Leases/Create", context)
         self.live[request.id] = dict(request.labels)
-        return leases_pb2.CreateResponse(lease=leases_pb2.Lease(id=request.id, labels=request.labels))
+        return leases_pb2.CreateResponse(
+            lease=leases_pb2.Lease(id=request.id, labels=request.labels)
+        )
 
     def Delete(self, request, context):
         self.rec.note("Leases/Delete", context)
@@ -110,11 +113,16 @@ class Content(content_pb2_grpc.ContentServicer):
         for req in request_iterator:
             if req.action == content_pb2.STAT:
                 if req.expected and req.expected in self.blobs:
-                    context.abort(grpc.StatusCode.ALREADY_EXISTS, f"content {req.expected}: already exists")
+                    context.abort(
+                        grpc.StatusCode.ALREADY_EXISTS, f"content {req.expected}: already exists"
+                    )
                 yield content_pb2.WriteContentResponse(action=req.action, offset=0, total=req.total)
             elif req.action == content_pb2.WRITE:
                 if req.offset != len(data):
-                    context.abort(grpc.StatusCode.OUT_OF_RANGE, f"write @{req.offset} must occur at current offset {len(data)}")
+                    context.abort(
+                        grpc.StatusCode.OUT_OF_RANGE,
+                        f"write @{req.offset} must occur at current offset {len(data)}",
+                    )
                 data += req.data
                 if self.fail_after is not None and len(data) > self.fail_after:
                     context.abort(grpc.StatusCode.INTERNAL, "disk full")
@@ -124,7 +132,9 @@ class Content(content_pb2_grpc.ContentServicer):
                 if req.expected and req.expected != digest:
                     context.abort(grpc.StatusCode.FAILED_PRECONDITION, "unexpected commit digest")
                 self.blobs[digest] = (data, dict(req.labels))
-                yield content_pb2.WriteContentResponse(action=req.action, offset=len(data), digest=digest)
+                yield content_pb2.WriteContentResponse(
+                    action=req.action, offset=len(data), digest=digest
+                )
                 return
 
     def Read(self, request, context):
@@ -132,7 +142,7 @@ class Content(content_pb2_grpc.ContentServicer):
         if data is None:
             context.abort(grpc.StatusCode.NOT_FOUND, f"content digest {request.digest}: not found")
         for i in range(0, len(data), 65536):
-            yield content_pb2.ReadContentResponse(offset=i, data=data[i:i + 65536])
+            yield content_pb2.ReadContentResponse(offset=i, data=data[i : i + 65536])
 
     def Abort(self, request, context):
         self.aborted.append(request.ref)
@@ -146,8 +156,12 @@ def fake():
     rec = Recorder()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     services = {
-        "version": Version(rec), "images": Images(rec), "leases": Leases(rec),
-        "content": Content(rec), "tasks": Tasks(rec), "namespaces": Namespaces(),
+        "version": Version(rec),
+        "images": Images(rec),
+        "leases": Leases(rec),
+        "content": Content(rec),
+        "tasks": Tasks(rec),
+        "namespaces": Namespaces(),
     }
     version_pb2_grpc.add_VersionServicer_to_server(services["version"], server)
     images_pb2_grpc.add_ImagesServicer_to_server(services["images"], server)

@@ -1,5 +1,6 @@
 """The examples of docs/distros.md work verbatim: every ```toml block is extracted from
 the markdown and used as a configuration file with the installed first-party plugins."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,13 @@ def rc(conf, *args, env=None):
     environ["RUNCORE_CONFIG"] = str(conf)
     environ["RUNCORE_CACHE_DIR"] = str(conf.parent / "cache")
     environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "runcore", *args], capture_output=True,
-                          text=True, env=environ, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "runcore", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+    )
 
 
 def test_the_doc_has_its_examples():
@@ -88,16 +94,26 @@ def test_lock_without_default_keeps_the_builtin_default(tmp_path):
     assert r.stderr == f"runcore: option 'privileged' is locked by {conf}\n"
 
 
-@pytest.mark.parametrize("text,table_key,line", [
-    ('[plugins]\nenable = []\nlocked = ["seccomp"]\n', "unknown key 'locked' in [plugins]", 3),
-    ('[plugins]\ndisabel = ["nvidia"]\n', "unknown key 'disabel' in [plugins]", 2),
-    ('# c\nlockd = ["seccomp"]\n', "unknown key 'lockd'", 2),
-    ('[default]\nseccomp = true\n', "unknown key 'default'", 1),
-    ('[defaults]\nlocked = "seccomp"\n', "locked must be a list of option names", 2),
-    ('[defaults]\nsnapshotter = "x"\nlocked = ["seccompp"]\n',
-     "locked seccompp is not an option of runcore or of any installed plugin", 3),
-    ('[plugins]\nenable = ["a"]\n\n[plugins.extra]\nx = 1\n', "unknown key 'extra' in [plugins]", 4),
-])
+@pytest.mark.parametrize(
+    "text,table_key,line",
+    [
+        ('[plugins]\nenable = []\nlocked = ["seccomp"]\n', "unknown key 'locked' in [plugins]", 3),
+        ('[plugins]\ndisabel = ["nvidia"]\n', "unknown key 'disabel' in [plugins]", 2),
+        ('# c\nlockd = ["seccomp"]\n', "unknown key 'lockd'", 2),
+        ("[default]\nseccomp = true\n", "unknown key 'default'", 1),
+        ('[defaults]\nlocked = "seccomp"\n', "locked must be a list of option names", 2),
+        (
+            '[defaults]\nsnapshotter = "x"\nlocked = ["seccompp"]\n',
+            "locked seccompp is not an option of runcore or of any installed plugin",
+            3,
+        ),
+        (
+            '[plugins]\nenable = ["a"]\n\n[plugins.extra]\nx = 1\n',
+            "unknown key 'extra' in [plugins]",
+            4,
+        ),
+    ],
+)
 def test_misplaced_or_unknown_key_is_an_error_with_file_and_line(tmp_path, text, table_key, line):
     conf = tmp_path / "config.toml"
     conf.write_text(text)

@@ -1,4 +1,5 @@
 """The hook reference in docs/ is generated from hookspecs.py and must be current."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -8,7 +9,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("gen_hook_docs", ROOT / "scripts" / "gen-hook-docs.py")
+    spec = importlib.util.spec_from_file_location(
+        "gen_hook_docs", ROOT / "scripts" / "gen-hook-docs.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -1,4 +1,5 @@
 """runcore.gocompat: Go's strconv, encoding/json rules and the declarative type tables."""
+
 from __future__ import annotations
 
 import json
@@ -34,10 +35,18 @@ def schema() -> gojson.Schema:
 
 # ----------------------------------------------------------------------------- strconv
 
-@pytest.mark.parametrize("text,bits,value", [
-    ("127", 8, 127), ("-128", 8, -128), ("0x7f", 8, None), ("9223372036854775807", 64, (1 << 63) - 1),
-    ("-9223372036854775808", 64, -(1 << 63)), ("+0", 64, 0),
-])
+
+@pytest.mark.parametrize(
+    "text,bits,value",
+    [
+        ("127", 8, 127),
+        ("-128", 8, -128),
+        ("0x7f", 8, None),
+        ("9223372036854775807", 64, (1 << 63) - 1),
+        ("-9223372036854775808", 64, -(1 << 63)),
+        ("+0", 64, 0),
+    ],
+)
 def test_parse_int_base10(text, bits, value):
     if value is None:
         with pytest.raises(GoNumError, match="invalid syntax"):
@@ -46,8 +55,16 @@ def test_parse_int_base10(text, bits, value):
         assert parse_int(text, 10, bits) == value
 
 
-@pytest.mark.parametrize("text,bits", [("128", 8), ("-129", 8), ("9223372036854775808", 64),
-                                       ("-9223372036854775809", 64), ("1" + "0" * 40, 64)])
+@pytest.mark.parametrize(
+    "text,bits",
+    [
+        ("128", 8),
+        ("-129", 8),
+        ("9223372036854775808", 64),
+        ("-9223372036854775809", 64),
+        ("1" + "0" * 40, 64),
+    ],
+)
 def test_parse_int_range(text, bits):
     with pytest.raises(GoNumError) as info:
         parse_int(text, 10, bits)
@@ -68,9 +85,24 @@ def test_parse_uint_and_atoi_texts():
 
 
 def test_old_module_names_still_importable():
-    for name in ("go_quote", "errno_text", "path_error", "clean", "join", "atoi", "parse_uint", "to_uint32",
-                 "to_int64", "float_to_int64", "scan_lines", "trim_space", "decode", "ScannerTooLong",
-                 "GoNumError", "INT32_MAX"):
+    for name in (
+        "go_quote",
+        "errno_text",
+        "path_error",
+        "clean",
+        "join",
+        "atoi",
+        "parse_uint",
+        "to_uint32",
+        "to_int64",
+        "float_to_int64",
+        "scan_lines",
+        "trim_space",
+        "decode",
+        "ScannerTooLong",
+        "GoNumError",
+        "INT32_MAX",
+    ):
         assert hasattr(gocompat, name), name
     from runcore.gocompat.url import parse_url
     from runcore.task.logurl import parse_url as task_parse_url
@@ -81,8 +113,11 @@ def test_old_module_names_still_importable():
 
 # ----------------------------------------------------------------------------- decoding
 
+
 def test_decode_fills_zero_values_and_folds_keys(schema):
-    v = schema.decode(b'{"NAME":"n","Value":{"a":"x","BB":3},"unknown":1,"\\u212aind":"k"}', "pkg.Outer")
+    v = schema.decode(
+        b'{"NAME":"n","Value":{"a":"x","BB":3},"unknown":1,"\\u212aind":"k"}', "pkg.Outer"
+    )
     assert v["name"] == "n" and v["value"] == {"A": "x", "bB": 3}
     assert v["count"] == 0 and v["ptr"] is None and v["items"] is None and v["kind"] == "k"
 
@@ -93,34 +128,70 @@ def test_exact_name_wins_over_folded(schema):
 
 
 def test_null_rules(schema):
-    v = schema.decode(b'{"name":null,"count":null,"ptr":null,"items":null,"value":null}', "pkg.Outer")
-    assert v["name"] == "" and v["count"] == 0 and v["ptr"] is None and v["value"] == {"A": "", "bB": 0}
+    v = schema.decode(
+        b'{"name":null,"count":null,"ptr":null,"items":null,"value":null}', "pkg.Outer"
+    )
+    assert (
+        v["name"] == ""
+        and v["count"] == 0
+        and v["ptr"] is None
+        and v["value"] == {"A": "", "bB": 0}
+    )
     assert schema.decode(b"null", "pkg.Outer")["name"] == ""
     assert schema.decode(b'{"tags":{"a":null}}', "pkg.Outer")["tags"] == {"a": ""}
 
 
 def test_repeated_struct_keys_merge_like_go(schema):
-    v = schema.decode(b'{"ptr":{"A":"x"},"ptr":{"bB":2},"items":[{"A":"y"}],"items":[{"bB":1}]}', "pkg.Outer")
+    v = schema.decode(
+        b'{"ptr":{"A":"x"},"ptr":{"bB":2},"items":[{"A":"y"}],"items":[{"bB":1}]}', "pkg.Outer"
+    )
     assert v["ptr"] == {"A": "x", "bB": 2}
     assert v["items"] == [{"A": "y", "bB": 1}]
 
 
-@pytest.mark.parametrize("doc,message", [
-    (b'{"name":5}', "json: cannot unmarshal number into Go struct field Outer.name of type pkg.Name"),
-    (b'{"count":1.5}', "json: cannot unmarshal number 1.5 into Go struct field Outer.count of type int64"),
-    (b'{"small":256}', "json: cannot unmarshal number 256 into Go struct field Outer.small of type uint8"),
-    (b'{"count":"1"}', "json: cannot unmarshal string into Go struct field Outer.count of type int64"),
-    (b'{"items":{}}', "json: cannot unmarshal object into Go struct field Outer.items of type []pkg.Inner"),
-    (b'{"items":[{"bB":true}]}', "json: cannot unmarshal bool into Go struct field Inner.items.bB of type int"),
-    (b'{"kind":1}', "json: cannot unmarshal number into Go struct field Outer.Embedded.kind of type string"),
-    (b'[]', "json: cannot unmarshal array into Go value of type pkg.Outer"),
-    (b'{"blob":"!!"}', "illegal base64 data at input byte 0"),
-    (b'{"any":1e999}', "json: cannot unmarshal number 1e999 into Go struct field Outer.any of type float64"),
-    (b'{"name":"a"', "unexpected end of JSON input"),
-    (b'{"name":"a"} x', "invalid character 'x' after top-level value"),
-    (b'{"count":NaN}', "invalid character 'N' looking for beginning of value"),
-    (b"[" * 20000, "exceeded max depth"),
-])
+@pytest.mark.parametrize(
+    "doc,message",
+    [
+        (
+            b'{"name":5}',
+            "json: cannot unmarshal number into Go struct field Outer.name of type pkg.Name",
+        ),
+        (
+            b'{"count":1.5}',
+            "json: cannot unmarshal number 1.5 into Go struct field Outer.count of type int64",
+        ),
+        (
+            b'{"small":256}',
+            "json: cannot unmarshal number 256 into Go struct field Outer.small of type uint8",
+        ),
+        (
+            b'{"count":"1"}',
+            "json: cannot unmarshal string into Go struct field Outer.count of type int64",
+        ),
+        (
+            b'{"items":{}}',
+            "json: cannot unmarshal object into Go struct field Outer.items of type []pkg.Inner",
+        ),
+        (
+            b'{"items":[{"bB":true}]}',
+            "json: cannot unmarshal bool into Go struct field Inner.items.bB of type int",
+        ),
+        (
+            b'{"kind":1}',
+            "json: cannot unmarshal number into Go struct field Outer.Embedded.kind of type string",
+        ),
+        (b"[]", "json: cannot unmarshal array into Go value of type pkg.Outer"),
+        (b'{"blob":"!!"}', "illegal base64 data at input byte 0"),
+        (
+            b'{"any":1e999}',
+            "json: cannot unmarshal number 1e999 into Go struct field Outer.any of type float64",
+        ),
+        (b'{"name":"a"', "unexpected end of JSON input"),
+        (b'{"name":"a"} x', "invalid character 'x' after top-level value"),
+        (b'{"count":NaN}', "invalid character 'N' looking for beginning of value"),
+        (b"[" * 20000, "exceeded max depth"),
+    ],
+)
 def test_decode_errors(schema, doc, message):
     with pytest.raises(gojson.JSONError) as info:
         schema.decode(doc, "pkg.Outer")
@@ -143,16 +214,25 @@ def test_invalid_utf8_and_surrogates_become_replacement_characters(schema):
 
 
 def test_yaml_mode_scalar_rules(schema):
-    v = schema.decode_value({"name": 1.5, "count": 3.0, "flag": True, "value": {"A": False}}, "pkg.Outer",
-                            yaml=True)
+    v = schema.decode_value(
+        {"name": 1.5, "count": 3.0, "flag": True, "value": {"A": False}}, "pkg.Outer", yaml=True
+    )
     assert v["name"] == "1.5" and v["count"] == 3 and v["value"]["A"] == "false"
 
 
 # ----------------------------------------------------------------------------- marshalling
 
+
 def test_marshal_field_order_and_omitempty(schema):
-    value = {"tags": {"b": "1", "a": "<&>"}, "name": "n", "count": 0, "value": {}, "flag": False,
-             "blob": b"hi", "ptr": {"bB": 0}}
+    value = {
+        "tags": {"b": "1", "a": "<&>"},
+        "name": "n",
+        "count": 0,
+        "value": {},
+        "flag": False,
+        "blob": b"hi",
+        "ptr": {"bB": 0},
+    }
     assert schema.marshal(value, "pkg.Outer") == (
         b'{"name":"n","ptr":{"A":"","bB":0},"tags":{"a":"\\u003c\\u0026\\u003e","b":"1"},'
         b'"value":{"A":"","bB":0},"blob":"aGk=","kind":""}'
@@ -174,10 +254,16 @@ def test_runtime_spec_table_is_data():
 
     spec = runtime_spec_schema()
     linux = spec.type("specs.Linux")
-    assert [f.key for f in linux.fields][:4] == ["uidMappings", "gidMappings", "sysctl", "resources"]
+    assert [f.key for f in linux.fields][:4] == [
+        "uidMappings",
+        "gidMappings",
+        "sysctl",
+        "resources",
+    ]
     assert spec.type("specs.LinuxCPU").fields[1].type.name == "*int64"
-    assert json.loads(spec.marshal({"process": {"user": {"uid": 1}}}, "specs.Spec"))["process"]["user"] == \
-        {"uid": 1, "gid": 0}
+    assert json.loads(spec.marshal({"process": {"user": {"uid": 1}}}, "specs.Spec"))["process"][
+        "user"
+    ] == {"uid": 1, "gid": 0}
 
 
 def test_schema_table_errors():

@@ -1,4 +1,5 @@
 """Archive reading, naming and content walking of runcore.images (no containerd needed)."""
+
 from __future__ import annotations
 
 import gzip
@@ -65,16 +66,32 @@ class Image:
         self.layer_raw = layer_tar({"hello.txt": text})
         self.layer_gz = gzip.compress(self.layer_raw, mtime=0)
         self.diff_id = sha(self.layer_raw)
-        self.config = json.dumps({
-            "architecture": arch, "os": "linux",
-            "config": {"Cmd": ["/hello"]},
-            "rootfs": {"type": "layers", "diff_ids": [self.diff_id]},
-        }).encode()
-        self.manifest = json.dumps({
-            "schemaVersion": 2, "mediaType": mt.OCI_MANIFEST,
-            "config": {"mediaType": mt.OCI_CONFIG, "digest": sha(self.config), "size": len(self.config)},
-            "layers": [{"mediaType": mt.OCI_LAYER_GZIP, "digest": sha(self.layer_gz), "size": len(self.layer_gz)}],
-        }).encode()
+        self.config = json.dumps(
+            {
+                "architecture": arch,
+                "os": "linux",
+                "config": {"Cmd": ["/hello"]},
+                "rootfs": {"type": "layers", "diff_ids": [self.diff_id]},
+            }
+        ).encode()
+        self.manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": mt.OCI_MANIFEST,
+                "config": {
+                    "mediaType": mt.OCI_CONFIG,
+                    "digest": sha(self.config),
+                    "size": len(self.config),
+                },
+                "layers": [
+                    {
+                        "mediaType": mt.OCI_LAYER_GZIP,
+                        "digest": sha(self.layer_gz),
+                        "size": len(self.layer_gz),
+                    }
+                ],
+            }
+        ).encode()
 
     def blobs(self) -> dict[str, bytes]:
         return {sha(b): b for b in (self.layer_gz, self.config, self.manifest)}
@@ -88,10 +105,16 @@ class Image:
         return d
 
 
-def oci_archive(entries: list[dict], blobs: dict[str, bytes], *, skip=(), tamper=None, layout="1.0.0") -> bytes:
+def oci_archive(
+    entries: list[dict], blobs: dict[str, bytes], *, skip=(), tamper=None, layout="1.0.0"
+) -> bytes:
     index = json.dumps({"schemaVersion": 2, "manifests": entries}).encode()
-    members = [("oci-layout", json.dumps({"imageLayoutVersion": layout}).encode(), None),
-               ("index.json", index, None), ("blobs", None, None), ("blobs/sha256", None, None)]
+    members = [
+        ("oci-layout", json.dumps({"imageLayoutVersion": layout}).encode(), None),
+        ("index.json", index, None),
+        ("blobs", None, None),
+        ("blobs/sha256", None, None),
+    ]
     for digest, data in blobs.items():
         if digest in skip:
             continue
@@ -143,11 +166,15 @@ def test_unknown_format_and_layout_version():
         read_archive(io.BytesIO(make_tar([("hello", b"x", None)])), MemoryStore())
     img = Image()
     with pytest.raises(errors.ImageError, match="unsupported OCI version 2.0.0"):
-        read_archive(io.BytesIO(oci_archive([img.entry()], img.blobs(), layout="2.0.0")), MemoryStore())
+        read_archive(
+            io.BytesIO(oci_archive([img.entry()], img.blobs(), layout="2.0.0")), MemoryStore()
+        )
     no_index = make_tar([("oci-layout", b'{"imageLayoutVersion":"1.0.0"}', None)])
     with pytest.raises(errors.ImageError, match="missing index.json"):
         read_archive(io.BytesIO(no_index), MemoryStore())
-    with pytest.raises(errors.ImageError, match='^untar oci layout "oci-layout": unexpected end of JSON input$'):
+    with pytest.raises(
+        errors.ImageError, match='^untar oci layout "oci-layout": unexpected end of JSON input$'
+    ):
         read_archive(io.BytesIO(make_tar([("oci-layout", b"{", None)])), MemoryStore())
 
 
@@ -159,8 +186,11 @@ def docker_archive(layer: bytes, config: bytes, tags: list[str], *, symlink=Fals
     layer_dir = "a" * 64
     members = [(layer_dir, None, None)]
     if symlink:
-        members += [("b" * 64, None, None), (f"{'b' * 64}/layer.tar", layer, None),
-                    (f"{layer_dir}/layer.tar", None, f"../{'b' * 64}/layer.tar")]
+        members += [
+            ("b" * 64, None, None),
+            (f"{'b' * 64}/layer.tar", layer, None),
+            (f"{layer_dir}/layer.tar", None, f"../{'b' * 64}/layer.tar"),
+        ]
     else:
         members.append((f"{layer_dir}/layer.tar", layer, None))
     members += [(f"{layer_dir}/VERSION", b"1.0", None), (cfg_name, config, None)]
@@ -195,7 +225,9 @@ def test_docker_archive_is_converted_like_containerd():
 def test_docker_archive_gzip_layer_symlink_and_known_compressed_form():
     img = Image()
     store = MemoryStore()
-    contents = read_archive(io.BytesIO(docker_archive(img.layer_gz, img.config, [], symlink=True)), store)
+    contents = read_archive(
+        io.BytesIO(docker_archive(img.layer_gz, img.config, [], symlink=True)), store
+    )
     index = json.loads(store.read(contents.index["digest"]))
     entry = index["manifests"][0]
     assert "annotations" not in entry
@@ -222,8 +254,16 @@ def test_docker_archive_errors():
     with pytest.raises(errors.ImageError, match='image config "nope.json" not found'):
         read_archive(io.BytesIO(bad), MemoryStore())
     cfg = sha(img.config)[7:] + ".json"
-    bad = make_tar([(cfg, img.config, None),
-                    ("manifest.json", json.dumps([{"Config": cfg, "Layers": ["x/layer.tar"]}]).encode(), None)])
+    bad = make_tar(
+        [
+            (cfg, img.config, None),
+            (
+                "manifest.json",
+                json.dumps([{"Config": cfg, "Layers": ["x/layer.tar"]}]).encode(),
+                None,
+            ),
+        ]
+    )
     with pytest.raises(errors.ImageError, match='layer "x/layer.tar" not found'):
         read_archive(io.BytesIO(bad), MemoryStore())
 
@@ -240,7 +280,10 @@ def imported(entries, blobs, **opts):
 
 def test_names_from_annotations_and_base_name():
     img = Image()
-    full = {"io.containerd.image.name": "docker.io/library/x:1", "org.opencontainers.image.ref.name": "1"}
+    full = {
+        "io.containerd.image.name": "docker.io/library/x:1",
+        "org.opencontainers.image.ref.name": "1",
+    }
     tag_only = {"org.opencontainers.image.ref.name": "latest"}
     other = {"org.opencontainers.image.ref.name": "quay.io/a/b:2"}
     entries = [img.entry(full), img.entry(tag_only), img.entry(other), img.entry()]
@@ -265,8 +308,12 @@ def test_gc_labels_follow_platform_filter():
     amd, arm = Image("amd64", b"a"), Image("arm64", b"b")
     blobs = {**amd.blobs(), **arm.blobs()}
     entries = [
-        arm.entry({"org.opencontainers.image.ref.name": "arm"}, {"architecture": "arm64", "os": "linux"}),
-        amd.entry({"org.opencontainers.image.ref.name": "amd"}, {"architecture": "amd64", "os": "linux"}),
+        arm.entry(
+            {"org.opencontainers.image.ref.name": "arm"}, {"architecture": "arm64", "os": "linux"}
+        ),
+        amd.entry(
+            {"org.opencontainers.image.ref.name": "amd"}, {"architecture": "amd64", "os": "linux"}
+        ),
     ]
     store, index, names = imported(entries, blobs, base_name="multi")
     assert [n for n, _ in names] == ["multi:arm", "multi:amd"]  # names are not platform-filtered
@@ -288,9 +335,13 @@ def test_gc_labels_follow_platform_filter():
 
 
 def test_children_labels_numbering():
-    kids = [{"mediaType": mt.OCI_CONFIG, "digest": "c"}, {"mediaType": mt.OCI_LAYER, "digest": "l0"},
-            {"mediaType": mt.DOCKER_LAYER_GZIP, "digest": "l1"}, {"mediaType": "text/plain", "digest": "x"},
-            {"mediaType": "text/plain", "digest": "y"}]
+    kids = [
+        {"mediaType": mt.OCI_CONFIG, "digest": "c"},
+        {"mediaType": mt.OCI_LAYER, "digest": "l0"},
+        {"mediaType": mt.DOCKER_LAYER_GZIP, "digest": "l1"},
+        {"mediaType": "text/plain", "digest": "x"},
+        {"mediaType": "text/plain", "digest": "y"},
+    ]
     assert mt.children_labels(kids) == {
         "containerd.io/gc.ref.content.config": "c",
         "containerd.io/gc.ref.content.l.0": "l0",
@@ -304,7 +355,9 @@ def test_missing_layer_is_found_before_any_record():
     img = Image()
     store, _, names = imported([img.entry({"io.containerd.image.name": "x:1"})], img.blobs())
     check_complete(store, names[0][1], only(), "x:1", required=True)
-    data = oci_archive([img.entry({"io.containerd.image.name": "x:1"})], img.blobs(), skip={sha(img.layer_gz)})
+    data = oci_archive(
+        [img.entry({"io.containerd.image.name": "x:1"})], img.blobs(), skip={sha(img.layer_gz)}
+    )
     store = MemoryStore()
     contents = read_archive(io.BytesIO(data), store)
     names = name_images(store, contents.index, ImportOptions())
@@ -319,7 +372,9 @@ def test_resolve_manifest_by_platform_and_config_fallback():
     amd, arm = Image("amd64", b"a"), Image("arm64", b"b")
     blobs = {**amd.blobs(), **arm.blobs()}
     store, index, _ = imported(
-        [arm.entry(platform={"architecture": "arm64", "os": "linux"}), amd.entry()], blobs, all_platforms=True
+        [arm.entry(platform={"architecture": "arm64", "os": "linux"}), amd.entry()],
+        blobs,
+        all_platforms=True,
     )
     desc, manifest = resolve_manifest(store, index, only(Platform("linux", "amd64")))
     assert desc["digest"] == sha(amd.manifest)  # no platform in the entry: decided by its config
@@ -334,4 +389,6 @@ def test_resolve_manifest_by_platform_and_config_fallback():
     assert image_size(store, index, only()) == (
         index["size"] + len(amd.manifest) + len(amd.config) + len(amd.layer_gz)
     )
-    assert image_size(store, index, ALL) == index["size"] + len(arm.manifest) + len(arm.config) + len(arm.layer_gz)
+    assert image_size(store, index, ALL) == index["size"] + len(arm.manifest) + len(
+        arm.config
+    ) + len(arm.layer_gz)

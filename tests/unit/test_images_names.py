@@ -1,4 +1,5 @@
 """Image name normalisation, platform matching and chain ids (containerd semantics)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -56,7 +57,10 @@ def test_ref_translators():
     assert filt("foo/barbaz:2") == ""  # partial path component does not count
     assert filt("foo/bar/sub:2") == "foo/bar/sub:2"
     assert add_ref_prefix("")("latest") == ""
-    assert image_name({"io.containerd.image.name": "n", "org.opencontainers.image.ref.name": "t"}, add) == "n"
+    assert (
+        image_name({"io.containerd.image.name": "n", "org.opencontainers.image.ref.name": "t"}, add)
+        == "n"
+    )
     assert image_name({"org.opencontainers.image.ref.name": "t"}, add) == "foo/bar:t"
     assert image_name({}, add) == ""
 
@@ -86,8 +90,12 @@ def test_matchers():
     strict = only_strict(Platform("linux", "amd64"))
     assert not strict.match(Platform("linux", "386"))
     arm64 = only(Platform("linux", "arm64"))
-    assert arm64.match(Platform("linux", "arm", "v7")) and not arm64.match(Platform("linux", "amd64"))
-    assert ALL.match(Platform("plan9", "mips")) and not ALL.less(Platform("a", "b"), Platform("c", "d"))
+    assert arm64.match(Platform("linux", "arm", "v7")) and not arm64.match(
+        Platform("linux", "amd64")
+    )
+    assert ALL.match(Platform("plan9", "mips")) and not ALL.less(
+        Platform("a", "b"), Platform("c", "d")
+    )
 
 
 def test_chain_id():

@@ -1,4 +1,5 @@
 """README's layout table and docs/architecture.md match the tree."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,9 @@ def _tracked_top_level_dirs() -> set:
     import subprocess
 
     try:
-        files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                               check=True).stdout.splitlines()
+        files = subprocess.run(
+            ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.splitlines()
     except (OSError, subprocess.CalledProcessError):  # not a git checkout
         return set()
     return {f.split("/", 1)[0] for f in files if "/" in f}
@@ -42,8 +44,11 @@ def test_readme_layout_covers_every_package_and_top_level_directory():
     packages = [p for p in (ROOT / "runcore").iterdir() if (p / "__init__.py").exists()]
     top = [ROOT / d for d in _tracked_top_level_dirs() if not d.startswith(".") and d != "docs"]
     # a package may be named as the module it grew from (`runcore/x.py` -> `runcore/x/`)
-    missing = [p.relative_to(ROOT).as_posix() for p in [*packages, *top]
-               if not re.search(rf"`{re.escape(p.relative_to(ROOT).as_posix())}(/|\.py)", text)]
+    missing = [
+        p.relative_to(ROOT).as_posix()
+        for p in [*packages, *top]
+        if not re.search(rf"`{re.escape(p.relative_to(ROOT).as_posix())}(/|\.py)", text)
+    ]
     assert missing == []
 
 

@@ -1,5 +1,6 @@
 """The leak check blames a test only for FIFO directories of its own containers (issue 18,
 "Also"): other clients create directories in /run/containerd/fifo at the same time."""
+
 from __future__ import annotations
 
 import json
@@ -14,22 +15,39 @@ def _log(lines) -> EventLog:
     log._proc = None
     log._file = tempfile.TemporaryFile(mode="w+")
     for ns, topic, body in lines:
-        log._file.write(f"2026-11-30 00:11:46.878097188 +0000 UTC {ns} {topic} "
-                        f"{json.dumps(body)}\n")
+        log._file.write(
+            f"2026-11-30 00:11:46.878097188 +0000 UTC {ns} {topic} {json.dumps(body)}\n"
+        )
     return log
 
 
 def test_event_log_gives_the_tests_names_and_fifo_dirs() -> None:
-    log = _log([
-        ("t-mine", "/containers/create", {"id": "c1"}),
-        ("t-mine", "/tasks/create", {"container_id": "c1", "io": {
-            "stdin": "/run/containerd/fifo/111/c1-stdin",
-            "stdout": "/run/containerd/fifo/111/c1-stdout"}}),
-        ("t-mine", "/tasks/exec-added", {"container_id": "c1", "exec_id": "e1"}),
-        ("t-other", "/containers/create", {"id": "theirs"}),
-        ("t-other", "/tasks/create", {"container_id": "theirs", "io": {
-            "stdout": "/run/containerd/fifo/222/theirs-stdout"}}),
-    ])
+    log = _log(
+        [
+            ("t-mine", "/containers/create", {"id": "c1"}),
+            (
+                "t-mine",
+                "/tasks/create",
+                {
+                    "container_id": "c1",
+                    "io": {
+                        "stdin": "/run/containerd/fifo/111/c1-stdin",
+                        "stdout": "/run/containerd/fifo/111/c1-stdout",
+                    },
+                },
+            ),
+            ("t-mine", "/tasks/exec-added", {"container_id": "c1", "exec_id": "e1"}),
+            ("t-other", "/containers/create", {"id": "theirs"}),
+            (
+                "t-other",
+                "/tasks/create",
+                {
+                    "container_id": "theirs",
+                    "io": {"stdout": "/run/containerd/fifo/222/theirs-stdout"},
+                },
+            ),
+        ]
+    )
     names, dirs = log.owned("t-mine")
     assert names == {"c1", "c1-e1"}
     assert dirs == {"/run/containerd/fifo/111"}

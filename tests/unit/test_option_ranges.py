@@ -7,6 +7,7 @@ The test discovers the options generically: all options the plugin set registers
 test; each :class:`~runcore.options_types.GoInt` option is walked at its bounds ±1, in
 process and through the real command line.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -30,7 +31,9 @@ EXPECTED = {
 FIRST_PARTY = {"seccomp", "apparmor", "nvidia", "blockio", "cni", "userns"}
 
 
-def _walk_commands(group: click.Command, ctx: click.Context, path: Tuple[str, ...]) -> Iterator[Tuple[str, click.Parameter]]:
+def _walk_commands(
+    group: click.Command, ctx: click.Context, path: Tuple[str, ...]
+) -> Iterator[Tuple[str, click.Parameter]]:
     for param in group.params:
         yield " ".join(path), param
     if isinstance(group, click.Group):
@@ -38,7 +41,9 @@ def _walk_commands(group: click.Command, ctx: click.Context, path: Tuple[str, ..
             sub = group.get_command(ctx, name)
             if sub is None:
                 continue
-            yield from _walk_commands(sub, click.Context(sub, parent=ctx, info_name=name), path + (name,))
+            yield from _walk_commands(
+                sub, click.Context(sub, parent=ctx, info_name=name), path + (name,)
+            )
 
 
 @pytest.fixture(scope="module")
@@ -64,14 +69,17 @@ def all_options() -> Iterator[List[Tuple[str, str, click.Parameter]]]:
 
 def _numeric(param: click.Parameter) -> bool:
     t = param.type
-    return isinstance(t, (click.types.IntParamType, click.types.FloatParamType, GoInt, GoFloat)) or \
-        t in (click.INT, click.FLOAT)
+    return isinstance(
+        t, (click.types.IntParamType, click.types.FloatParamType, GoInt, GoFloat)
+    ) or t in (click.INT, click.FLOAT)
 
 
 def test_every_numeric_option_declares_its_go_type(all_options):
-    untyped = [f"{cmd}: {'/'.join(p.opts)} ({owner}) has type {p.type!r}"
-               for cmd, owner, p in all_options
-               if _numeric(p) and not isinstance(p.type, (GoInt, GoFloat))]
+    untyped = [
+        f"{cmd}: {'/'.join(p.opts)} ({owner}) has type {p.type!r}"
+        for cmd, owner, p in all_options
+        if _numeric(p) and not isinstance(p.type, (GoInt, GoFloat))
+    ]
     assert not untyped, "declare these with runcore.api.GoInt/GoFloat:\n" + "\n".join(untyped)
 
 
@@ -120,16 +128,41 @@ def test_out_of_range_on_the_command_line(flag, go_type):
     for command in ("spec", "create"):
         if flag == "--gpus" and command == "create":
             continue
-        r = subprocess.run([sys.executable, "-m", "runcore", "--address", "/nonexistent.sock", command, flag,
-                            str(t.max + 1), "img", "id"], capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "runcore",
+                "--address",
+                "/nonexistent.sock",
+                command,
+                flag,
+                str(t.max + 1),
+                "img",
+                "id",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert r.returncode == 1, r
         assert r.stderr.count("\n") == 1 and r.stderr.startswith("runcore: "), r.stderr
         assert f'parsing "{t.max + 1}": value out of range' in r.stderr, r.stderr
         assert "containerd" not in r.stderr
 
 
-@pytest.mark.parametrize("text,value", [("0x10", 16), ("0o17", 15), ("010", 8), ("0b11", 3), ("1_000", 1000),
-                                        ("+5", 5), ("-9223372036854775808", -(1 << 63))])
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("0x10", 16),
+        ("0o17", 15),
+        ("010", 8),
+        ("0b11", 3),
+        ("1_000", 1000),
+        ("+5", 5),
+        ("-9223372036854775808", -(1 << 63)),
+    ],
+)
 def test_go_flag_syntax(text, value):
     assert GoInt("int64").convert(text, None, None) == value
 
@@ -140,13 +173,22 @@ def test_go_flag_syntax_errors(text):
         GoInt("int64").convert(text, None, None)
 
 
-@pytest.mark.parametrize("text,ok", [("1.5", 1.5), ("1e3", 1000.0), ("inf", float("inf")), ("-0", -0.0)])
+@pytest.mark.parametrize(
+    "text,ok", [("1.5", 1.5), ("1e3", 1000.0), ("inf", float("inf")), ("-0", -0.0)]
+)
 def test_go_float(text, ok):
     assert GoFloat().convert(text, None, None) == ok
 
 
-@pytest.mark.parametrize("text,reason", [("1e400", "value out of range"), ("abc", "invalid syntax"),
-                                         ("1_0", "invalid syntax"), (" 1", "invalid syntax")])
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ("1e400", "value out of range"),
+        ("abc", "invalid syntax"),
+        ("1_0", "invalid syntax"),
+        (" 1", "invalid syntax"),
+    ],
+)
 def test_go_float_errors(text, reason):
     with pytest.raises(click.BadParameter, match=reason):
         GoFloat().convert(text, None, None)
@@ -171,7 +213,10 @@ def test_any_integer_is_accepted_exactly_within_its_go_type(go_type, n):
 
 
 @settings(max_examples=300, derandomize=True, deadline=None, database=None)
-@given(st.sampled_from(GO_TYPES), st.one_of(st.text(max_size=30), st.from_regex(r"[+-]?0[xXoObB]?[0-9a-fA-F_]{0,25}")))
+@given(
+    st.sampled_from(GO_TYPES),
+    st.one_of(st.text(max_size=30), st.from_regex(r"[+-]?0[xXoObB]?[0-9a-fA-F_]{0,25}")),
+)
 def test_any_text_is_a_number_in_range_or_a_one_line_usage_error(go_type, text):
     t = GoInt(go_type)
     try:
@@ -180,5 +225,10 @@ def test_any_text_is_a_number_in_range_or_a_one_line_usage_error(go_type, text):
         assert "\n" not in exc.message and exc.message.startswith("strconv.Parse")
     else:
         assert t.min <= value <= t.max
-        assert value == int(text.replace("_", ""), 0) if text.lstrip("+-")[:2].lower() in ("0x", "0o", "0b") \
-            or not text.lstrip("+-").startswith("0") or text.lstrip("+-") == "0" else True
+        assert (
+            value == int(text.replace("_", ""), 0)
+            if text.lstrip("+-")[:2].lower() in ("0x", "0o", "0b")
+            or not text.lstrip("+-").startswith("0")
+            or text.lstrip("+-") == "0"
+            else True
+        )

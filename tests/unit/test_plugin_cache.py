@@ -1,6 +1,7 @@
 """The plugin discovery cache (runcore/plugin/cache.py): hits skip the scan, and every
 change to what is installed (install, uninstall, upgrade, a rewritten entry_points.txt, a
 new sys.path entry) is seen on the next command. Configuration is applied afresh."""
+
 from __future__ import annotations
 
 import json
@@ -50,15 +51,26 @@ def bump(path: Path) -> None:
 
 def test_second_discovery_is_served_from_the_cache(env):
     site, scans = env
-    write_dist(site, "rc-one", "1.0", {"pcone": "pc_one_mod"},
-               modules={"pc_one_mod": "VALUE = 1\n"}, requires=["runcore>=0.1"])
+    write_dist(
+        site,
+        "rc-one",
+        "1.0",
+        {"pcone": "pc_one_mod"},
+        modules={"pc_one_mod": "VALUE = 1\n"},
+        requires=["runcore>=0.1"],
+    )
     first = ours(loader.discover())
     assert list(first) == ["pcone"] and len(scans) == 1
     cache.forget()  # a new process: nothing remembered in memory
     second = ours(loader.discover())
     assert len(scans) == 1, "the cache was not used"
     ep = second["pcone"]
-    assert (ep.name, ep.value, ep.dist.name, ep.dist.version) == ("pcone", "pc_one_mod", "rc-one", "1.0")
+    assert (ep.name, ep.value, ep.dist.name, ep.dist.version) == (
+        "pcone",
+        "pc_one_mod",
+        "rc-one",
+        "1.0",
+    )
     assert loader.runcore_requirement(ep.dist) == ">=0.1"
     assert ep.load().VALUE == 1
 
@@ -105,7 +117,9 @@ def test_metadata_rewritten_in_place_is_seen(env):
     info = write_dist(site, "rc-one", "1.0", {"pcone": "pc_one_mod"}, requires=["runcore>=0.1"])
     assert loader.runcore_requirement(ours(loader.discover())["pcone"].dist) == ">=0.1"
     meta = info / "METADATA"
-    meta.write_text("Metadata-Version: 2.1\nName: rc-one\nVersion: 1.0\nRequires-Dist: runcore>=99\n")
+    meta.write_text(
+        "Metadata-Version: 2.1\nName: rc-one\nVersion: 1.0\nRequires-Dist: runcore>=99\n"
+    )
     bump(meta)
     assert loader.runcore_requirement(ours(loader.discover())["pcone"].dist) == ">=99"
 
@@ -141,8 +155,14 @@ def test_configuration_is_applied_on_top_of_a_warm_cache(env, tmp_path):
 
 def test_requirement_checks_are_cached_and_still_enforced(env):
     site, scans = env
-    write_dist(site, "rc-new", "1.0", {"pcnew": "pc_new_mod"}, requires=["runcore>=99"],
-               modules={"pc_new_mod": ""})
+    write_dist(
+        site,
+        "rc-new",
+        "1.0",
+        {"pcnew": "pc_new_mod"},
+        requires=["runcore>=99"],
+        modules={"pc_new_mod": ""},
+    )
     loader.discover()
     data = json.loads(Path(cache.cache_file()).read_text())
     assert any(k.startswith(">=99\0") and v is False for k, v in data["compat"].items())
@@ -153,8 +173,14 @@ def test_requirement_checks_are_cached_and_still_enforced(env):
 
 def test_a_warm_process_imports_neither_metadata_nor_packaging(env, tmp_path):
     site, scans = env
-    write_dist(site, "rc-one", "1.0", {"pcone": "pc_one_mod"}, requires=["runcore>=0.1,<1"],
-               modules={"pc_one_mod": ""})
+    write_dist(
+        site,
+        "rc-one",
+        "1.0",
+        {"pcone": "pc_one_mod"},
+        requires=["runcore>=0.1,<1"],
+        modules={"pc_one_mod": ""},
+    )
     probe = textwrap.dedent("""
         import sys
         from runcore.plugin import loader
@@ -164,8 +190,12 @@ def test_a_warm_process_imports_neither_metadata_nor_packaging(env, tmp_path):
                        if m in sys.modules))
     """)
     env_vars = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), *sys.path]))
-    runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                           env=env_vars, timeout=60) for _ in range(2)]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, env=env_vars, timeout=60
+        )
+        for _ in range(2)
+    ]
     assert all(r.returncode == 0 for r in runs), runs[0].stderr + runs[1].stderr
     assert "importlib.metadata" in runs[0].stdout  # the cold run scanned
     assert runs[1].stdout.strip() == ""  # the warm one did not

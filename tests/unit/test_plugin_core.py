@@ -1,4 +1,5 @@
 """The plugin core through the real CLI: discovery, failures, collisions, policy."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,13 @@ def runcore(site: Path, *args: str, env=None):
     environ.pop("RUNCORE_DISABLE_PLUGINS", None)
     environ["RUNCORE_CONFIG"] = ""
     environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "runcore", *args], capture_output=True,
-                          text=True, env=environ, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "runcore", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+    )
 
 
 @pytest.fixture
@@ -58,8 +64,13 @@ def test_entry_point_plugin_adds_flag_to_help_and_listing(site):
 
 def test_plugin_failing_on_import_is_listed_and_cli_keeps_working(site):
     write_dist(site, "runcore-hello", "1.0", {"hello": "rc_hello"}, {"rc_hello": GOOD})
-    write_dist(site, "runcore-broken", "0.3", {"broken": "rc_broken"},
-               {"rc_broken": "raise RuntimeError('boom\\nsecond line')\n"})
+    write_dist(
+        site,
+        "runcore-broken",
+        "0.3",
+        {"broken": "rc_broken"},
+        {"rc_broken": "raise RuntimeError('boom\\nsecond line')\n"},
+    )
     listing = runcore(site, "plugins")
     assert listing.returncode == 0, listing.stderr
     line = next(l for l in listing.stdout.splitlines() if l.startswith("broken"))
@@ -69,8 +80,13 @@ def test_plugin_failing_on_import_is_listed_and_cli_keeps_working(site):
 
 
 def test_unknown_hook_marks_plugin_failed(site):
-    write_dist(site, "runcore-odd", "1.0", {"odd": "rc_odd"},
-               {"rc_odd": "def runcore_no_such_hook(ctx):\n    pass\n"})
+    write_dist(
+        site,
+        "runcore-odd",
+        "1.0",
+        {"odd": "rc_odd"},
+        {"rc_odd": "def runcore_no_such_hook(ctx):\n    pass\n"},
+    )
     rows = {r["id"]: r for r in json.loads(runcore(site, "plugins", "--json").stdout)}
     assert rows["odd"]["status"] == "failed"
     assert "runcore_no_such_hook" in rows["odd"]["reason"]
@@ -89,24 +105,43 @@ def test_two_plugins_declaring_one_flag_name_both(site):
 
 
 def test_plugin_may_not_take_a_core_flag(site):
-    write_dist(site, "runcore-grab", "1.0", {"grab": "rc_grab"}, {"rc_grab": """
+    write_dist(
+        site,
+        "runcore-grab",
+        "1.0",
+        {"grab": "rc_grab"},
+        {
+            "rc_grab": """
 from runcore import hookimpl
 @hookimpl
 def runcore_add_options(registrar, command):
     registrar.add("--env", multiple=True)
-"""})
+"""
+        },
+    )
     result = runcore(site, "run", "--help")
     assert result.returncode != 0
-    assert "--env is declared by both built-in plugin 'core.process' and plugin 'grab'" in result.stderr
+    assert (
+        "--env is declared by both built-in plugin 'core.process' and plugin 'grab'"
+        in result.stderr
+    )
 
 
 def test_reserved_first_party_flag(site):
-    write_dist(site, "runcore-fake", "1.0", {"fake": "rc_fake"}, {"rc_fake": """
+    write_dist(
+        site,
+        "runcore-fake",
+        "1.0",
+        {"fake": "rc_fake"},
+        {
+            "rc_fake": """
 from runcore import hookimpl
 @hookimpl
 def runcore_add_options(registrar, command):
     registrar.add("--seccomp", is_flag=True)
-"""})
+"""
+        },
+    )
     result = runcore(site, "run", "--help")
     assert result.returncode != 0
     assert "reserved for the first-party plugin 'seccomp'" in result.stderr
@@ -115,8 +150,13 @@ def runcore_add_options(registrar, command):
 @pytest.mark.parametrize("how", ["cli", "env-block", "env-allow"])
 def test_disabling_does_not_import(site, tmp_path, how):
     marker = tmp_path / "imported"
-    write_dist(site, "runcore-hello", "1.0", {"hello": "rc_hello"},
-               {"rc_hello": f"open({str(marker)!r}, 'w').close()\n" + GOOD})
+    write_dist(
+        site,
+        "runcore-hello",
+        "1.0",
+        {"hello": "rc_hello"},
+        {"rc_hello": f"open({str(marker)!r}, 'w').close()\n" + GOOD},
+    )
     args, env = ["plugins", "--json"], {}
     if how == "cli":
         args = ["-p", "no:hello", *args]
@@ -128,8 +168,11 @@ def test_disabling_does_not_import(site, tmp_path, how):
     assert result.returncode == 0, result.stderr
     row = {r["id"]: r for r in json.loads(result.stdout)}["hello"]
     assert row["status"] == "disabled"
-    expected = {"cli": "-p no:hello", "env-block": "RUNCORE_DISABLE_PLUGINS",
-                "env-allow": "RUNCORE_PLUGINS"}[how]
+    expected = {
+        "cli": "-p no:hello",
+        "env-block": "RUNCORE_DISABLE_PLUGINS",
+        "env-allow": "RUNCORE_PLUGINS",
+    }[how]
     assert expected in row["reason"]
     assert not marker.exists()
     assert "--hello-name" not in runcore(site, *args[:-2], "run", "--help", env=env).stdout
@@ -144,8 +187,14 @@ def test_stand_in_refuses_flag_of_missing_security_plugin(site):
 
 def test_incompatible_plugin_is_not_imported(site, tmp_path):
     marker = tmp_path / "imported"
-    write_dist(site, "runcore-old", "1.0", {"old": "rc_old"},
-               {"rc_old": f"open({str(marker)!r}, 'w').close()\n"}, requires=["runcore<0.0.1"])
+    write_dist(
+        site,
+        "runcore-old",
+        "1.0",
+        {"old": "rc_old"},
+        {"rc_old": f"open({str(marker)!r}, 'w').close()\n"},
+        requires=["runcore<0.0.1"],
+    )
     rows = {r["id"]: r for r in json.loads(runcore(site, "plugins", "--json").stdout)}
     assert rows["old"]["status"] == "incompatible"
     assert "needs runcore<0.0.1" in rows["old"]["reason"]
@@ -155,6 +204,18 @@ def test_incompatible_plugin_is_not_imported(site, tmp_path):
 def test_p_no_after_global_options_that_take_values():
     from runcore.plugin.loader import preparse_blocked
 
-    argv = ["--address", "/x.sock", "-n", "ns", "-p", "no:a", "--timeout", "5s",
-            "--plugin=no:b", "run", "-p", "no:c"]
+    argv = [
+        "--address",
+        "/x.sock",
+        "-n",
+        "ns",
+        "-p",
+        "no:a",
+        "--timeout",
+        "5s",
+        "--plugin=no:b",
+        "run",
+        "-p",
+        "no:c",
+    ]
     assert preparse_blocked(argv) == ["a", "b"]

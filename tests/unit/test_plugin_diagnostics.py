@@ -1,5 +1,6 @@
 """Broken plugin sets are explained: diagnostics always run, typos warn, unavailable
 plugins' flags say why, one reserved-id rule, clash messages say how to fix them."""
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,14 @@ def rc(site, tmp_path):
             conf.write_text(config)
             environ["RUNCORE_CONFIG"] = str(conf)
         environ.update(env or {})
-        return subprocess.run([sys.executable, "-m", "runcore", *args], capture_output=True,
-                              text=True, env=environ, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "runcore", *args],
+            capture_output=True,
+            text=True,
+            env=environ,
+            timeout=60,
+        )
+
     return run
 
 
@@ -59,15 +66,18 @@ def _spec_args(tmp_path, *flags):
 
 
 # ------------------------------------------------------------------ diagnostics always run
-@pytest.mark.parametrize("argv,command,diagnostic", [
-    (["--version"], None, True),
-    (["-n", "ns", "--help"], None, True),
-    ([], None, True),
-    (["-p", "no:x", "plugins", "--json"], "plugins", True),
-    (["--address", "/a", "run", "--help"], "run", False),
-    (["spec", "img"], "spec", False),
-    (["-n", "plugins", "ls"], "ls", False),  # "plugins" is the namespace here
-])
+@pytest.mark.parametrize(
+    "argv,command,diagnostic",
+    [
+        (["--version"], None, True),
+        (["-n", "ns", "--help"], None, True),
+        ([], None, True),
+        (["-p", "no:x", "plugins", "--json"], "plugins", True),
+        (["--address", "/a", "run", "--help"], "run", False),
+        (["spec", "img"], "spec", False),
+        (["-n", "plugins", "ls"], "ls", False),  # "plugins" is the namespace here
+    ],
+)
 def test_which_commands_are_diagnostic(argv, command, diagnostic):
     assert command_of(argv) == command
     assert is_diagnostic(argv) is diagnostic
@@ -82,10 +92,12 @@ def test_diagnostic_commands_run_and_say_what_is_wrong(site, rc, tmp_path, case)
         expected = "required plugin 'nosuch' (from "
     elif case == "clash":
         write_dist(site, "runcore-hello2", "2.0", {"hello2": "rc_hello2"}, {"rc_hello2": GOOD})
-        expected = ("flag --hello-name is declared by both plugin 'hello' (runcore-hello 1.0) and "
-                    "plugin 'hello2' (runcore-hello2 2.0) (disable one of them: "
-                    "'runcore -p no:hello2 ...' for one command, or disable = [\"hello2\"] "
-                    "under [plugins] in the configuration file)")
+        expected = (
+            "flag --hello-name is declared by both plugin 'hello' (runcore-hello 1.0) and "
+            "plugin 'hello2' (runcore-hello2 2.0) (disable one of them: "
+            "'runcore -p no:hello2 ...' for one command, or disable = [\"hello2\"] "
+            "under [plugins] in the configuration file)"
+        )
     else:
         config = '[plugins]\nlocked = ["seccomp"]\n'
         expected = "config.toml:2: unknown key 'locked' in [plugins] (locked belongs in [defaults])"
@@ -109,12 +121,18 @@ def test_diagnostic_commands_run_and_say_what_is_wrong(site, rc, tmp_path, case)
 
 
 # ------------------------------------------------------------------ typos warn
-@pytest.mark.parametrize("args,env,warning", [
-    (["-p", "no:helo"], {}, "-p no:helo names no installed plugin"),
-    ([], {"RUNCORE_DISABLE_PLUGINS": "hello,helo"},
-     "RUNCORE_DISABLE_PLUGINS entry 'helo' names no installed plugin"),
-    ([], {"RUNCORE_PLUGINS": "helo"}, "RUNCORE_PLUGINS entry 'helo' names no installed plugin"),
-])
+@pytest.mark.parametrize(
+    "args,env,warning",
+    [
+        (["-p", "no:helo"], {}, "-p no:helo names no installed plugin"),
+        (
+            [],
+            {"RUNCORE_DISABLE_PLUGINS": "hello,helo"},
+            "RUNCORE_DISABLE_PLUGINS entry 'helo' names no installed plugin",
+        ),
+        ([], {"RUNCORE_PLUGINS": "helo"}, "RUNCORE_PLUGINS entry 'helo' names no installed plugin"),
+    ],
+)
 def test_disabling_an_unknown_plugin_warns(site, rc, tmp_path, args, env, warning):
     write_dist(site, "runcore-hello", "1.0", {"hello": "rc_hello"}, {"rc_hello": GOOD})
     r = rc(*args, *_spec_args(tmp_path), env=env)
@@ -125,10 +143,17 @@ def test_disabling_an_unknown_plugin_warns(site, rc, tmp_path, args, env, warnin
 
 # ------------------------------------------------------------------ failed plugins
 def test_failed_plugin_is_mentioned_once_per_command(site, rc, tmp_path):
-    write_dist(site, "runcore-broken", "0.3", {"broken": "rc_broken"},
-               {"rc_broken": "import no_such_module_xyz\n"})
-    line = ("runcore: warning: plugin 'broken' failed to load: ModuleNotFoundError: No module "
-            "named 'no_such_module_xyz' (see 'runcore plugins')\n")
+    write_dist(
+        site,
+        "runcore-broken",
+        "0.3",
+        {"broken": "rc_broken"},
+        {"rc_broken": "import no_such_module_xyz\n"},
+    )
+    line = (
+        "runcore: warning: plugin 'broken' failed to load: ModuleNotFoundError: No module "
+        "named 'no_such_module_xyz' (see 'runcore plugins')\n"
+    )
     for args in (_spec_args(tmp_path), ["run", "--help"], ["plugins"]):
         r = rc(*args)
         assert r.returncode == 0, r.stderr
@@ -137,19 +162,27 @@ def test_failed_plugin_is_mentioned_once_per_command(site, rc, tmp_path):
 
 
 def test_failed_plugin_flags_from_metadata_explain_themselves(site, rc, tmp_path):
-    write_dist(site, "runcore-sysctl", "0.1", {"sysctl": "rc_sysctl"},
-               {"rc_sysctl": "raise ImportError('libfoo.so.1: cannot open shared object file')\n"},
-               groups={"runcore.flags": {"--sysctl": "sysctl", "--sysctl-strict": "sysctl"}})
+    write_dist(
+        site,
+        "runcore-sysctl",
+        "0.1",
+        {"sysctl": "rc_sysctl"},
+        {"rc_sysctl": "raise ImportError('libfoo.so.1: cannot open shared object file')\n"},
+        groups={"runcore.flags": {"--sysctl": "sysctl", "--sysctl-strict": "sysctl"}},
+    )
     r = rc(*_spec_args(tmp_path, "--sysctl", "net.ipv4.ip_forward=1"))
     assert r.returncode == 1
     assert r.stderr.splitlines()[-1] == (
         "runcore: --sysctl is not available: plugin 'sysctl' failed to load: ImportError: "
-        "libfoo.so.1: cannot open shared object file (see 'runcore spec --help')")
+        "libfoo.so.1: cannot open shared object file (see 'runcore spec --help')"
+    )
     r = rc(*_spec_args(tmp_path, "--sysctl-strict"))  # a flag without a value
     assert "--sysctl-strict is not available: plugin 'sysctl' failed to load" in r.stderr
     r = rc("-p", "no:sysctl", *_spec_args(tmp_path, "--sysctl=a=1"))
-    assert r.stderr.strip() == ("runcore: --sysctl is not available: plugin 'sysctl' is disabled "
-                                "by -p no:sysctl (see 'runcore spec --help')")
+    assert r.stderr.strip() == (
+        "runcore: --sysctl is not available: plugin 'sysctl' is disabled "
+        "by -p no:sysctl (see 'runcore spec --help')"
+    )
     assert "--sysctl" not in rc("run", "--help").stdout  # refused, not advertised
 
 
@@ -161,16 +194,25 @@ def test_flags_known_from_the_index_once_the_plugin_loaded(site, rc, tmp_path):
     (site / "rc_sysctl.py").write_text("raise RuntimeError('broken upgrade')\n")
     r = rc(*_spec_args(tmp_path, "--sysctl", "a=1"))
     assert r.returncode == 1
-    assert ("--sysctl is not available: plugin 'sysctl' failed to load: RuntimeError: broken "
-            "upgrade") in r.stderr
+    assert (
+        "--sysctl is not available: plugin 'sysctl' failed to load: RuntimeError: broken upgrade"
+    ) in r.stderr
     unknown = rc(*_spec_args(tmp_path, "--nosuch"))  # a flag nobody declared: click's message
     assert "No such option '--nosuch'" in unknown.stderr
 
 
 # ------------------------------------------------------------------ ids and clashes
-@pytest.mark.parametrize("plugin_id,reserved", [
-    ("core", True), ("core.x", True), ("core.", True), ("corefoo", False), ("mycore", False),
-    ("core_x", False)])
+@pytest.mark.parametrize(
+    "plugin_id,reserved",
+    [
+        ("core", True),
+        ("core.x", True),
+        ("core.", True),
+        ("corefoo", False),
+        ("mycore", False),
+        ("core_x", False),
+    ],
+)
 def test_reserved_id_rule(plugin_id, reserved):
     assert is_reserved_id(plugin_id) is reserved
 
@@ -187,16 +229,25 @@ def test_reserved_id_rule_applies_to_loading_and_help(site, rc):
 
 
 def test_clash_with_the_core_suggests_disabling_the_plugin(site, rc):
-    write_dist(site, "runcore-grab", "1.0", {"grab": "rc_grab"}, {"rc_grab": """
+    write_dist(
+        site,
+        "runcore-grab",
+        "1.0",
+        {"grab": "rc_grab"},
+        {
+            "rc_grab": """
 from runcore import hookimpl
 @hookimpl
 def runcore_add_options(registrar, command):
     registrar.add("--env", multiple=True)
-"""})
+"""
+        },
+    )
     r = rc("run", "--help")
     assert r.returncode == 1
     assert r.stderr.strip() == (
         "runcore: flag --env is declared by both built-in plugin 'core.process' and plugin 'grab' "
         "(runcore-grab 1.0) (disable one of them: 'runcore -p no:grab ...' for one command, or "
-        "disable = [\"grab\"] under [plugins] in the configuration file)")
+        'disable = ["grab"] under [plugins] in the configuration file)'
+    )
     assert rc("-p", "no:grab", "run", "--help").returncode == 0  # the suggested fix works

@@ -1,5 +1,6 @@
 """Plugins' requirements on runcore and the admin's `required` list: PEP 508, parsed by
 `packaging.requirements`."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -54,4 +55,6 @@ def test_required_plugin_text():
     assert split_requirement("seccomp", "f.toml") == ("seccomp", "")
     with pytest.raises(UsageError) as err:
         split_requirement("seccomp>=>=1", "/etc/runcore/config.toml")
-    assert str(err.value).startswith("invalid configuration /etc/runcore/config.toml: plugins.required: ")
+    assert str(err.value).startswith(
+        "invalid configuration /etc/runcore/config.toml: plugins.required: "
+    )

@@ -1,4 +1,5 @@
 """The committed stubs under runcore/_pb/ are exactly what scripts/gen-protos.sh makes."""
+
 from __future__ import annotations
 
 import filecmp
@@ -45,7 +46,8 @@ def test_committed_stubs_match_regeneration(tmp_path: Path) -> None:
         f"missing={sorted(regenerated - committed)} extra={sorted(committed - regenerated)}"
     )
     differing = [
-        name for name in sorted(committed)
+        name
+        for name in sorted(committed)
         if not filecmp.cmp(GENERATED / name, fresh / name, shallow=False)
     ]
     assert not differing, (
@@ -78,12 +80,20 @@ def test_wire_names_match_containerd() -> None:
     )
     fields = {f.name: f.number for f in oci_pb2.Options.DESCRIPTOR.fields}
     assert fields == {
-        "no_pivot_root": 1, "no_new_keyring": 2, "shim_cgroup": 3, "io_uid": 4,
-        "io_gid": 5, "binary_name": 6, "root": 7, "systemd_cgroup": 9,
-        "criu_image_path": 10, "criu_work_path": 11, "task_api_address": 12,
+        "no_pivot_root": 1,
+        "no_new_keyring": 2,
+        "shim_cgroup": 3,
+        "io_uid": 4,
+        "io_gid": 5,
+        "binary_name": 6,
+        "root": 7,
+        "systemd_cgroup": 9,
+        "criu_image_path": 10,
+        "criu_work_path": 11,
+        "task_api_address": 12,
         "task_api_version": 13,
     }
     assert task_pb2.Status.Value("STOPPED") == 3
     assert content_pb2.WriteAction.Value("COMMIT") == 2
     req = tasks_pb2.CreateTaskRequest(container_id="c", stdin="/x", terminal=True)
-    assert req.SerializeToString() == b"\n\x01c\"\x02/x8\x01"
+    assert req.SerializeToString() == b'\n\x01c"\x02/x8\x01'

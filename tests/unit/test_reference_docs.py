@@ -1,5 +1,6 @@
 """docs/reference.md (what hooks receive) is generated from the docstrings, is current,
 documents every public member, and its phase table matches what the plugins do."""
+
 from __future__ import annotations
 
 import collections
@@ -15,8 +16,9 @@ LEGACY = {"SpecEditor.has", "SpecEditor.owners_under", "SpecEditor.replace_spec"
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("gen_reference_docs",
-                                                  ROOT / "scripts" / "gen-reference-docs.py")
+    spec = importlib.util.spec_from_file_location(
+        "gen_reference_docs", ROOT / "scripts" / "gen-reference-docs.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -86,11 +88,36 @@ def test_builtin_and_first_party_writes_happen_in_the_owning_phase(monkeypatch, 
             pass
     blockio = tmp_path / "blockio.yaml"
     blockio.write_text("Classes:\n  slow:\n    - Weight: 100\n")
-    flags = ["--env", "A=1", "--cwd", "/x", "--tty", "--user", "0:0", "--hostname", "h",
-             "--mount", "type=bind,src=/tmp,dst=/mnt", "--read-only", "--privileged",
-             "--cap-add", "CAP_SYS_ADMIN", "--memory-limit", "100", "--cpus", "1",
-             "--label", "a=b", "--device", "/dev/null", "--allow-new-privs",
-             "--rootfs-propagation", "shared", "--cgroup", "/x"]
+    flags = [
+        "--env",
+        "A=1",
+        "--cwd",
+        "/x",
+        "--tty",
+        "--user",
+        "0:0",
+        "--hostname",
+        "h",
+        "--mount",
+        "type=bind,src=/tmp,dst=/mnt",
+        "--read-only",
+        "--privileged",
+        "--cap-add",
+        "CAP_SYS_ADMIN",
+        "--memory-limit",
+        "100",
+        "--cpus",
+        "1",
+        "--label",
+        "a=b",
+        "--device",
+        "/dev/null",
+        "--allow-new-privs",
+        "--rootfs-propagation",
+        "shared",
+        "--cgroup",
+        "/x",
+    ]
     if "seccomp" in plugins:
         flags.append("--seccomp")
     if "blockio" in plugins:
@@ -104,4 +131,6 @@ def test_builtin_and_first_party_writes_happen_in_the_owning_phase(monkeypatch, 
     for hook, paths in writes.items():
         for path in paths:
             owner = spec_fields.owner_phase(path)
-            assert owner == hook or (hook, path) in allowed, f"{hook} wrote {path} (owned by {owner})"
+            assert owner == hook or (hook, path) in allowed, (
+                f"{hook} wrote {path} (owned by {owner})"
+            )

@@ -1,4 +1,5 @@
 """The snapshot root filesystem satisfies the RootFS protocol the user lookups need."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """SIGTERM before a task exists unwinds runcore cleanly: one line, exit 143."""
+
 from __future__ import annotations
 
 import signal
@@ -14,9 +15,12 @@ def test_sigterm_while_connecting(tmp_path):
     server.bind(path)
     server.listen(1)  # accepts at the kernel level, never speaks gRPC
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "runcore", "--address", path,
-                                 "--connect-timeout", "30s", "ls"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "runcore", "--address", path, "--connect-timeout", "30s", "ls"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(2.0)
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)

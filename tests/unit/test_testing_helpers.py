@@ -5,7 +5,8 @@ from runcore.testing import build_spec, run_cli
 pytest_plugins = ["runcore.testing"]
 
 mod = types.ModuleType("hello_plugin")
-exec('''
+exec(
+    """
 from runcore import hookimpl
 @hookimpl
 def runcore_add_options(registrar, command):
@@ -14,7 +15,10 @@ def runcore_add_options(registrar, command):
 def runcore_spec_finish(spec, ctx):
     if ctx.opt("hello_name"):
         spec.set(("annotations", "hello"), ctx.opt("hello_name"))
-''', mod.__dict__)
+""",
+    mod.__dict__,
+)
+
 
 def test_it():
     res, spec = build_spec(["--hello-name", "bob"], {"hello": mod})
@@ -25,6 +29,7 @@ def test_it():
     assert '"hello"' in r.stdout
     r = run_cli(["spec", "--rootfs", "--cap-add", "X", "/", "id"], {"hello": mod})
     assert r.exit_code == 1 and "CAP_" in r.error, (r.exit_code, r.stderr)
+
 
 def test_fixture(runcore_cli):
     assert runcore_cli.run(["--version"]).stdout.startswith("runcore ")

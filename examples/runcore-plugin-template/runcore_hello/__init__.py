@@ -6,6 +6,7 @@ the environment variable ``HELLO_GREETING`` of the container's process.
 Keep module import cheap: runcore imports every enabled plugin to build its command line.
 Import anything heavy inside the hook functions.
 """
+
 from __future__ import annotations
 
 from runcore.api import OptionRegistrar, RunContext, SpecEditor, UsageError, hookimpl
@@ -16,8 +17,12 @@ ANNOTATION = "org.example.hello/greeting"
 @hookimpl
 def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     """One option for run, create and spec; third-party flags start with --<plugin id>-."""
-    registrar.add("--hello-greeting", default="", metavar="TEXT",
-                  help="Greeting stored in an annotation and in $HELLO_GREETING.")
+    registrar.add(
+        "--hello-greeting",
+        default="",
+        metavar="TEXT",
+        help="Greeting stored in an annotation and in $HELLO_GREETING.",
+    )
 
 
 @hookimpl

@@ -1,4 +1,5 @@
 """Spec-level tests with runcore's in-process CLI (``runcore_cli``): no containerd needed."""
+
 import runcore_hello
 
 PLUGINS = {"hello": runcore_hello}

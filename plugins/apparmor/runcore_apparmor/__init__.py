@@ -14,6 +14,7 @@ Hooks:
 
 With ``--config`` ctr ignores every spec flag, these included; so does this plugin.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,11 +34,14 @@ def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
     registrar.add(
         "--apparmor-default-profile",
         metavar="NAME",
-        help='Enable AppArmor with the default profile with the specified name, '
+        help="Enable AppArmor with the default profile with the specified name, "
         'e.g. "cri-containerd.apparmor.d".',
     )
-    registrar.add("--apparmor-profile", metavar="NAME",
-                  help="Enable AppArmor with an existing custom profile.")
+    registrar.add(
+        "--apparmor-profile",
+        metavar="NAME",
+        help="Enable AppArmor with an existing custom profile.",
+    )
 
 
 def _ignored(ctx: RunContext) -> bool:

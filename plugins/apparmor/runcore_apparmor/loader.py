@@ -5,6 +5,7 @@ profiles; if NAME is missing it writes the rendered profile to a temporary file 
 ``$XDG_RUNTIME_DIR`` or the default temporary directory, named after the profile), runs
 ``apparmor_parser -Kr FILE`` (skip the cache, replace) and removes the file.
 """
+
 from __future__ import annotations
 
 import json
@@ -76,17 +77,24 @@ def load(name: str, text: str, parser: Optional[str] = None) -> None:
             f.write(text)
         program = parser or PARSER
         try:
-            result = subprocess.run([program, "-Kr", path], stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            result = subprocess.run(
+                [program, "-Kr", path],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
         except FileNotFoundError:
-            status = f'exec: {json.dumps(program)}: executable file not found in $PATH'
+            status = f"exec: {json.dumps(program)}: executable file not found in $PATH"
             output = ""
         else:
             if result.returncode == 0:
                 return
             output = result.stdout.decode("utf-8", errors="replace").strip()
-            status = (f"exit status {result.returncode}" if result.returncode > 0
-                      else f"signal: {-result.returncode}")
+            status = (
+                f"exit status {result.returncode}"
+                if result.returncode > 0
+                else f"signal: {-result.returncode}"
+            )
         raise AppArmorError(
             f"load apparmor profile {path}: parser error({json.dumps(output)}): {status}"
         )
@@ -97,8 +105,12 @@ def load(name: str, text: str, parser: Optional[str] = None) -> None:
             pass
 
 
-def ensure_loaded(name: str, text_for: Optional[Callable[[str], str]] = None,
-                  profiles_file: Optional[str] = None, parser: Optional[str] = None) -> bool:
+def ensure_loaded(
+    name: str,
+    text_for: Optional[Callable[[str], str]] = None,
+    profiles_file: Optional[str] = None,
+    parser: Optional[str] = None,
+) -> bool:
     """Load the default profile ``name`` unless the kernel lists it; ``True`` if loaded now.
 
     :param text_for: callable ``name -> profile text`` (default: the host's rendering).

@@ -15,6 +15,7 @@
 
 Run ``python -m runcore_apparmor.template NAME`` to print the profile for this host.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,10 @@ _PROC_RULES = (
     # files directly in /proc
     ("deny @{PROC}/* w,", "no writes to files directly in /proc"),
     # anything not below /proc/<pid>/ or /proc/sys/
-    ("deny @{PROC}/{[^1-9],[^1-9][^0-9],[^1-9s][^0-9y][^0-9s],[^1-9][^0-9][^0-9][^0-9]*}/** w,",
-     "only /proc/<pid>/** and /proc/sys/** stay writable"),
+    (
+        "deny @{PROC}/{[^1-9],[^1-9][^0-9],[^1-9s][^0-9y][^0-9s],[^1-9][^0-9][^0-9][^0-9]*}/** w,",
+        "only /proc/<pid>/** and /proc/sys/** stay writable",
+    ),
     ("deny @{PROC}/sys/[^k]** w,", "in /proc/sys only k* (kernel) stays writable"),
     ("deny @{PROC}/sys/kernel/{?,??,[^s][^h][^m]**} w,", "in /proc/sys/kernel only shm*"),
     ("deny @{PROC}/sysrq-trigger rwklx,", ""),
@@ -79,8 +82,9 @@ def _lookpath_absolute(program: str) -> str:
     return found if found and os.path.isabs(found) else ""
 
 
-def host_data(apparmor_dir: str = APPARMOR_DIR, attr_current: str = ATTR_CURRENT,
-              path: Optional[str] = None) -> TemplateData:
+def host_data(
+    apparmor_dir: str = APPARMOR_DIR, attr_current: str = ATTR_CURRENT, path: Optional[str] = None
+) -> TemplateData:
     """:class:`TemplateData` for this host (see the module documentation)."""
     data = TemplateData(imports=[], inner_imports=[])
     if os.path.exists(os.path.join(apparmor_dir, "tunables/global")):

@@ -1,4 +1,5 @@
 """Loading the default profile and the plugin's hooks, with a fake kernel list and parser."""
+
 import json
 import os
 import subprocess
@@ -45,6 +46,7 @@ if [ -n "$FAIL_PARSER" ]; then echo "AppArmor parser error: line 1"; echo "secon
         calls = property(lambda self: log.read_text().splitlines() if log.exists() else [])
         profile = property(lambda self: (tmp_path / "parser.log.profile").read_text())
         xdg = tmp_path / "xdg"
+
     return Parser()
 
 
@@ -87,7 +89,8 @@ def test_missing_profiles_file(tmp_path, monkeypatch):
 def test_this_host_has_no_apparmor_or_reports_nothing():
     reason = loader.unavailable_reason()
     assert reason is None or reason == (
-        "open /sys/kernel/security/apparmor/profiles: no such file or directory")
+        "open /sys/kernel/security/apparmor/profiles: no such file or directory"
+    )
 
 
 def test_load_runs_parser_with_Kr_on_a_temp_file(parser):
@@ -109,7 +112,8 @@ def test_load_failure_message(parser, monkeypatch):
     path = call.split(" ", 1)[1]
     assert str(info.value) == (
         f'load apparmor profile {path}: parser error("AppArmor parser error: line 1\\nsecond line")'
-        ": exit status 3")
+        ": exit status 3"
+    )
     assert not os.path.exists(path)
 
 
@@ -119,7 +123,8 @@ def test_missing_parser(tmp_path, monkeypatch):
     with pytest.raises(loader.AppArmorError) as info:
         loader.load("rc", "x")
     assert str(info.value).endswith(
-        'parser error(""): exec: "no-such-apparmor-parser": executable file not found in $PATH')
+        'parser error(""): exec: "no-such-apparmor-parser": executable file not found in $PATH'
+    )
     assert os.listdir(tmp_path) == []
 
 
@@ -239,8 +244,10 @@ def test_config_ignores_the_flags(tmp_path, monkeypatch):
 
 
 def test_module_import_is_cheap():
-    code = ("import sys, runcore_apparmor; "
-            "print(sorted(m for m in sys.modules if m.startswith('runcore_apparmor')))")
+    code = (
+        "import sys, runcore_apparmor; "
+        "print(sorted(m for m in sys.modules if m.startswith('runcore_apparmor')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['runcore_apparmor']"
 
@@ -254,8 +261,14 @@ def runcore(*args, env=None):
     environ.pop("RUNCORE_PLUGINS", None)
     environ.pop("RUNCORE_DISABLE_PLUGINS", None)
     environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "runcore", *args], capture_output=True,
-                          text=True, env=environ, timeout=60, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "runcore", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_plugin_is_listed_active():

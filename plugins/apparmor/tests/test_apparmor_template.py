@@ -1,4 +1,5 @@
 """The default AppArmor profile text (reference sheet §11, containerd 1.7.24)."""
+
 import os
 import shutil
 import subprocess
@@ -8,16 +9,23 @@ import pytest
 from runcore_apparmor import template
 from runcore_apparmor.template import TemplateData, host_data, render
 
-PARSER = shutil.which("apparmor_parser") or ("/usr/sbin/apparmor_parser"
-                                              if os.path.exists("/usr/sbin/apparmor_parser") else None)
-needs_parser = pytest.mark.skipif(PARSER is None, reason="apparmor_parser not installed (apt-get install apparmor)")
+PARSER = shutil.which("apparmor_parser") or (
+    "/usr/sbin/apparmor_parser" if os.path.exists("/usr/sbin/apparmor_parser") else None
+)
+needs_parser = pytest.mark.skipif(
+    PARSER is None, reason="apparmor_parser not installed (apt-get install apparmor)"
+)
 
 
 def rules_of(text):
     """The policy lines (comments and blank lines carry no meaning)."""
     out = []
     for line in text.splitlines():
-        line = line.split("  #")[0].strip() if not line.strip().startswith("#include") else line.strip()
+        line = (
+            line.split("  #")[0].strip()
+            if not line.strip().startswith("#include")
+            else line.strip()
+        )
         if line and not line.startswith("# "):
             out.append(line)
     return out
@@ -56,12 +64,22 @@ EXPECTED_BODY = [
 
 
 def expected(name, imports, inner, daemon="unconfined", rootlesskit=""):
-    body = [r.format(name=name, daemon=daemon,
-                     rootlesskit=f"signal (receive) peer={rootlesskit}," if rootlesskit else "")
-            for r in EXPECTED_BODY]
+    body = [
+        r.format(
+            name=name,
+            daemon=daemon,
+            rootlesskit=f"signal (receive) peer={rootlesskit}," if rootlesskit else "",
+        )
+        for r in EXPECTED_BODY
+    ]
     body = [r for r in body if r]
-    return [*imports, f"profile {name} flags=(attach_disconnected,mediate_deleted) {{", *inner,
-            *body, "}"]
+    return [
+        *imports,
+        f"profile {name} flags=(attach_disconnected,mediate_deleted) {{",
+        *inner,
+        *body,
+        "}",
+    ]
 
 
 def test_plain_host():
@@ -71,13 +89,20 @@ def test_plain_host():
 
 
 def test_with_imports_daemon_profile_and_rootlesskit():
-    data = TemplateData(imports=["#include <tunables/global>"],
-                        inner_imports=["#include <abstractions/base>"],
-                        daemon_profile="containerd", rootlesskit="/usr/bin/rootlesskit")
+    data = TemplateData(
+        imports=["#include <tunables/global>"],
+        inner_imports=["#include <abstractions/base>"],
+        daemon_profile="containerd",
+        rootlesskit="/usr/bin/rootlesskit",
+    )
     text = render("x.y", data)
-    assert rules_of(text) == expected("x.y", ["#include <tunables/global>"],
-                                      ["#include <abstractions/base>"], "containerd",
-                                      "/usr/bin/rootlesskit")
+    assert rules_of(text) == expected(
+        "x.y",
+        ["#include <tunables/global>"],
+        ["#include <abstractions/base>"],
+        "containerd",
+        "/usr/bin/rootlesskit",
+    )
     assert text.endswith("}\n")
 
 
@@ -113,17 +138,25 @@ def test_relative_path_entries_do_not_count(tmp_path, monkeypatch):
     assert host_data(str(tmp_path), str(tmp_path / "x"), path="rel").rootlesskit == ""
 
 
-@pytest.mark.parametrize("current,name", [
-    ("", "unconfined"), ("unconfined\n", "unconfined"), ("docker-default (enforce)", "docker-default"),
-    ("a b c", "a"), (" (enforce)", "unconfined"),
-])
+@pytest.mark.parametrize(
+    "current,name",
+    [
+        ("", "unconfined"),
+        ("unconfined\n", "unconfined"),
+        ("docker-default (enforce)", "docker-default"),
+        ("a b c", "a"),
+        (" (enforce)", "unconfined"),
+    ],
+)
 def test_clean_profile_name(current, name):
     assert template.clean_profile_name(current) == name
 
 
 def test_main_prints_the_host_profile(capsys):
     assert template.main(["rc-test"]) == 0
-    assert "profile rc-test flags=(attach_disconnected,mediate_deleted) {" in capsys.readouterr().out
+    assert (
+        "profile rc-test flags=(attach_disconnected,mediate_deleted) {" in capsys.readouterr().out
+    )
     assert template.main([]) == 2
 
 
@@ -131,16 +164,26 @@ def parse(text, tmp_path, name="p"):
     path = tmp_path / name
     path.write_text(text)
     # -Q: skip loading into the kernel; -K: no cache. Parses and compiles the policy.
-    return subprocess.run([PARSER, "-Q", "-K", str(path)], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [PARSER, "-Q", "-K", str(path)], capture_output=True, text=True, timeout=60
+    )
 
 
 @needs_parser
-@pytest.mark.parametrize("data", [
-    TemplateData(),
-    TemplateData(["#include <tunables/global>"], ["#include <abstractions/base>"]),
-    TemplateData(["#include <tunables/global>"], ["#include <abstractions/base>"],
-                 "containerd", "/usr/local/bin/rootlesskit"),
-], ids=["plain", "includes", "includes-daemon-rootlesskit"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        TemplateData(),
+        TemplateData(["#include <tunables/global>"], ["#include <abstractions/base>"]),
+        TemplateData(
+            ["#include <tunables/global>"],
+            ["#include <abstractions/base>"],
+            "containerd",
+            "/usr/local/bin/rootlesskit",
+        ),
+    ],
+    ids=["plain", "includes", "includes-daemon-rootlesskit"],
+)
 def test_profile_passes_apparmor_parser(data, tmp_path):
     result = parse(render("runcore-test-default", data), tmp_path)
     assert result.returncode == 0, result.stderr

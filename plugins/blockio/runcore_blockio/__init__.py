@@ -13,6 +13,7 @@ Errors, as ctr prints them after ``ctr: ``::
 
 Warnings about devices go to stderr prefixed ``[ blockio ] WARN: `` (goresctrl's logger).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict
@@ -26,11 +27,18 @@ BLOCK_IO = StashKey[Dict[str, Any]]()
 
 @hookimpl
 def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
-    registrar.add("--blockio-config-file", default="", metavar="FILE",
-                  help="File path to blockio class definitions. By default class "
-                       "definitions are not loaded.")
-    registrar.add("--blockio-class", default="", metavar="NAME",
-                  help="Name of the blockio class to associate the container with.")
+    registrar.add(
+        "--blockio-config-file",
+        default="",
+        metavar="FILE",
+        help="File path to blockio class definitions. By default class definitions are not loaded.",
+    )
+    registrar.add(
+        "--blockio-class",
+        default="",
+        metavar="NAME",
+        help="Name of the blockio class to associate the container with.",
+    )
 
 
 @hookimpl

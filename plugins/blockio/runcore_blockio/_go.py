@@ -3,6 +3,7 @@
 goresctrl builds its messages with ``%#v`` (Go-syntax quoting of strings), ``%v`` of
 string slices and hashicorp/go-multierror lists; the helpers here produce the same text.
 """
+
 from __future__ import annotations
 
 from typing import Iterable, Sequence

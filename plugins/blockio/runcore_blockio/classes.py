@@ -10,6 +10,7 @@ problems are only logged, as warnings on stderr prefixed ``[ blockio ] WARN: ``.
 Deliberate difference: goresctrl walks classes and devices in Go map order (random);
 here the order is the file's and the patterns' (documented in docs/ctr-differences.md).
 """
+
 from __future__ import annotations
 
 import sys
@@ -62,7 +63,9 @@ class Logger:
         self._print("ERROR", text)
 
 
-def parse_and_validate(field_name: str, content: str, minimum: int, maximum: int) -> Tuple[int, Optional[str]]:
+def parse_and_validate(
+    field_name: str, content: str, minimum: int, maximum: int
+) -> Tuple[int, Optional[str]]:
     """(value, error) of one quantity field; -1 when empty or wrong."""
     if content == "":
         return -1, None
@@ -80,10 +83,12 @@ def parse_and_validate(field_name: str, content: str, minimum: int, maximum: int
 DeviceResolver = Callable[[List[str]], Tuple[List[devices.BlockDevice], List[str]]]
 
 
-def class_parameters(items: List[config.DevicesParameters], schedulers: Dict[str, str],
-                     log: Logger,
-                     resolve: DeviceResolver = devices.configurable_block_devices,
-                     ) -> Tuple[Parameters, List[str]]:
+def class_parameters(
+    items: List[config.DevicesParameters],
+    schedulers: Dict[str, str],
+    log: Logger,
+    resolve: DeviceResolver = devices.configurable_block_devices,
+) -> Tuple[Parameters, List[str]]:
     """devicesParametersToCgBlockIO: the parameters of one class and its errors."""
     errors: List[str] = []
     params = Parameters()
@@ -101,31 +106,53 @@ def class_parameters(items: List[config.DevicesParameters], schedulers: Dict[str
                 errors.append(err)
             values[attr] = value
         weight = values["weight"]
-        throttles = [values[a] for a in ("throttle_read_bps", "throttle_write_bps",
-                                         "throttle_read_iops", "throttle_write_iops")]
+        throttles = [
+            values[a]
+            for a in (
+                "throttle_read_bps",
+                "throttle_write_bps",
+                "throttle_read_iops",
+                "throttle_write_iops",
+            )
+        ]
         if item.devices is None:
             if weight > -1:
                 params.weight = weight
             if any(t > -1 for t in throttles):
                 errors.append(
                     "ignoring throttling (rbps={} wbps={} riops={} wiops={}): Devices not listed".format(
-                        _go.quote(item.throttle_read_bps), _go.quote(item.throttle_write_bps),
-                        _go.quote(item.throttle_read_iops), _go.quote(item.throttle_write_iops)))
+                        _go.quote(item.throttle_read_bps),
+                        _go.quote(item.throttle_write_bps),
+                        _go.quote(item.throttle_read_iops),
+                        _go.quote(item.throttle_write_iops),
+                    )
+                )
             continue
         found, problems = resolve(item.devices)
         if problems:
             log.warn(_go.multierror(problems))
         if not found:
-            log.warn(f"no matches on any of Devices: {_go.slice_v(item.devices)}, parameters ignored")
+            log.warn(
+                f"no matches on any of Devices: {_go.slice_v(item.devices)}, parameters ignored"
+            )
         for dev in found:
             if weight != -1:
                 current = schedulers.get(dev.dev_node)
                 if current is not None and current not in ("bfq", "cfq"):
-                    log.warn(f"weight has no effect on device {_go.quote(dev.dev_node)} due to "
-                             f"incompatible I/O scheduler {_go.quote(current)} (bfq or cfq required)")
+                    log.warn(
+                        f"weight has no effect on device {_go.quote(dev.dev_node)} due to "
+                        f"incompatible I/O scheduler {_go.quote(current)} (bfq or cfq required)"
+                    )
                 _update(params.weight_device, dev.major, dev.minor, weight)
-            for attr, value in zip(("throttle_read_bps", "throttle_write_bps",
-                                    "throttle_read_iops", "throttle_write_iops"), throttles):
+            for attr, value in zip(
+                (
+                    "throttle_read_bps",
+                    "throttle_write_bps",
+                    "throttle_read_iops",
+                    "throttle_write_iops",
+                ),
+                throttles,
+            ):
                 if value != -1:
                     _update(getattr(params, attr), dev.major, dev.minor, value)
     return params, errors
@@ -135,9 +162,12 @@ class LoadError(ValueError):
     """SetConfigFromFile failed; the message is goresctrl's."""
 
 
-def set_config(classes: Optional[config.Classes], log: Logger,
-               resolve: DeviceResolver = devices.configurable_block_devices,
-               sysfs_block: str = "/sys/block") -> Dict[str, Parameters]:
+def set_config(
+    classes: Optional[config.Classes],
+    log: Logger,
+    resolve: DeviceResolver = devices.configurable_block_devices,
+    sysfs_block: str = "/sys/block",
+) -> Dict[str, Parameters]:
     """SetConfig(config, force=false): the parameters of every class."""
     if classes is None:
         return {}
@@ -153,17 +183,21 @@ def set_config(classes: Optional[config.Classes], log: Logger,
     return out
 
 
-def set_config_from_file(path: str, log: Optional[Logger] = None,
-                         resolve: DeviceResolver = devices.configurable_block_devices,
-                         sysfs_block: str = "/sys/block") -> Dict[str, Parameters]:
+def set_config_from_file(
+    path: str,
+    log: Optional[Logger] = None,
+    resolve: DeviceResolver = devices.configurable_block_devices,
+    sysfs_block: str = "/sys/block",
+) -> Dict[str, Parameters]:
     """SetConfigFromFile(path, false) → class name → parameters; :class:`LoadError`."""
     log = log or Logger()
     try:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        raise LoadError(f"failed to read config file {_go.quote(path)}: "
-                        f"{_go.path_error('open', path, exc)}") from None
+        raise LoadError(
+            f"failed to read config file {_go.quote(path)}: {_go.path_error('open', path, exc)}"
+        ) from None
     try:
         classes = config.parse(data)
         return set_config(classes, log, resolve, sysfs_block)
@@ -180,13 +214,17 @@ def oci_block_io(params: Dict[str, Parameters], class_name: str) -> Dict[str, ob
     if p.weight != -1:
         out["weight"] = p.weight & 0xFFFF
     if p.weight_device:
-        out["weightDevice"] = [{"major": ma, "minor": mi, "weight": w & 0xFFFF}
-                               for ma, mi, w in p.weight_device]
-    for key, entries in (("throttleReadBpsDevice", p.throttle_read_bps),
-                         ("throttleWriteBpsDevice", p.throttle_write_bps),
-                         ("throttleReadIOPSDevice", p.throttle_read_iops),
-                         ("throttleWriteIOPSDevice", p.throttle_write_iops)):
+        out["weightDevice"] = [
+            {"major": ma, "minor": mi, "weight": w & 0xFFFF} for ma, mi, w in p.weight_device
+        ]
+    for key, entries in (
+        ("throttleReadBpsDevice", p.throttle_read_bps),
+        ("throttleWriteBpsDevice", p.throttle_write_bps),
+        ("throttleReadIOPSDevice", p.throttle_read_iops),
+        ("throttleWriteIOPSDevice", p.throttle_write_iops),
+    ):
         if entries:
-            out[key] = [{"major": ma, "minor": mi, "rate": rate % (1 << 64)}
-                        for ma, mi, rate in entries]
+            out[key] = [
+                {"major": ma, "minor": mi, "rate": rate % (1 << 64)} for ma, mi, rate in entries
+            ]
     return out

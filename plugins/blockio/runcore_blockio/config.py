@@ -11,6 +11,7 @@ So field names match case-insensitively (when two keys match one field the one s
 last wins), unknown keys are ignored, scalars become strings for the string fields, a
 ``null`` leaves a string field as it was, and the first type mismatch is the error.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -152,15 +153,17 @@ def decode(doc: Any) -> Optional[Classes]:
             classes = {}
             continue
         if not isinstance(value, dict):
-            raise _type_error(value, "Go struct field Config.Classes",
-                              "map[string][]blockio.DevicesParameters")
+            raise _type_error(
+                value, "Go struct field Config.Classes", "map[string][]blockio.DevicesParameters"
+            )
         for name, items in value.items():
             if items is None:
                 classes[name] = []
                 continue
             if not isinstance(items, list):
-                raise _type_error(items, "Go struct field Config.Classes",
-                                  "[]blockio.DevicesParameters")
+                raise _type_error(
+                    items, "Go struct field Config.Classes", "[]blockio.DevicesParameters"
+                )
             classes[name] = [_decode_item(raw) for raw in items]
     return list(classes.items())
 

@@ -6,6 +6,7 @@ a dangling symlink); each match resolved with ``filepath.EvalSymlinks``; the res
 ``stat`` as a block device that is not a partition (``minor & 0xf != 0`` is skipped in
 v0.3.0). Problems are collected, not fatal: the caller logs them as one warning.
 """
+
 from __future__ import annotations
 
 import os
@@ -139,7 +140,7 @@ def _has_meta(path: str) -> bool:
 def _split(path: str) -> Tuple[str, str]:
     """filepath.Split: directory (with its trailing slash) and file."""
     i = path.rfind("/")
-    return path[: i + 1], path[i + 1:]
+    return path[: i + 1], path[i + 1 :]
 
 
 def _clean_glob_dir(path: str) -> str:
@@ -267,8 +268,9 @@ def configurable_block_devices(patterns: List[str]) -> Tuple[List[BlockDevice], 
         try:
             st = os.stat(real)
         except OSError as exc:
-            errors.append(f"cannot os.Stat({_go.quote(real)}): "
-                          f"{_go.path_error('stat', real, exc)}{suffix}")
+            errors.append(
+                f"cannot os.Stat({_go.quote(real)}): {_go.path_error('stat', real, exc)}{suffix}"
+            )
             continue
         if not (stat.S_ISBLK(st.st_mode) or stat.S_ISCHR(st.st_mode)):
             errors.append(f"file {_go.quote(real)} is not a device{suffix}")
@@ -300,8 +302,10 @@ def current_io_schedulers(sysfs_block: str = "/sys/block") -> Tuple[Dict[str, st
             with open(path, "rb") as fh:
                 data = fh.read().decode("utf-8", "surrogateescape")
         except OSError as exc:
-            errors.append(f"failed to read current I/O scheduler {_go.quote(path)}: "
-                          f"{_go.path_error('read', path, exc)}")
+            errors.append(
+                f"failed to read current I/O scheduler {_go.quote(path)}: "
+                f"{_go.path_error('read', path, exc)}"
+            )
             continue
         data = data.strip("\n")
         current = ""
@@ -310,10 +314,9 @@ def current_io_schedulers(sysfs_block: str = "/sys/block") -> Tuple[Dict[str, st
         else:
             open_b, close_b = data.find("["), data.find("]")
             if -1 < open_b < close_b:
-                current = data[open_b + 1:close_b]
+                current = data[open_b + 1 : close_b]
         if current == "":
             errors.append(f"could not parse current scheduler in {_go.quote(path)}")
             continue
         schedulers["/dev/" + name] = current
     return schedulers, errors
-

@@ -9,6 +9,7 @@ The result is a tree of ``dict``/``list``/``str``/``int``/``float``/``bool``/``N
 :func:`scalar_to_string` is the conversion sigs.k8s.io/yaml applies when the Go target
 field is a string.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,10 +22,11 @@ from ._go import format_float_g
 
 #: go-yaml v2's table of special plain scalars.
 _SPECIAL = {
-    **{k: True for k in ("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
-                         "on", "On", "ON")},
-    **{k: False for k in ("n", "N", "no", "No", "NO", "false", "False", "FALSE",
-                          "off", "Off", "OFF")},
+    **{k: True for k in ("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON")},
+    **{
+        k: False
+        for k in ("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF")
+    },
     **{k: None for k in ("~", "null", "Null", "NULL")},
     **{k: math.nan for k in (".nan", ".NaN", ".NAN")},
     **{k: math.inf for k in (".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF")},
@@ -143,8 +145,11 @@ def _convert(node: Any, depth: int = 0) -> Any:
     if isinstance(node, yaml.MappingNode):
         out: Dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if (isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<"
-                    and key_node.tag in (_PLAIN, "tag:yaml.org,2002:merge")):
+            if (
+                isinstance(key_node, yaml.ScalarNode)
+                and key_node.value == "<<"
+                and key_node.tag in (_PLAIN, "tag:yaml.org,2002:merge")
+            ):
                 _merge(out, value_node, depth)
                 continue
             key = _key_string(_convert(key_node, depth + 1))

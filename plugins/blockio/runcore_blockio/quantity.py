@@ -9,6 +9,7 @@ Grammar: ``[+-] digits [. digits] [suffix]`` where the suffix is a decimal SI su
 (``n u m "" k M G T P E``), a binary one (``Ki Mi Gi Ti Pi Ei``) or a decimal exponent
 (``e``/``E`` followed by a signed integer).
 """
+
 from __future__ import annotations
 
 from decimal import Decimal, localcontext
@@ -19,8 +20,18 @@ from runcore.api import GoNumError, parse_int
 MAX_INT64 = (1 << 63) - 1
 MIN_INT64 = -(1 << 63)
 
-_DECIMAL_SUFFIXES = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9,
-                     "T": 12, "P": 15, "E": 18}
+_DECIMAL_SUFFIXES = {
+    "n": -9,
+    "u": -6,
+    "m": -3,
+    "": 0,
+    "k": 3,
+    "M": 6,
+    "G": 9,
+    "T": 12,
+    "P": 15,
+    "E": 18,
+}
 _BINARY_SUFFIXES = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 _SUFFIX_CHARS = set("eEinumkKMGTP")
 _DIGITS = set("0123456789")
@@ -83,8 +94,10 @@ def _split(text: str) -> Tuple[bool, str, str, str, str]:
         pos += 1
     if pos >= end:
         return positive, value, num, denom, text[suffix_start:]
-    raise QuantityError("quantities must match the regular expression "
-                        "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+    raise QuantityError(
+        "quantities must match the regular expression "
+        "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+    )
 
 
 def _go_parse_int(text: str) -> Optional[int]:
@@ -133,7 +146,7 @@ def _scale_up(base: int, scale: int) -> int:
     if scale == 0:
         return base
     if scale in (1, 2, 3, 6, 9):
-        factor = 10 ** scale
+        factor = 10**scale
         if base in (0, 1):
             return base * factor
         if base == MIN_INT64:
@@ -214,7 +227,9 @@ def _slow_value(value: str, base: int, exponent: int, fmt: str) -> int:
     with localcontext() as ctx:
         ctx.prec = 2000
         try:
-            amount = Decimal(value.rstrip(".") or "0") if value not in ("", "+", "-") else Decimal(0)
+            amount = (
+                Decimal(value.rstrip(".") or "0") if value not in ("", "+", "-") else Decimal(0)
+            )
         except Exception:
             raise QuantityError("unable to parse numeric part of quantity") from None
         if base == 10:
@@ -228,13 +243,13 @@ def _slow_value(value: str, base: int, exponent: int, fmt: str) -> int:
         # round up to nano, i.e. an unscaled integer at scale 9
         unscaled = int((amount * Decimal(10) ** 9).to_integral_value(rounding="ROUND_CEILING"))
         scale = 9
-        if fmt == BINARY_SI and unscaled > MAX_INT64 * 10 ** 9:
+        if fmt == BINARY_SI and unscaled > MAX_INT64 * 10**9:
             unscaled, scale = MAX_INT64, 0
         if negative:
             unscaled = -unscaled
         if scale == 0:
             return _wrap64(unscaled)
-        divisor = 10 ** scale
+        divisor = 10**scale
         if unscaled < MAX_INT64:
             result = _go_div(unscaled, divisor)
             return result + 1 if _go_mod(unscaled, divisor) != 0 else result

@@ -4,6 +4,7 @@ Devices are made with mknod in a temporary directory (block 8:0, 8:16, a "partit
 8:1, a char device, a FIFO, a regular file, symlinks), so the expected major:minor
 numbers are known; a fake /sys/block gives the I/O schedulers.
 """
+
 import io
 import os
 import stat
@@ -35,8 +36,11 @@ def dev(tmp_path):
 @pytest.fixture
 def sysfs(tmp_path, dev):
     base = tmp_path / "sys-block"
-    for name, text in (("sda", "mq-deadline kyber [bfq] none\n"), ("sdb", "[mq-deadline] bfq\n"),
-                       ("weird", "none bfq\n")):
+    for name, text in (
+        ("sda", "mq-deadline kyber [bfq] none\n"),
+        ("sdb", "[mq-deadline] bfq\n"),
+        ("weird", "none bfq\n"),
+    ):
         (base / name / "queue").mkdir(parents=True)
         (base / name / "queue" / "scheduler").write_text(text)
     return base
@@ -69,7 +73,9 @@ def test_weight_only_class(tmp_path):
 
 
 def test_units_on_one_device(tmp_path, dev):
-    params, log = load(tmp_path, f"""
+    params, log = load(
+        tmp_path,
+        f"""
 Classes:
   c:
     - Devices: [{dev}/sda]
@@ -78,7 +84,8 @@ Classes:
       ThrottleReadIOPS: 10k
       ThrottleWriteIOPS: 1500m
       Weight: "50"
-""")
+""",
+    )
     assert block_io(params, "c") == {
         "weightDevice": [{"major": 8, "minor": 0, "weight": 50}],
         "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 50_000_000}],
@@ -90,15 +97,22 @@ Classes:
 
 
 def test_globs_symlinks_partitions_char_and_non_devices(tmp_path, dev):
-    params, log = load(tmp_path, f"""
+    params, log = load(
+        tmp_path,
+        f"""
 Classes:
   c:
     - Devices: ["{dev}/sd*", "{dev}/by-id/*SSD*", "{dev}/null", "{dev}/file", "{dev}/fifo",
                 "{dev}/dangling", "{dev}/nothing*"]
       ThrottleReadBps: 1M
-""")
-    assert block_io(params, "c") == {"throttleReadBpsDevice": [
-        {"major": 8, "minor": 0, "rate": 1_000_000}, {"major": 8, "minor": 16, "rate": 1_000_000}]}
+""",
+    )
+    assert block_io(params, "c") == {
+        "throttleReadBpsDevice": [
+            {"major": 8, "minor": 0, "rate": 1_000_000},
+            {"major": 8, "minor": 16, "rate": 1_000_000},
+        ]
+    }
     w = f'"{dev}/sd*"'
     assert log == (
         "[ blockio ] WARN: 6 errors occurred:\n"
@@ -113,15 +127,20 @@ Classes:
 
 
 def test_origin_of_a_device_reached_twice(tmp_path, dev):
-    params, log = load(tmp_path, f"""
+    params, log = load(
+        tmp_path,
+        f"""
 Classes:
   c:
     - Devices: ["{dev}/sda1", "{dev}/sd[a-z]1"]
       Weight: 10
-""")
+""",
+    )
     assert block_io(params, "c") == {}
-    assert (f'skipping "{dev}/sda1": cannot weight/throttle partitions '
-            f'(origin: from wildcard "{dev}/sd[a-z]1")') in log
+    assert (
+        f'skipping "{dev}/sda1": cannot weight/throttle partitions '
+        f'(origin: from wildcard "{dev}/sd[a-z]1")'
+    ) in log
 
 
 def test_dot_files_match_star_as_in_go(tmp_path, dev):
@@ -130,7 +149,9 @@ def test_dot_files_match_star_as_in_go(tmp_path, dev):
 
 
 def test_several_groups_and_overlapping_devices(tmp_path, dev):
-    params, log = load(tmp_path, f"""
+    params, log = load(
+        tmp_path,
+        f"""
 Classes:
   c:
     - Weight: 80
@@ -144,26 +165,42 @@ Classes:
   other:
     - Devices: ["{dev}/vdz"]
       ThrottleReadIOPS: 7
-""")
+""",
+    )
     assert block_io(params, "c") == {
         "weight": 90,
-        "weightDevice": [{"major": 8, "minor": 0, "weight": 50}, {"major": 8, "minor": 16, "weight": 200},
-                         {"major": 254, "minor": 32, "weight": 200}],
-        "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 50_000_000},
-                                  {"major": 8, "minor": 16, "rate": 50_000_000}],
-        "throttleWriteIOPSDevice": [{"major": 8, "minor": 16, "rate": 10}, {"major": 254, "minor": 32, "rate": 10}],
+        "weightDevice": [
+            {"major": 8, "minor": 0, "weight": 50},
+            {"major": 8, "minor": 16, "weight": 200},
+            {"major": 254, "minor": 32, "weight": 200},
+        ],
+        "throttleReadBpsDevice": [
+            {"major": 8, "minor": 0, "rate": 50_000_000},
+            {"major": 8, "minor": 16, "rate": 50_000_000},
+        ],
+        "throttleWriteIOPSDevice": [
+            {"major": 8, "minor": 16, "rate": 10},
+            {"major": 254, "minor": 32, "rate": 10},
+        ],
     }
-    assert block_io(params, "other") == {"throttleReadIOPSDevice": [{"major": 254, "minor": 32, "rate": 7}]}
+    assert block_io(params, "other") == {
+        "throttleReadIOPSDevice": [{"major": 254, "minor": 32, "rate": 7}]
+    }
     assert log == ""
 
 
 def test_class_with_nothing_usable_is_an_empty_object(tmp_path, dev):
-    params, log = load(tmp_path, f"Classes:\n  c:\n    - Devices: ['{dev}/null']\n      Weight: 100\n  e: []\n  nul: ~\n  n: []\n")
+    params, log = load(
+        tmp_path,
+        f"Classes:\n  c:\n    - Devices: ['{dev}/null']\n      Weight: 100\n  e: []\n  nul: ~\n  n: []\n",
+    )
     assert block_io(params, "c") == {}
     assert block_io(params, "e") == {}
     assert block_io(params, "nul") == {}
     assert block_io(params, "false") == {}  # go-yaml v2: a plain n is the boolean false
-    assert log.endswith(f'[ blockio ] WARN: no matches on any of Devices: [{dev}/null], parameters ignored\n')
+    assert log.endswith(
+        f"[ blockio ] WARN: no matches on any of Devices: [{dev}/null], parameters ignored\n"
+    )
 
 
 def test_empty_devices_list(tmp_path):
@@ -173,19 +210,29 @@ def test_empty_devices_list(tmp_path):
 
 
 def test_bad_glob_is_a_warning(tmp_path, dev):
-    params, log = load(tmp_path, f"Classes:\n  c:\n    - Devices: ['{dev}/sd[']\n      Weight: 100\n")
+    params, log = load(
+        tmp_path, f"Classes:\n  c:\n    - Devices: ['{dev}/sd[']\n      Weight: 100\n"
+    )
     assert block_io(params, "c") == {}
     assert f'bad device wildcard "{dev}/sd[": syntax error in pattern' in log
 
 
 def test_scheduler_warnings(tmp_path, dev, sysfs):
-    params, log = load(tmp_path, f"Classes:\n  c:\n    - Devices: ['{dev}/sd?']\n      Weight: 100\n"
-                                 f"    - Devices: ['{dev}/sdb']\n      ThrottleReadBps: 1\n", sysfs)
-    assert log == (f'[ blockio ] ERROR: could not parse current scheduler in "{sysfs}/weird/queue/scheduler"\n'
-                   '[ blockio ] WARN: weight has no effect on device "/dev/sdb" due to incompatible '
-                   'I/O scheduler "mq-deadline" (bfq or cfq required)\n')
-    assert block_io(params, "c")["weightDevice"] == [{"major": 8, "minor": 0, "weight": 100},
-                                                     {"major": 8, "minor": 16, "weight": 100}]
+    params, log = load(
+        tmp_path,
+        f"Classes:\n  c:\n    - Devices: ['{dev}/sd?']\n      Weight: 100\n"
+        f"    - Devices: ['{dev}/sdb']\n      ThrottleReadBps: 1\n",
+        sysfs,
+    )
+    assert log == (
+        f'[ blockio ] ERROR: could not parse current scheduler in "{sysfs}/weird/queue/scheduler"\n'
+        '[ blockio ] WARN: weight has no effect on device "/dev/sdb" due to incompatible '
+        'I/O scheduler "mq-deadline" (bfq or cfq required)\n'
+    )
+    assert block_io(params, "c")["weightDevice"] == [
+        {"major": 8, "minor": 0, "weight": 100},
+        {"major": 8, "minor": 16, "weight": 100},
+    ]
 
 
 def test_scheduler_parsing(sysfs):
@@ -194,18 +241,29 @@ def test_scheduler_parsing(sysfs):
     assert errors == [f'could not parse current scheduler in "{sysfs}/weird/queue/scheduler"']
 
 
-@pytest.mark.parametrize("item,errors", [
-    ("Weight: 5", ['value of "Weight" (5) smaller than minimum (10)']),
-    ("Weight: 1001", ['value of "Weight" (1001) bigger than maximum (1000)']),
-    ("Weight: abc", ['syntax error in "Weight" ("abc")']),
-    ("Weight: y", ['syntax error in "Weight" ("true")']),
-    ("ThrottleReadBps: -1", ['value of "ThrottleReadBps" (-1) smaller than minimum (0)']),
-    ("ThrottleWriteIOPS: 1x", ['syntax error in "ThrottleWriteIOPS" ("1x")']),
-    ("ThrottleReadBps: 1M", ['ignoring throttling (rbps="1M" wbps="" riops="" wiops=""): Devices not listed']),
-    ("{Weight: 1, ThrottleReadBps: q, ThrottleWriteIOPS: 5}",
-     ['value of "Weight" (1) smaller than minimum (10)', 'syntax error in "ThrottleReadBps" ("q")',
-      'ignoring throttling (rbps="q" wbps="" riops="" wiops="5"): Devices not listed']),
-])
+@pytest.mark.parametrize(
+    "item,errors",
+    [
+        ("Weight: 5", ['value of "Weight" (5) smaller than minimum (10)']),
+        ("Weight: 1001", ['value of "Weight" (1001) bigger than maximum (1000)']),
+        ("Weight: abc", ['syntax error in "Weight" ("abc")']),
+        ("Weight: y", ['syntax error in "Weight" ("true")']),
+        ("ThrottleReadBps: -1", ['value of "ThrottleReadBps" (-1) smaller than minimum (0)']),
+        ("ThrottleWriteIOPS: 1x", ['syntax error in "ThrottleWriteIOPS" ("1x")']),
+        (
+            "ThrottleReadBps: 1M",
+            ['ignoring throttling (rbps="1M" wbps="" riops="" wiops=""): Devices not listed'],
+        ),
+        (
+            "{Weight: 1, ThrottleReadBps: q, ThrottleWriteIOPS: 5}",
+            [
+                'value of "Weight" (1) smaller than minimum (10)',
+                'syntax error in "ThrottleReadBps" ("q")',
+                'ignoring throttling (rbps="q" wbps="" riops="" wiops="5"): Devices not listed',
+            ],
+        ),
+    ],
+)
 def test_validation_errors_fail_the_file(tmp_path, item, errors):
     text = f"Classes:\n  ok:\n    - Weight: 100\n  bad:\n    - {item}\n"
     with pytest.raises(classes.LoadError) as exc:
@@ -225,8 +283,10 @@ def test_errors_with_devices_still_validate(tmp_path, dev):
 def test_missing_file(tmp_path):
     with pytest.raises(classes.LoadError) as exc:
         classes.set_config_from_file(str(tmp_path / "nope.yaml"))
-    assert str(exc.value) == (f'failed to read config file "{tmp_path}/nope.yaml": '
-                              f'open {tmp_path}/nope.yaml: no such file or directory')
+    assert str(exc.value) == (
+        f'failed to read config file "{tmp_path}/nope.yaml": '
+        f"open {tmp_path}/nope.yaml: no such file or directory"
+    )
 
 
 def test_unknown_class():
@@ -239,5 +299,10 @@ def test_relative_patterns_resolve_relative(tmp_path, dev, monkeypatch):
     monkeypatch.chdir(dev)
     found, problems = devices.configurable_block_devices(["sd*", "by-id/*SSD*"])
     assert [(d.dev_node, d.major, d.minor) for d in found] == [("sda", 8, 0), ("sdb", 8, 16)]
-    assert found[0].origin == 'from wildcard "sd*" from symlink "by-id/disk-SSD-1" from wildcard "by-id/*SSD*"'
-    assert problems == ['skipping "sda1": cannot weight/throttle partitions (origin: from wildcard "sd*")']
+    assert (
+        found[0].origin
+        == 'from wildcard "sd*" from symlink "by-id/disk-SSD-1" from wildcard "by-id/*SSD*"'
+    )
+    assert problems == [
+        'skipping "sda1": cannot weight/throttle partitions (origin: from wildcard "sd*")'
+    ]

@@ -1,4 +1,5 @@
 """Quantities, YAML scalars and configuration decoding as goresctrl v0.3.0 sees them."""
+
 import math
 
 import pytest
@@ -7,34 +8,79 @@ from runcore_blockio import _go, config, goyaml, quantity
 
 
 # ------------------------------------------------------------------ quantities
-@pytest.mark.parametrize("text,value", [
-    ("0", 0), ("80", 80), ("+80", 80), ("007", 7), ("50M", 50_000_000), ("10k", 10_000),
-    ("1Mi", 1 << 20), ("1Ki", 1024), ("2Gi", 2 << 30), ("1.5Gi", 1610612736),
-    ("1.5", 2), ("1.01", 2), ("1500m", 2), ("1000m", 1), ("1m", 1), ("1n", 1), ("0.0", 0),
-    ("1e3", 1000), ("1E3", 1000), ("1e+06", 1_000_000), ("1.5e6", 1_500_000), ("5e-1", 1),
-    ("1E", 10 ** 18), ("1P", 10 ** 15), ("1T", 10 ** 12), ("1G", 10 ** 9),
-    ("-1.5", -2), ("-5", -5), ("k", 0), ("Ki", 0), (".5", 1), ("1.G", 10 ** 9),
-    ("0.0000000001", 1),                  # rounds up to the nano, then to 1
-    ("9Ei", (1 << 63) - 1),               # binary values are capped at int64
-    ("10E", 0), ("1e99", 0),              # int64 fast path overflow gives 0, as in Go
-])
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("0", 0),
+        ("80", 80),
+        ("+80", 80),
+        ("007", 7),
+        ("50M", 50_000_000),
+        ("10k", 10_000),
+        ("1Mi", 1 << 20),
+        ("1Ki", 1024),
+        ("2Gi", 2 << 30),
+        ("1.5Gi", 1610612736),
+        ("1.5", 2),
+        ("1.01", 2),
+        ("1500m", 2),
+        ("1000m", 1),
+        ("1m", 1),
+        ("1n", 1),
+        ("0.0", 0),
+        ("1e3", 1000),
+        ("1E3", 1000),
+        ("1e+06", 1_000_000),
+        ("1.5e6", 1_500_000),
+        ("5e-1", 1),
+        ("1E", 10**18),
+        ("1P", 10**15),
+        ("1T", 10**12),
+        ("1G", 10**9),
+        ("-1.5", -2),
+        ("-5", -5),
+        ("k", 0),
+        ("Ki", 0),
+        (".5", 1),
+        ("1.G", 10**9),
+        ("0.0000000001", 1),  # rounds up to the nano, then to 1
+        ("9Ei", (1 << 63) - 1),  # binary values are capped at int64
+        ("10E", 0),
+        ("1e99", 0),  # int64 fast path overflow gives 0, as in Go
+    ],
+)
 def test_quantity_values(text, value):
     assert quantity.parse(text) == value
 
 
-@pytest.mark.parametrize("text", ["", "x", "1x", "K", "e", "1e", "50 M", " 5", "1.2.3", "1Mb",
-                                  "--1", "1e1.5", "ki", "1_000"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "x", "1x", "K", "e", "1e", "50 M", " 5", "1.2.3", "1Mb", "--1", "1e1.5", "ki", "1_000"],
+)
 def test_quantity_errors(text):
     with pytest.raises(quantity.QuantityError):
         quantity.parse(text)
 
 
 # ------------------------------------------------------------------ Go formatting
-@pytest.mark.parametrize("value,text", [
-    (1e6, "1e+06"), (123456.0, "123456"), (1234567.0, "1.234567e+06"), (0.5, "0.5"),
-    (1.5, "1.5"), (0.0001, "0.0001"), (0.00001, "1e-05"), (12345678.9, "1.2345679e+07"),
-    (0.1, "0.1"), (math.inf, "+Inf"), (-math.inf, "-Inf"), (math.nan, "NaN"), (-2.0, "-2"),
-])
+@pytest.mark.parametrize(
+    "value,text",
+    [
+        (1e6, "1e+06"),
+        (123456.0, "123456"),
+        (1234567.0, "1.234567e+06"),
+        (0.5, "0.5"),
+        (1.5, "1.5"),
+        (0.0001, "0.0001"),
+        (0.00001, "1e-05"),
+        (12345678.9, "1.2345679e+07"),
+        (0.1, "0.1"),
+        (math.inf, "+Inf"),
+        (-math.inf, "-Inf"),
+        (math.nan, "NaN"),
+        (-2.0, "-2"),
+    ],
+)
 def test_float_formatting_32(value, text):
     assert _go.format_float_g(value, 32) == text
 
@@ -47,21 +93,51 @@ def test_quote_and_multierror():
 
 
 # ------------------------------------------------------------------ go-yaml scalars
-@pytest.mark.parametrize("plain,value", [
-    ("80", 80), ("0x10", 16), ("0o17", 15), ("017", 15), ("0b101", 5), ("1_000", 1000),
-    ("1.5", 1.5), ("1e6", 1e6), ("y", True), ("Yes", True), ("off", False), ("n", False),
-    ("~", None), ("null", None), ("", None), (".inf", math.inf), ("-.inf", -math.inf),
-    ("1:20", "1:20"), ("2001-12-14", "2001-12-14"), ("50M", "50M"), ("08", 8.0),
-    ("abc", "abc"), ("+5", 5), ("-0x10", -16),
-])
+@pytest.mark.parametrize(
+    "plain,value",
+    [
+        ("80", 80),
+        ("0x10", 16),
+        ("0o17", 15),
+        ("017", 15),
+        ("0b101", 5),
+        ("1_000", 1000),
+        ("1.5", 1.5),
+        ("1e6", 1e6),
+        ("y", True),
+        ("Yes", True),
+        ("off", False),
+        ("n", False),
+        ("~", None),
+        ("null", None),
+        ("", None),
+        (".inf", math.inf),
+        ("-.inf", -math.inf),
+        ("1:20", "1:20"),
+        ("2001-12-14", "2001-12-14"),
+        ("50M", "50M"),
+        ("08", 8.0),
+        ("abc", "abc"),
+        ("+5", 5),
+        ("-0x10", -16),
+    ],
+)
 def test_go_yaml_plain_scalars(plain, value):
     assert goyaml.resolve_plain(plain) == value
 
 
-@pytest.mark.parametrize("value,text", [
-    (80, "80"), (True, "true"), (False, "false"), (1e6, "1e+06"), (1.5, "1.5"), ("x", "x"),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "value,text",
+    [
+        (80, "80"),
+        (True, "true"),
+        (False, "false"),
+        (1e6, "1e+06"),
+        (1.5, "1.5"),
+        ("x", "x"),
+        (None, None),
+    ],
+)
 def test_scalars_become_strings_for_string_fields(value, text):
     assert goyaml.scalar_to_string(value) == text
 
@@ -93,9 +169,11 @@ def test_empty_file_is_no_configuration():
 
 
 def test_keys_are_case_insensitive():
-    classes = config.parse(b"classes:\n  c:\n    - devices: [/dev/x]\n      WEIGHT: 50\n"
-                           b"      throttlereadbps: 1M\n      ThrottleWriteIOPS: 5\n")
-    (name, items), = classes
+    classes = config.parse(
+        b"classes:\n  c:\n    - devices: [/dev/x]\n      WEIGHT: 50\n"
+        b"      throttlereadbps: 1M\n      ThrottleWriteIOPS: 5\n"
+    )
+    ((name, items),) = classes
     assert name == "c"
     item = items[0]
     assert item.devices == ["/dev/x"]
@@ -104,42 +182,64 @@ def test_keys_are_case_insensitive():
 
 def test_two_keys_for_one_field_the_last_in_byte_order_wins():
     # json.Marshal sorts keys: "WEIGHT" < "Weight" < "weight"
-    (_, items), = config.parse(b"Classes:\n  c:\n    - weight: 30\n      WEIGHT: 10\n      Weight: 20\n")
+    ((_, items),) = config.parse(
+        b"Classes:\n  c:\n    - weight: 30\n      WEIGHT: 10\n      Weight: 20\n"
+    )
     assert items[0].weight == "30"
 
 
 def test_null_leaves_a_string_field_unchanged():
-    (_, items), = config.parse(b"Classes:\n  c:\n    - WEIGHT: 10\n      Weight: ~\n")
+    ((_, items),) = config.parse(b"Classes:\n  c:\n    - WEIGHT: 10\n      Weight: ~\n")
     assert items[0].weight == "10"
 
 
 def test_scalars_are_strings_and_unknown_keys_ignored():
-    (_, items), = config.parse(b"Classes:\n  c:\n    - Weight: 80\n      Other: [1]\n"
-                               b"      Devices: [1, y]\n")
+    ((_, items),) = config.parse(
+        b"Classes:\n  c:\n    - Weight: 80\n      Other: [1]\n      Devices: [1, y]\n"
+    )
     assert items[0].weight == "80"
     assert items[0].devices == ["1", "true"]
 
 
 def test_devices_absent_null_or_empty():
-    (_, items), = config.parse(b"Classes:\n  c:\n    - Weight: 1\n    - Devices: ~\n"
-                               b"    - Devices: []\n    - ~\n")
+    ((_, items),) = config.parse(
+        b"Classes:\n  c:\n    - Weight: 1\n    - Devices: ~\n    - Devices: []\n    - ~\n"
+    )
     assert [i.devices for i in items] == [None, None, [], None]
 
 
-@pytest.mark.parametrize("text,message", [
-    (b"- a\n", "json: cannot unmarshal array into Go value of type blockio.Config"),
-    (b"hello\n", "json: cannot unmarshal string into Go value of type blockio.Config"),
-    (b"Classes: 5\n", "json: cannot unmarshal number into Go struct field Config.Classes of type "
-                      "map[string][]blockio.DevicesParameters"),
-    (b"Classes:\n  c: {Weight: 1}\n", "json: cannot unmarshal object into Go struct field "
-                                      "Config.Classes of type []blockio.DevicesParameters"),
-    (b"Classes:\n  c: [x]\n", "json: cannot unmarshal string into Go struct field "
-                              "Config.Classes of type blockio.DevicesParameters"),
-    (b"Classes:\n  c: [{Devices: /dev/vda}]\n", "json: cannot unmarshal string into Go struct "
-                                                "field DevicesParameters.Classes.Devices of type []string"),
-    (b"Classes:\n  c: [{Weight: [1]}]\n", "json: cannot unmarshal array into Go struct field "
-                                          "DevicesParameters.Classes.Weight of type string"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (b"- a\n", "json: cannot unmarshal array into Go value of type blockio.Config"),
+        (b"hello\n", "json: cannot unmarshal string into Go value of type blockio.Config"),
+        (
+            b"Classes: 5\n",
+            "json: cannot unmarshal number into Go struct field Config.Classes of type "
+            "map[string][]blockio.DevicesParameters",
+        ),
+        (
+            b"Classes:\n  c: {Weight: 1}\n",
+            "json: cannot unmarshal object into Go struct field "
+            "Config.Classes of type []blockio.DevicesParameters",
+        ),
+        (
+            b"Classes:\n  c: [x]\n",
+            "json: cannot unmarshal string into Go struct field "
+            "Config.Classes of type blockio.DevicesParameters",
+        ),
+        (
+            b"Classes:\n  c: [{Devices: /dev/vda}]\n",
+            "json: cannot unmarshal string into Go struct "
+            "field DevicesParameters.Classes.Devices of type []string",
+        ),
+        (
+            b"Classes:\n  c: [{Weight: [1]}]\n",
+            "json: cannot unmarshal array into Go struct field "
+            "DevicesParameters.Classes.Weight of type string",
+        ),
+    ],
+)
 def test_type_errors(text, message):
     with pytest.raises(config.ConfigError) as exc:
         config.parse(text)

@@ -1,4 +1,5 @@
 """The plugin's hooks and its command-line behaviour (``runcore spec --rootfs``, no daemon)."""
+
 import json
 import os
 import shutil
@@ -73,8 +74,10 @@ def test_bad_file_message(tmp_path):
     path = write(tmp_path, "Classes:\n  c:\n    - Weight: 5\n")
     with pytest.raises(UsageError) as exc:
         run_hooks(make_ctx(blockio_config_file=path, blockio_class="c"))
-    assert str(exc.value) == (f'blockio-config-file error: failed to set configuration from file "{path}": '
-                              '1 error occurred: value of "Weight" (5) smaller than minimum (10)')
+    assert str(exc.value) == (
+        f'blockio-config-file error: failed to set configuration from file "{path}": '
+        '1 error occurred: value of "Weight" (5) smaller than minimum (10)'
+    )
 
 
 def test_config_spec_ignores_the_flags(tmp_path):
@@ -84,16 +87,23 @@ def test_config_spec_ignores_the_flags(tmp_path):
 
 
 def test_module_import_is_cheap():
-    code = ("import sys, runcore_blockio; "
-            "print(any(m == 'yaml' or m.startswith('runcore_blockio.') for m in sys.modules))")
+    code = (
+        "import sys, runcore_blockio; "
+        "print(any(m == 'yaml' or m.startswith('runcore_blockio.') for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 # ------------------------------------------------------------------ through the CLI
 def runcore(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "runcore", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "runcore", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
 
 
 @pytest.fixture
@@ -104,12 +114,18 @@ def rootfs(tmp_path):
 
 
 def test_cli_spec_has_the_class(tmp_path, rootfs):
-    path = write(tmp_path, "Classes:\n  c:\n    - Weight: 80\n    - Devices: [/dev/null]\n      Weight: 50\n")
-    r = runcore("spec", "--rootfs", "--blockio-config-file", path, "--blockio-class", "c", rootfs, "id")
+    path = write(
+        tmp_path, "Classes:\n  c:\n    - Weight: 80\n    - Devices: [/dev/null]\n      Weight: 50\n"
+    )
+    r = runcore(
+        "spec", "--rootfs", "--blockio-config-file", path, "--blockio-class", "c", rootfs, "id"
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["linux"]["resources"]["blockIO"] == {"weight": 80}
-    assert r.stderr == ('[ blockio ] WARN: 1 error occurred:\n\t* file "/dev/null" is a character device\n\n'
-                        '[ blockio ] WARN: no matches on any of Devices: [/dev/null], parameters ignored\n')
+    assert r.stderr == (
+        '[ blockio ] WARN: 1 error occurred:\n\t* file "/dev/null" is a character device\n\n'
+        "[ blockio ] WARN: no matches on any of Devices: [/dev/null], parameters ignored\n"
+    )
 
 
 def test_cli_errors(tmp_path, rootfs):
@@ -118,17 +134,30 @@ def test_cli_errors(tmp_path, rootfs):
     assert r.stderr == 'runcore: blockio-class error: no OCI BlockIO parameters for class "c"\n'
     r = runcore("spec", "--rootfs", "--blockio-config-file", str(tmp_path / "nope"), rootfs, "id")
     assert r.returncode == 1
-    assert r.stderr == (f'runcore: blockio-config-file error: failed to read config file "{tmp_path}/nope": '
-                        f'open {tmp_path}/nope: no such file or directory\n')
+    assert r.stderr == (
+        f'runcore: blockio-config-file error: failed to read config file "{tmp_path}/nope": '
+        f"open {tmp_path}/nope: no such file or directory\n"
+    )
 
 
 def test_cli_explain_names_the_plugin(tmp_path, rootfs):
     path = write(tmp_path, "Classes:\n  c:\n    - Weight: 80\n")
-    r = runcore("spec", "--explain", "--rootfs", "--blockio-config-file", path, "--blockio-class", "c",
-                rootfs, "id")
+    r = runcore(
+        "spec",
+        "--explain",
+        "--rootfs",
+        "--blockio-config-file",
+        path,
+        "--blockio-class",
+        "c",
+        rootfs,
+        "id",
+    )
     assert r.returncode == 0, r.stderr
-    assert any(line.startswith("linux.resources.blockIO") and line.rstrip().endswith("blockio")
-               for line in r.stdout.splitlines()), r.stdout
+    assert any(
+        line.startswith("linux.resources.blockIO") and line.rstrip().endswith("blockio")
+        for line in r.stdout.splitlines()
+    ), r.stdout
 
 
 # ------------------------------------------------------------------ a real loop device
@@ -152,7 +181,9 @@ def loop_device(tmp_path):
 def test_loop_device(tmp_path, loop_device):
     st = os.stat(loop_device)
     major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)
-    path = write(tmp_path, f"Classes:\n  c:\n    - Devices: [{loop_device}]\n      ThrottleWriteBps: 2Mi\n")
+    path = write(
+        tmp_path, f"Classes:\n  c:\n    - Devices: [{loop_device}]\n      ThrottleWriteBps: 2Mi\n"
+    )
     ctx = make_ctx(blockio_config_file=path, blockio_class="c")
     if minor & 0xF:
         spec = run_hooks(ctx)
@@ -160,4 +191,5 @@ def test_loop_device(tmp_path, loop_device):
     else:
         spec = run_hooks(ctx)
         assert spec["linux"]["resources"]["blockIO"] == {
-            "throttleWriteBpsDevice": [{"major": major, "minor": minor, "rate": 2 << 20}]}
+            "throttleWriteBpsDevice": [{"major": major, "minor": minor, "rate": 2 << 20}]
+        }

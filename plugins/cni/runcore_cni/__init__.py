@@ -27,6 +27,7 @@ host; ``runcore cni check ID`` runs the plugins' ``CHECK``.
 The CNI protocol is implemented here (``runcore_cni.invoke``, ``runcore_cni.network``);
 nothing heavy is imported until a hook needs it.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,18 +68,31 @@ def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
 
     if command == "run":
         registrar.add("--cni", is_flag=True, help="Enable cni networking for the container.")
-        registrar.add("--cni-conf-dir", envvar=CONF_DIR_ENV, default=DEFAULT_CONF_DIR,
-                      show_default=True, metavar="DIR",
-                      help="Where --cni finds the network configuration: the first "
-                           f".conf/.conflist/.json file in lexical order "
-                           f"(environment: {CONF_DIR_ENV}).")
-        registrar.add("--cni-bin-dir", envvar=BIN_DIR_ENV, default=DEFAULT_BIN_DIR,
-                      show_default=True, metavar="DIR[:DIR...]",
-                      help=f"Where --cni finds the CNI plugins (environment: {BIN_DIR_ENV}).")
+        registrar.add(
+            "--cni-conf-dir",
+            envvar=CONF_DIR_ENV,
+            default=DEFAULT_CONF_DIR,
+            show_default=True,
+            metavar="DIR",
+            help="Where --cni finds the network configuration: the first "
+            f".conf/.conflist/.json file in lexical order "
+            f"(environment: {CONF_DIR_ENV}).",
+        )
+        registrar.add(
+            "--cni-bin-dir",
+            envvar=BIN_DIR_ENV,
+            default=DEFAULT_BIN_DIR,
+            show_default=True,
+            metavar="DIR[:DIR...]",
+            help=f"Where --cni finds the CNI plugins (environment: {BIN_DIR_ENV}).",
+        )
     else:
-        registrar.add("--cni", is_flag=True,
-                      help="Store ctr's cni extension in the record, as 'run --cni' does "
-                           "('runcore start' then sets up the network).")
+        registrar.add(
+            "--cni",
+            is_flag=True,
+            help="Store ctr's cni extension in the record, as 'run --cni' does "
+            "('runcore start' then sets up the network).",
+        )
 
 
 @hookimpl
@@ -104,8 +118,10 @@ def runcore_configure(ctx: RunContext) -> None:
     from runcore_cni import config
 
     if ctx.host_network and not ctx.uses_config_file:
-        raise UsageError("--cni cannot be used with --net-host: the container shares the "
-                         "host's network namespace, so the plugins would configure the host")
+        raise UsageError(
+            "--cni cannot be used with --net-host: the container shares the "
+            "host's network namespace, so the plugins would configure the host"
+        )
     conf_dir = ctx.opt("cni_conf_dir") or config.DEFAULT_CONF_DIR
     bin_dirs = config.split_dirs(ctx.opt("cni_bin_dir")) or [config.DEFAULT_BIN_DIR]
     identifier = cni_id(ctx.namespace, ctx.container_id)
@@ -145,8 +161,7 @@ def _prepare_for_start(task: TaskInfo, ctx: RunContext) -> bool:
     from runcore_cni import config
 
     conf_dir = os.environ.get(config.CONF_DIR_ENV) or config.DEFAULT_CONF_DIR
-    bin_dirs = config.split_dirs(os.environ.get(config.BIN_DIR_ENV, "")) or \
-        [config.DEFAULT_BIN_DIR]
+    bin_dirs = config.split_dirs(os.environ.get(config.BIN_DIR_ENV, "")) or [config.DEFAULT_BIN_DIR]
     try:
         network = config.load_default(conf_dir)
         config.check_plugins(network, bin_dirs)
@@ -166,12 +181,16 @@ def runcore_task_created(task: TaskInfo, ctx: RunContext) -> None:
 
     netns = f"/proc/{task.pid}/ns/net"
     if _same_netns(netns):
-        raise CNIError("--cni: the task shares runcore's network namespace (host network "
-                       "in the spec, or --with-ns); refusing to let the CNI plugins "
-                       "configure it")
-    attachment = Attachment(network=ctx.stash[NETWORK], bin_dirs=ctx.stash[BIN_DIRS],
-                            rt=RuntimeConf(container_id=cni_id(ctx.namespace, task.container_id),
-                                           netns=netns))
+        raise CNIError(
+            "--cni: the task shares runcore's network namespace (host network "
+            "in the spec, or --with-ns); refusing to let the CNI plugins "
+            "configure it"
+        )
+    attachment = Attachment(
+        network=ctx.stash[NETWORK],
+        bin_dirs=ctx.stash[BIN_DIRS],
+        rt=RuntimeConf(container_id=cni_id(ctx.namespace, task.container_id), netns=netns),
+    )
     ctx.stash[ATTACHMENT] = attachment
     try:
         attachment.add()
@@ -237,16 +256,16 @@ def remove_stored(namespace: str, task: Any) -> None:
         try:
             attachment = from_cache_entry(entry)
         except config.ConfigError as exc:
-            raise CNIError(f"cached network of {task.container_id} ({entry['_path']}): {exc}") \
-                from None
+            raise CNIError(
+                f"cached network of {task.container_id} ({entry['_path']}): {exc}"
+            ) from None
         attachment.cache_dir = directory
         attachment.delete(entry.get("result"))
         cache.remove(entry["_path"])
     if entries or not has_extension(task.record):
         return
     conf_dir = os.environ.get(config.CONF_DIR_ENV) or config.DEFAULT_CONF_DIR
-    bin_dirs = config.split_dirs(os.environ.get(config.BIN_DIR_ENV, "")) or \
-        [config.DEFAULT_BIN_DIR]
+    bin_dirs = config.split_dirs(os.environ.get(config.BIN_DIR_ENV, "")) or [config.DEFAULT_BIN_DIR]
     task_existed = bool(task.pid) or task.exit_status is not None
     try:
         network = config.load_default(conf_dir)
@@ -262,9 +281,12 @@ def remove_stored(namespace: str, task: Any) -> None:
             network = config.NetworkList.from_json(ctr_entry["networkConfig"], network.path)
         except config.ConfigError:
             pass
-    attachment = Attachment(network=network, bin_dirs=bin_dirs,
-                            rt=RuntimeConf(container_id=identifier, netns=""),
-                            cache_dir=directory)
+    attachment = Attachment(
+        network=network,
+        bin_dirs=bin_dirs,
+        rt=RuntimeConf(container_id=identifier, netns=""),
+        cache_dir=directory,
+    )
     attachment.delete(ctr_entry.get("result") if ctr_entry else None)
     if ctr_entry is not None:
         cache.remove(ctr_entry["_path"])

@@ -11,6 +11,7 @@ The cache directory is ``/var/lib/runcore/cni`` (``RUNCORE_CNI_CACHE_DIR``). For
 containers that ``ctr run --cni`` started, libcni's own cache under ``/var/lib/cni`` is
 read (``libcni_entry``) so ``runcore rm`` can hand their plugins the cached result too.
 """
+
 from __future__ import annotations
 
 import base64
@@ -91,8 +92,9 @@ def remove(path: str) -> None:
         pass
 
 
-def libcni_entry(network: str, container_id: str, ifname: str,
-                 directory: str = LIBCNI_CACHE_DIR) -> Optional[Dict[str, Any]]:
+def libcni_entry(
+    network: str, container_id: str, ifname: str, directory: str = LIBCNI_CACHE_DIR
+) -> Optional[Dict[str, Any]]:
     """libcni's cached ``ADD`` of this attachment (``ctr run --cni``), with ``_path``;
     its ``config`` (base64 of the list) decoded into ``networkConfig`` when it parses."""
     path = entry_path(directory, network, container_id, ifname)

@@ -1,4 +1,5 @@
 """``runcore cni``: look at the default network and CHECK a running container's."""
+
 from __future__ import annotations
 
 import json
@@ -12,12 +13,22 @@ from runcore_cni import config
 
 
 def _dirs_options(function: Any) -> Any:
-    function = click.option("--cni-bin-dir", envvar=config.BIN_DIR_ENV,
-                            default=config.DEFAULT_BIN_DIR, show_default=True,
-                            metavar="DIR[:DIR...]", help="Where the CNI plugins are.")(function)
-    function = click.option("--cni-conf-dir", envvar=config.CONF_DIR_ENV,
-                            default=config.DEFAULT_CONF_DIR, show_default=True, metavar="DIR",
-                            help="Where the network configuration is.")(function)
+    function = click.option(
+        "--cni-bin-dir",
+        envvar=config.BIN_DIR_ENV,
+        default=config.DEFAULT_BIN_DIR,
+        show_default=True,
+        metavar="DIR[:DIR...]",
+        help="Where the CNI plugins are.",
+    )(function)
+    function = click.option(
+        "--cni-conf-dir",
+        envvar=config.CONF_DIR_ENV,
+        default=config.DEFAULT_CONF_DIR,
+        show_default=True,
+        metavar="DIR",
+        help="Where the network configuration is.",
+    )(function)
     return function
 
 
@@ -73,8 +84,10 @@ def check_command(container_id: str) -> None:
     identifier = cni_id(globals_.namespace, container_id)
     entries = cache.find(cache.cache_dir(), identifier, IFNAME)
     if not entries:
-        raise RuncoreError(f"container {container_id!r} has no CNI network set up by runcore "
-                           f"(no cached result for {identifier} in {cache.cache_dir()})")
+        raise RuncoreError(
+            f"container {container_id!r} has no CNI network set up by runcore "
+            f"(no cached result for {identifier} in {cache.cache_dir()})"
+        )
     client = globals_.client()
     try:
         process = client.tasks.Get(container_id=container_id).process

@@ -9,6 +9,7 @@ does not make runcore fall back to the next one (neither does ctr).
 
 Plugins are looked up by ``type`` in the plugin directories, first match wins.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,8 +67,9 @@ def conf_files(conf_dir: str) -> List[str]:
     except NotADirectoryError:
         raise ConfigError(f"CNI config directory {conf_dir} is not a directory") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read CNI config directory {conf_dir}: "
-                          f"{exc.strerror or exc}") from None
+        raise ConfigError(
+            f"cannot read CNI config directory {conf_dir}: {exc.strerror or exc}"
+        ) from None
     files = []
     for name in entries:
         path = os.path.join(conf_dir, name)
@@ -96,7 +98,8 @@ def _check_version(value: Any, path: str) -> str:
     if not version.supported(value):
         raise ConfigError(
             f"CNI config {path}: cniVersion {value!r} is not supported "
-            f"(runcore speaks {', '.join(version.SUPPORTED)})")
+            f"(runcore speaks {', '.join(version.SUPPORTED)})"
+        )
     return value
 
 
@@ -104,8 +107,10 @@ def _check_name(value: Any, path: str) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"CNI config {path}: the network has no name")
     if not NAME_RE.match(value):
-        raise ConfigError(f"CNI config {path}: invalid network name {value!r} (letters, "
-                          "digits, '_', '.', '-', starting with a letter or digit)")
+        raise ConfigError(
+            f"CNI config {path}: invalid network name {value!r} (letters, "
+            "digits, '_', '.', '-', starting with a letter or digit)"
+        )
     return value
 
 
@@ -141,8 +146,14 @@ def _parse_list(data: Any, path: str) -> NetworkList:
     for index, plugin in enumerate(plugins):
         _check_type(plugin, path, index)
     disable_check = _parse_bool(data.get("disableCheck", False), path)
-    return NetworkList(name=name, cni_version=cni_version, plugins=plugins,
-                       disable_check=disable_check, path=path, raw=data)
+    return NetworkList(
+        name=name,
+        cni_version=cni_version,
+        plugins=plugins,
+        disable_check=disable_check,
+        path=path,
+        raw=data,
+    )
 
 
 def _wrap_single(data: Any, path: str) -> NetworkList:

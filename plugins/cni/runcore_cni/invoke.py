@@ -7,6 +7,7 @@ configuration as JSON on stdin, and answers with a JSON result (``ADD``) or noth
 ``{"cniVersion", "code", "msg", "details"}`` on stdout. Either way stderr is the plugin's
 log and is only used when there is no error JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,24 +67,32 @@ def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
     return line
 
 
-def plugin_env(command: str, rt: RuntimeConf, bin_dirs: Sequence[str],
-               base: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+def plugin_env(
+    command: str, rt: RuntimeConf, bin_dirs: Sequence[str], base: Optional[Mapping[str, str]] = None
+) -> Dict[str, str]:
     """The environment for one plugin call."""
-    env = {k: v for k, v in (os.environ if base is None else base).items()
-           if not k.startswith("CNI_")}
-    env.update({
-        "CNI_COMMAND": command,
-        "CNI_CONTAINERID": rt.container_id,
-        "CNI_NETNS": rt.netns,
-        "CNI_IFNAME": rt.ifname,
-        "CNI_ARGS": rt.args,
-        "CNI_PATH": os.pathsep.join(bin_dirs),
-    })
+    env = {
+        k: v for k, v in (os.environ if base is None else base).items() if not k.startswith("CNI_")
+    }
+    env.update(
+        {
+            "CNI_COMMAND": command,
+            "CNI_CONTAINERID": rt.container_id,
+            "CNI_NETNS": rt.netns,
+            "CNI_IFNAME": rt.ifname,
+            "CNI_ARGS": rt.args,
+            "CNI_PATH": os.pathsep.join(bin_dirs),
+        }
+    )
     return env
 
 
-def plugin_config(plugin: Mapping[str, Any], name: str, cni_version: str,
-                  prev_result: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+def plugin_config(
+    plugin: Mapping[str, Any],
+    name: str,
+    cni_version: str,
+    prev_result: Optional[Mapping[str, Any]] = None,
+) -> Dict[str, Any]:
     """One plugin's stdin: its configuration with the list's name and version (and the
     previous result)."""
     conf = dict(plugin)
@@ -118,22 +127,35 @@ def _failure_message(stdout: bytes, stderr: bytes, status: int) -> "tuple[str, O
     return (one_line(f"{text} ({suffix})") if text else suffix), None
 
 
-def run_plugin(executable: str, kind: str, command: str, rt: RuntimeConf,
-               bin_dirs: Sequence[str], conf: Mapping[str, Any],
-               timeout: Optional[float] = None) -> Optional[Dict[str, Any]]:
+def run_plugin(
+    executable: str,
+    kind: str,
+    command: str,
+    rt: RuntimeConf,
+    bin_dirs: Sequence[str],
+    conf: Mapping[str, Any],
+    timeout: Optional[float] = None,
+) -> Optional[Dict[str, Any]]:
     """Run ``executable`` for ``command``; the parsed result for ``ADD``, else ``None``."""
     stdin = json.dumps(conf, separators=(",", ":")).encode()
     try:
         proc = subprocess.run(
-            [executable], input=stdin, capture_output=True,
-            env=plugin_env(command, rt, bin_dirs), timeout=timeout or PLUGIN_TIMEOUT,
-            cwd="/", close_fds=True)
+            [executable],
+            input=stdin,
+            capture_output=True,
+            env=plugin_env(command, rt, bin_dirs),
+            timeout=timeout or PLUGIN_TIMEOUT,
+            cwd="/",
+            close_fds=True,
+        )
     except subprocess.TimeoutExpired:
-        raise PluginFailure(kind, command,
-                            f"no answer after {timeout or PLUGIN_TIMEOUT:g}s (killed)") from None
+        raise PluginFailure(
+            kind, command, f"no answer after {timeout or PLUGIN_TIMEOUT:g}s (killed)"
+        ) from None
     except OSError as exc:
-        raise PluginFailure(kind, command, f"cannot run {executable}: "
-                            f"{exc.strerror or exc}") from None
+        raise PluginFailure(
+            kind, command, f"cannot run {executable}: {exc.strerror or exc}"
+        ) from None
     if proc.returncode != 0:
         message, code = _failure_message(proc.stdout, proc.stderr, proc.returncode)
         raise PluginFailure(kind, command, message, code)

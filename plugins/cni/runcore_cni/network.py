@@ -8,6 +8,7 @@
 * ``CHECK`` (0.4.0 and later, unless the list says ``disableCheck``) runs them in order,
   each with the cached result.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,8 +37,11 @@ class Attachment:
 
     @property
     def label(self) -> str:
-        where = f" ({self.network.path})" if self.network.path and \
-            not self.network.path.startswith("<") else ""
+        where = (
+            f" ({self.network.path})"
+            if self.network.path and not self.network.path.startswith("<")
+            else ""
+        )
         return f'cni network "{self.network.name}"{where}'
 
     def _executable(self, kind: str) -> str:
@@ -60,8 +64,9 @@ class Attachment:
 
     @property
     def cache_path(self) -> str:
-        return cache.entry_path(self.cache_dir, self.network.name, self.rt.container_id,
-                                self.rt.ifname)
+        return cache.entry_path(
+            self.cache_dir, self.network.name, self.rt.container_id, self.rt.ifname
+        )
 
     # ------------------------------------------------------------------ commands
 
@@ -72,18 +77,19 @@ class Attachment:
         result: Optional[Dict[str, Any]] = None
         for plugin in net.plugins:
             kind = plugin["type"]
-            conf = plugin_config(plugin, net.name, net.cni_version,
-                                 result if chaining else None)
+            conf = plugin_config(plugin, net.name, net.cni_version, result if chaining else None)
             try:
-                result = run_plugin(self._executable(kind), kind, "ADD", self.rt,
-                                    self.bin_dirs, conf)
+                result = run_plugin(
+                    self._executable(kind), kind, "ADD", self.rt, self.bin_dirs, conf
+                )
             except PluginFailure as exc:
                 raise CNIError(f"{self.label}: {exc}") from None
         try:
             cache.write(self.cache_dir, self.cache_entry(result))
         except OSError as exc:
-            raise CNIError(f"{self.label}: cannot cache the result in {self.cache_dir}: "
-                           f"{exc.strerror or exc}") from None
+            raise CNIError(
+                f"{self.label}: cannot cache the result in {self.cache_dir}: {exc.strerror or exc}"
+            ) from None
         return result or {}
 
     def delete(self, prev_result: Optional[Dict[str, Any]] = None) -> None:
@@ -104,11 +110,12 @@ class Attachment:
         """CHECK every plugin with the cached result."""
         net = self.network
         if not version.has_check(net.cni_version):
-            raise CNIError(f"{self.label}: cniVersion "
-                           f"{version.effective(net.cni_version)} has no CHECK (0.4.0 and later)")
+            raise CNIError(
+                f"{self.label}: cniVersion "
+                f"{version.effective(net.cni_version)} has no CHECK (0.4.0 and later)"
+            )
         if net.disable_check:
-            raise CNIError(f"{self.label}: CHECK is disabled by the configuration "
-                           "(disableCheck)")
+            raise CNIError(f"{self.label}: CHECK is disabled by the configuration (disableCheck)")
         for plugin in net.plugins:
             kind = plugin["type"]
             conf = plugin_config(plugin, net.name, net.cni_version, prev_result)
@@ -120,12 +127,17 @@ class Attachment:
 
 def from_cache_entry(entry: Dict[str, Any], netns: str = "") -> Attachment:
     """The attachment a cache entry describes (``netns`` replaces the recorded one)."""
-    network = config.NetworkList.from_json(entry.get("networkConfig"),
-                                           entry.get("confFile") or "<cached>")
+    network = config.NetworkList.from_json(
+        entry.get("networkConfig"), entry.get("confFile") or "<cached>"
+    )
     if entry.get("confFile"):
         network.path = entry["confFile"]
-    bin_dirs = [d for d in entry.get("binDirs") or [] if isinstance(d, str)] or \
-        [config.DEFAULT_BIN_DIR]
-    rt = RuntimeConf(container_id=str(entry.get("containerId")), netns=netns,
-                     ifname=str(entry.get("ifName") or IFNAME))
+    bin_dirs = [d for d in entry.get("binDirs") or [] if isinstance(d, str)] or [
+        config.DEFAULT_BIN_DIR
+    ]
+    rt = RuntimeConf(
+        container_id=str(entry.get("containerId")),
+        netns=netns,
+        ifname=str(entry.get("ifName") or IFNAME),
+    )
     return Attachment(network=network, bin_dirs=bin_dirs, rt=rt)

@@ -6,6 +6,7 @@
 
 A configuration without ``cniVersion`` is the original 0.1.0 protocol.
 """
+
 from __future__ import annotations
 
 from typing import Tuple

@@ -1,4 +1,5 @@
 """Helpers of the cni plugin's tests: a private test network (see ``conftest.cni_net``)."""
+
 import json
 import os
 import subprocess
@@ -21,8 +22,9 @@ def link_exists(name):
 
 def bridge_ports(bridge):
     """Interfaces enslaved to ``bridge`` (the host ends of the veths)."""
-    r = subprocess.run(["ip", "-j", "link", "show", "master", bridge], capture_output=True,
-                       text=True)
+    r = subprocess.run(
+        ["ip", "-j", "link", "show", "master", bridge], capture_output=True, text=True
+    )
     if r.returncode != 0 or not r.stdout.strip():
         return []
     return [link["ifname"] for link in json.loads(r.stdout)]
@@ -90,11 +92,13 @@ class CniNet:
     @property
     def env(self):
         env = dict(os.environ)
-        env.update({
-            "RUNCORE_CNI_CONF_DIR": str(self.conf_dir),
-            "RUNCORE_CNI_BIN_DIR": self.bin_path,
-            "RUNCORE_CNI_CACHE_DIR": str(self.cache_dir),
-        })
+        env.update(
+            {
+                "RUNCORE_CNI_CONF_DIR": str(self.conf_dir),
+                "RUNCORE_CNI_BIN_DIR": self.bin_path,
+                "RUNCORE_CNI_CACHE_DIR": str(self.cache_dir),
+            }
+        )
         return env
 
     # what is left -----------------------------------------------------------
@@ -103,8 +107,11 @@ class CniNet:
         folder = self.ipam_dir / self.name
         if not folder.is_dir():
             return []
-        return sorted(p.name for p in folder.iterdir()
-                      if not p.name.startswith("last_reserved_ip") and p.name != "lock")
+        return sorted(
+            p.name
+            for p in folder.iterdir()
+            if not p.name.startswith("last_reserved_ip") and p.name != "lock"
+        )
 
     def cached(self):
         folder = self.cache_dir / "results"
@@ -115,5 +122,6 @@ class CniNet:
 
     def cleanup(self):
         if link_exists(self.bridge):
-            subprocess.run(["ip", "link", "delete", self.bridge, "type", "bridge"],
-                           capture_output=True)
+            subprocess.run(
+                ["ip", "link", "delete", self.bridge, "type", "bridge"], capture_output=True
+            )

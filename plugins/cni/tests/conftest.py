@@ -8,6 +8,7 @@ folder), a cache directory, and the environment that points runcore at them. The
 bridge is deleted afterwards. Nothing in these tests sends a packet anywhere: they look
 at interfaces with ``ip`` only.
 """
+
 import itertools
 import os
 import shutil
@@ -26,8 +27,10 @@ def cni_net(tmp_path):
         pytest.skip("CNI tests need root")
     bin_dir = cni_bin_dir()
     if bin_dir is None:
-        pytest.skip("Debian's containernetworking-plugins (bridge, host-local, loopback) "
-                    "are not installed (scripts/bootstrap.sh)")
+        pytest.skip(
+            "Debian's containernetworking-plugins (bridge, host-local, loopback) "
+            "are not installed (scripts/bootstrap.sh)"
+        )
     if shutil.which("ip") is None:
         pytest.skip("iproute2 is missing")
     net = CniNet(tmp_path, bin_dir, next(_nets) + (os.getpid() % 100) * 2)

@@ -7,6 +7,7 @@ from the range, the default route), and that afterwards nothing is left – no h
 reservation, no veth on the bridge, no cached result, and (the ``namespace`` fixture's
 leak check) no container, task, snapshot or netns.
 """
+
 import re
 import subprocess
 import time
@@ -22,9 +23,14 @@ SHOW = "ip -o -4 addr show dev eth0; ip route"
 
 
 def runcore(daemon, namespace, net, *args, timeout=120):
-    return subprocess.run(daemon.runcore_argv(*args, namespace=namespace), env=net.env,
-                          capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        daemon.runcore_argv(*args, namespace=namespace),
+        env=net.env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def wait_for(predicate, timeout=10.0):
@@ -52,8 +58,9 @@ def assert_eth0(net, output):
 
 def test_foreground_run_attaches_and_detaches(containerd, namespace, image, cni_net):
     cni_net.write_list([cni_net.bridge_plugin()])
-    r = runcore(containerd, namespace, cni_net, "run", "--rm", "--cni", image, "c1", "sh", "-c",
-                SHOW)
+    r = runcore(
+        containerd, namespace, cni_net, "run", "--rm", "--cni", image, "c1", "sh", "-c", SHOW
+    )
     assert r.returncode == 0, r.stderr
     assert_eth0(cni_net, r.stdout)
     assert_all_gone(cni_net)
@@ -61,8 +68,9 @@ def test_foreground_run_attaches_and_detaches(containerd, namespace, image, cni_
 
 def test_foreground_run_without_rm_keeps_only_the_record(containerd, namespace, image, cni_net):
     cni_net.write_list([cni_net.bridge_plugin()])
-    r = runcore(containerd, namespace, cni_net, "run", "--cni", image, "c1", "sh", "-c",
-                SHOW + "; exit 3")
+    r = runcore(
+        containerd, namespace, cni_net, "run", "--cni", image, "c1", "sh", "-c", SHOW + "; exit 3"
+    )
     assert r.returncode == 3, r.stderr
     assert_eth0(cni_net, r.stdout)
     assert_all_gone(cni_net)
@@ -79,16 +87,36 @@ def test_flags_and_single_conf(containerd, namespace, image, cni_net, tmp_path):
     (conf_dir / "20-other.conflist").write_text('{"broken": ')  # never read
     import json
 
-    (conf_dir / "10-first.conf").write_text(json.dumps(
-        {"cniVersion": "0.4.0", "name": cni_net.name, **plugin}))
+    (conf_dir / "10-first.conf").write_text(
+        json.dumps({"cniVersion": "0.4.0", "name": cni_net.name, **plugin})
+    )
     env_net = cni_net
     r = subprocess.run(
-        containerd.runcore_argv("run", "--rm", "--cni", "--cni-conf-dir", str(conf_dir),
-                                "--cni-bin-dir", env_net.bin_dir, image, "c1", "sh", "-c", SHOW,
-                                namespace=namespace),
-        env={**env_net.env, "RUNCORE_CNI_CONF_DIR": "/nonexistent",
-             "RUNCORE_CNI_BIN_DIR": "/nonexistent"},
-        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        containerd.runcore_argv(
+            "run",
+            "--rm",
+            "--cni",
+            "--cni-conf-dir",
+            str(conf_dir),
+            "--cni-bin-dir",
+            env_net.bin_dir,
+            image,
+            "c1",
+            "sh",
+            "-c",
+            SHOW,
+            namespace=namespace,
+        ),
+        env={
+            **env_net.env,
+            "RUNCORE_CNI_CONF_DIR": "/nonexistent",
+            "RUNCORE_CNI_BIN_DIR": "/nonexistent",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert r.returncode == 0, r.stderr
     assert_eth0(cni_net, r.stdout)
     assert_all_gone(cni_net)
@@ -97,8 +125,19 @@ def test_flags_and_single_conf(containerd, namespace, image, cni_net, tmp_path):
 def test_chained_list_with_loopback(containerd, namespace, image, cni_net):
     """bridge then loopback in one list (loopback passes bridge's result on)."""
     cni_net.write_list([cni_net.bridge_plugin(), {"type": "loopback"}])
-    r = runcore(containerd, namespace, cni_net, "run", "--rm", "--cni", image, "c1", "sh", "-c",
-                SHOW + "; ip -o -4 addr show dev lo")
+    r = runcore(
+        containerd,
+        namespace,
+        cni_net,
+        "run",
+        "--rm",
+        "--cni",
+        image,
+        "c1",
+        "sh",
+        "-c",
+        SHOW + "; ip -o -4 addr show dev lo",
+    )
     assert r.returncode == 0, r.stderr
     assert_eth0(cni_net, r.stdout)
     assert "inet 127.0.0.1/8" in r.stdout
@@ -107,8 +146,19 @@ def test_chained_list_with_loopback(containerd, namespace, image, cni_net):
 
 def test_loopback_only_conf(containerd, namespace, image, cni_net):
     cni_net.write_conf({"type": "loopback"}, version="0.3.1")
-    r = runcore(containerd, namespace, cni_net, "run", "--rm", "--cni", image, "c1", "sh", "-c",
-                "ip -o -4 addr show dev lo; ip -o link show dev eth0 || echo no-eth0")
+    r = runcore(
+        containerd,
+        namespace,
+        cni_net,
+        "run",
+        "--rm",
+        "--cni",
+        image,
+        "c1",
+        "sh",
+        "-c",
+        "ip -o -4 addr show dev lo; ip -o link show dev eth0 || echo no-eth0",
+    )
     assert r.returncode == 0, r.stderr
     assert "inet 127.0.0.1/8" in r.stdout
     assert "no-eth0" in r.stdout
@@ -117,8 +167,19 @@ def test_loopback_only_conf(containerd, namespace, image, cni_net):
 
 def test_detached_container_removed_by_rm(containerd, namespace, image, cni_net):
     cni_net.write_list([cni_net.bridge_plugin()])
-    r = runcore(containerd, namespace, cni_net, "run", "-d", "--null-io", "--cni", image, "d1",
-                "sleep", "1000")
+    r = runcore(
+        containerd,
+        namespace,
+        cni_net,
+        "run",
+        "-d",
+        "--null-io",
+        "--cni",
+        image,
+        "d1",
+        "sleep",
+        "1000",
+    )
     assert r.returncode == 0, r.stderr
     assert len(cni_net.allocations()) == 1
     assert len(cni_net.ports()) == 1
@@ -128,9 +189,13 @@ def test_detached_container_removed_by_rm(containerd, namespace, image, cni_net)
     assert r.returncode == 0, r.stderr
     assert f"network '{cni_net.name}' ok" in r.stdout
     # runcore rm finds the network from its cache, even without the run's environment
-    r = subprocess.run(containerd.runcore_argv("rm", "-f", "d1", namespace=namespace),
-                       env={**cni_net.env, "RUNCORE_CNI_CONF_DIR": "/nonexistent"},
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        containerd.runcore_argv("rm", "-f", "d1", namespace=namespace),
+        env={**cni_net.env, "RUNCORE_CNI_CONF_DIR": "/nonexistent"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert "warning" not in r.stderr, r.stderr
     assert_all_gone(cni_net)
@@ -139,23 +204,39 @@ def test_detached_container_removed_by_rm(containerd, namespace, image, cni_net)
 def test_failing_plugin_is_undone(containerd, namespace, image, cni_net, fifo_dir):
     """bridge + host-local succeed, the next plugin fails: one clear line, and DEL undoes
     the address and the veth; --rm removes task and container."""
-    cni_net.fake_plugin("rcfail", """
+    cni_net.fake_plugin(
+        "rcfail",
+        """
 cat >/dev/null
 if [ "$CNI_COMMAND" = ADD ]; then
   echo '{"cniVersion":"1.0.0","code":7,"msg":"rcfail refuses","details":"on purpose"}'
   exit 1
 fi
 exit 0
-""")
+""",
+    )
     cni_net.write_list([cni_net.bridge_plugin(), {"type": "rcfail"}])
-    r = runcore(containerd, namespace, cni_net, "run", "--rm", "--cni", "--fifo-dir", fifo_dir,
-                image, "f1", "true")
+    r = runcore(
+        containerd,
+        namespace,
+        cni_net,
+        "run",
+        "--rm",
+        "--cni",
+        "--fifo-dir",
+        fifo_dir,
+        image,
+        "f1",
+        "true",
+    )
     assert r.returncode == 1
     lines = [l for l in r.stderr.splitlines() if l.strip()]
     assert len(lines) == 1, r.stderr
-    assert lines[0] == (f'runcore: cni network "{cni_net.name}" '
-                        f'({cni_net.conf_dir}/10-test.conflist): plugin "rcfail" failed (add): '
-                        "rcfail refuses; on purpose (CNI error 7: invalid network config)")
+    assert lines[0] == (
+        f'runcore: cni network "{cni_net.name}" '
+        f'({cni_net.conf_dir}/10-test.conflist): plugin "rcfail" failed (add): '
+        "rcfail refuses; on purpose (CNI error 7: invalid network config)"
+    )
     assert_all_gone(cni_net)
     assert containerd.lines("containers", "ls", "-q", namespace=namespace) == []
 
@@ -165,13 +246,30 @@ def test_failing_ipam_is_undone(containerd, namespace, image, cni_net):
     bridge fails ADD after creating the veth; DEL removes it."""
     plugin = cni_net.bridge_plugin()
     third = cni_net.third
-    plugin["ipam"]["ranges"] = [[{"subnet": f"10.199.{third}.0/30",
-                                  "rangeStart": f"10.199.{third}.2",
-                                  "rangeEnd": f"10.199.{third}.2"}]]
+    plugin["ipam"]["ranges"] = [
+        [
+            {
+                "subnet": f"10.199.{third}.0/30",
+                "rangeStart": f"10.199.{third}.2",
+                "rangeEnd": f"10.199.{third}.2",
+            }
+        ]
+    ]
     plugin["ipam"]["routes"] = []
     cni_net.write_list([plugin])
-    r = runcore(containerd, namespace, cni_net, "run", "-d", "--null-io", "--cni", image, "a1",
-                "sleep", "1000")
+    r = runcore(
+        containerd,
+        namespace,
+        cni_net,
+        "run",
+        "-d",
+        "--null-io",
+        "--cni",
+        image,
+        "a1",
+        "sleep",
+        "1000",
+    )
     assert r.returncode == 0, r.stderr
     assert len(cni_net.allocations()) == 1
     r = runcore(containerd, namespace, cni_net, "run", "--rm", "--cni", image, "a2", "true")
@@ -193,22 +291,25 @@ def test_missing_plugin_refused_before_anything_exists(containerd, namespace, im
     assert r.returncode == 1
     assert r.stderr.strip() == (
         f'runcore: failed to find plugin "rc-no-such-plugin" in path '
-        f"[{cni_net.fake_bin} {cni_net.bin_dir}]")
+        f"[{cni_net.fake_bin} {cni_net.bin_dir}]"
+    )
     assert containerd.lines("containers", "ls", "-q", namespace=namespace) == []
 
 
 def test_no_config_refused_before_anything_exists(containerd, namespace, image, cni_net):
     r = runcore(containerd, namespace, cni_net, "run", "--cni", image, "n1", "true")
     assert r.returncode == 1
-    assert r.stderr.strip() == (f"runcore: no network config found in {cni_net.conf_dir}: "
-                                "cni plugin not initialized")
+    assert r.stderr.strip() == (
+        f"runcore: no network config found in {cni_net.conf_dir}: cni plugin not initialized"
+    )
     assert containerd.lines("containers", "ls", "-q", namespace=namespace) == []
 
 
 def test_net_host_refused(containerd, namespace, image, cni_net):
     cni_net.write_list([cni_net.bridge_plugin()])
-    r = runcore(containerd, namespace, cni_net, "run", "--rm", "--cni", "--net-host", image,
-                "h1", "true")
+    r = runcore(
+        containerd, namespace, cni_net, "run", "--rm", "--cni", "--net-host", image, "h1", "true"
+    )
     assert r.returncode == 1
     assert "--cni cannot be used with --net-host" in r.stderr
     assert containerd.lines("containers", "ls", "-q", namespace=namespace) == []
@@ -219,8 +320,9 @@ def test_exited_detached_container_removed_by_rm(containerd, namespace, image, c
     import json
 
     cni_net.write_list([cni_net.bridge_plugin()])
-    r = runcore(containerd, namespace, cni_net, "run", "-d", "--null-io", "--cni", image, "e1",
-                "true")
+    r = runcore(
+        containerd, namespace, cni_net, "run", "-d", "--null-io", "--cni", image, "e1", "true"
+    )
     assert r.returncode == 0, r.stderr
 
     def stopped():
@@ -253,10 +355,13 @@ if os.environ["CNI_COMMAND"] == "ADD":
     script.chmod(0o755)
     cni_net.write_list([cni_net.bridge_plugin(), {"type": "rcslow"}])
     proc = subprocess.Popen(
-        containerd.runcore_argv("run", "--rm", "--cni", image, "i1", "true",
-                                namespace=namespace),
-        env=cni_net.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+        containerd.runcore_argv("run", "--rm", "--cni", image, "i1", "true", namespace=namespace),
+        env=cni_net.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert wait_for(marker.exists, timeout=60), "ADD never reached the slow plugin"
         assert len(cni_net.allocations()) == 1
@@ -273,12 +378,12 @@ if os.environ["CNI_COMMAND"] == "ADD":
 
 
 def test_created_container_gets_its_network_at_start_and_loses_it_at_stop(
-        containerd, namespace, image, cni_net):
+    containerd, namespace, image, cni_net
+):
     """``create --cni`` stores the extension only; ``runcore start`` reads it from the stored
     record and adds the default network; ``stop`` removes it; ``start`` again re-adds it."""
     cni_net.write_list([cni_net.bridge_plugin()])
-    r = runcore(containerd, namespace, cni_net, "create", "--cni", image, "s1",
-                "sleep", "1000")
+    r = runcore(containerd, namespace, cni_net, "create", "--cni", image, "s1", "sleep", "1000")
     assert r.returncode == 0, r.stderr
     assert cni_net.allocations() == []
     for _ in range(2):
@@ -296,10 +401,10 @@ def test_created_container_gets_its_network_at_start_and_loses_it_at_stop(
 
 
 def test_created_container_started_in_the_foreground_loses_its_network_at_exit(
-        containerd, namespace, image, cni_net, fifo_dir):
+    containerd, namespace, image, cni_net, fifo_dir
+):
     cni_net.write_list([cni_net.bridge_plugin()])
-    r = runcore(containerd, namespace, cni_net, "create", "--cni", image, "s2", "sh", "-c",
-                SHOW)
+    r = runcore(containerd, namespace, cni_net, "create", "--cni", image, "s2", "sh", "-c", SHOW)
     assert r.returncode == 0, r.stderr
     r = runcore(containerd, namespace, cni_net, "start", "--rm", "--fifo-dir", fifo_dir, "s2")
     assert r.returncode == 0, r.stderr

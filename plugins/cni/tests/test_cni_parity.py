@@ -5,6 +5,7 @@ test network into /etc/cni/net.d – only when it holds no configuration of its 
 skip otherwise) – and remove it afterwards. The network is the tests' own: its own
 bridge, a private 10.199.N.0/24, host-local's files in the test's folder.
 """
+
 import json
 import os
 import subprocess
@@ -36,18 +37,22 @@ def etc_net(cni_net):
         pytest.skip(f"ctr needs the CNI plugins in {CTR_BIN} (scripts/bootstrap.sh)")
     created_dir = not os.path.isdir(ETC)
     if not created_dir:
-        existing = [n for n in os.listdir(ETC) if os.path.splitext(n)[1] in
-                    (".conf", ".conflist", ".json")]
+        existing = [
+            n for n in os.listdir(ETC) if os.path.splitext(n)[1] in (".conf", ".conflist", ".json")
+        ]
         if existing:
-            pytest.skip(f"{ETC} has a configuration of this host ({existing[0]}); "
-                        "not replacing it")
+            pytest.skip(f"{ETC} has a configuration of this host ({existing[0]}); not replacing it")
     os.makedirs(ETC, exist_ok=True)
     path = os.path.join(ETC, "10-runcore-test.conflist")
     with open(path, "w") as handle:
-        json.dump({"cniVersion": "1.0.0", "name": cni_net.name,
-                   "plugins": [cni_net.bridge_plugin()]}, handle)
-    env_before = {k: os.environ.get(k) for k in ("RUNCORE_CNI_CONF_DIR", "RUNCORE_CNI_BIN_DIR",
-                                                  "RUNCORE_CNI_CACHE_DIR")}
+        json.dump(
+            {"cniVersion": "1.0.0", "name": cni_net.name, "plugins": [cni_net.bridge_plugin()]},
+            handle,
+        )
+    env_before = {
+        k: os.environ.get(k)
+        for k in ("RUNCORE_CNI_CONF_DIR", "RUNCORE_CNI_BIN_DIR", "RUNCORE_CNI_CACHE_DIR")
+    }
     # runcore (also through support.parity) then sees what ctr sees.
     os.environ.pop("RUNCORE_CNI_CONF_DIR", None)
     os.environ.pop("RUNCORE_CNI_BIN_DIR", None)
@@ -91,8 +96,9 @@ def test_record_parity(containerd, namespace, image, etc_net):
     ctr, rc = parity.compare(containerd, namespace, ["--cni"], image, ["sleep", "1000"])
     assert ctr.ok, f"ctr failed: {ctr.stderr}"
     assert rc.ok, f"runcore failed: {rc.stderr}"
-    problems = parity.diff(ctr.record, rc.record) + parity.diff(ctr.snapshot, rc.snapshot,
-                                                                "snapshot")
+    problems = parity.diff(ctr.record, rc.record) + parity.diff(
+        ctr.snapshot, rc.snapshot, "snapshot"
+    )
     assert not problems, "\n".join(problems)
     assert rc.record["Extensions"] == EXTENSION
     # ctr's network went with `ctr tasks kill` (it reads the extension)
@@ -106,13 +112,22 @@ def test_run_parity_and_cross_removal(containerd, namespace, image, etc_net):
     ctr's network, ctr tasks kill removes runcore's."""
     ctr = parity.ctr_run(containerd, namespace, ["--cni"], image, "ctr-1", ["sleep", "1000"])
     assert ctr.ok, ctr.stderr
-    r = subprocess.run(containerd.runcore_argv("run", "-d", "--null-io", "--cni", image, "rc-1",
-                                               "sleep", "1000", namespace=namespace),
-                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    r = subprocess.run(
+        containerd.runcore_argv(
+            "run", "-d", "--null-io", "--cni", image, "rc-1", "sleep", "1000", namespace=namespace
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         assert r.returncode == 0, r.stderr
-        rc_record = json.loads(containerd.ctr("containers", "info", "rc-1",
-                                              namespace=namespace).stdout.replace("rc-1", "<ID>"))
+        rc_record = json.loads(
+            containerd.ctr("containers", "info", "rc-1", namespace=namespace).stdout.replace(
+                "rc-1", "<ID>"
+            )
+        )
         for key in parity.VOLATILE:
             rc_record.pop(key, None)
         problems = parity.diff(ctr.record, rc_record)

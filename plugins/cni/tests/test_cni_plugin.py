@@ -1,4 +1,5 @@
 """The plugin's hooks as runcore calls them, and the CLI in-process (no containerd)."""
+
 import json
 import os
 from types import SimpleNamespace
@@ -27,8 +28,9 @@ def make_ctx(command="run", **options):
 def good_conf(tmp_path):
     conf = tmp_path / "net.d"
     conf.mkdir()
-    (conf / "10-n.conflist").write_text(json.dumps(
-        {"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "true"}]}))
+    (conf / "10-n.conflist").write_text(
+        json.dumps({"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "true"}]})
+    )
     return str(conf)
 
 
@@ -44,8 +46,10 @@ class FakeRegistrar:
         return option
 
 
-@pytest.mark.parametrize("command,names", [
-    ("run", {"cni", "cni_conf_dir", "cni_bin_dir"}), ("create", {"cni"}), ("spec", {"cni"})])
+@pytest.mark.parametrize(
+    "command,names",
+    [("run", {"cni", "cni_conf_dir", "cni_bin_dir"}), ("create", {"cni"}), ("spec", {"cni"})],
+)
 def test_options(command, names):
     reg = FakeRegistrar()
     plugin.runcore_add_options(registrar=reg, command=command)
@@ -59,9 +63,10 @@ def test_options(command, names):
         assert by_name["cni_bin_dir"].default == "/opt/cni/bin"
 
 
-@pytest.mark.parametrize("command,config,expected", [
-    ("run", False, True), ("create", False, True), ("run", True, False),
-    ("spec", False, False)])
+@pytest.mark.parametrize(
+    "command,config,expected",
+    [("run", False, True), ("create", False, True), ("run", True, False), ("spec", False, False)],
+)
 def test_record_extension(command, config, expected):
     options = {"cni": True}
     if config:
@@ -73,7 +78,9 @@ def test_record_extension(command, config, expected):
         assert record.extensions == {
             "ctr.cni-containerd.metadata": (
                 "github.com/containerd/containerd/cmd/ctr/commands/NetworkMetaData",
-                b'{"EnableCni":true}')}
+                b'{"EnableCni":true}',
+            )
+        }
     else:
         assert record.extensions == {}
 
@@ -102,8 +109,9 @@ def test_configure_errors(tmp_path):
         plugin.runcore_configure(ctx=make_ctx(cni=True, cni_conf_dir=str(tmp_path)))
     conf = good_conf(tmp_path)
     with pytest.raises(UsageError, match=r'failed to find plugin "true" in path \[/nonexistent\]'):
-        plugin.runcore_configure(ctx=make_ctx(cni=True, cni_conf_dir=conf,
-                                              cni_bin_dir="/nonexistent"))
+        plugin.runcore_configure(
+            ctx=make_ctx(cni=True, cni_conf_dir=conf, cni_bin_dir="/nonexistent")
+        )
     with pytest.raises(UsageError, match="--cni cannot be used with --net-host"):
         plugin.runcore_configure(ctx=make_ctx(cni=True, net_host=True, cni_conf_dir=conf))
 
@@ -130,8 +138,9 @@ def test_rm_of_a_container_without_network(tmp_path, monkeypatch):
     """No cache entry, no extension, or never run: nothing is called, nothing fails."""
     monkeypatch.setenv("RUNCORE_CNI_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("RUNCORE_CNI_CONF_DIR", str(tmp_path / "missing"))
-    ext = SimpleNamespace(extensions={"ctr.cni-containerd.metadata":
-                                      SimpleNamespace(value=b'{"EnableCni":true}')})
+    ext = SimpleNamespace(
+        extensions={"ctr.cni-containerd.metadata": SimpleNamespace(value=b'{"EnableCni":true}')}
+    )
     plugin.remove_stored("ns", TaskInfo("c1", record=SimpleNamespace(extensions={})))
     plugin.remove_stored("ns", TaskInfo("c1", pid=0, record=ext))  # create --cni, no task
     with pytest.raises(CNIError, match="no network config found"):
@@ -144,17 +153,19 @@ def test_rm_of_a_container_without_network(tmp_path, monkeypatch):
 def test_cli_no_config_before_connecting(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = run_cli([*NOWHERE, "run", "--cni", "--cni-conf-dir", str(empty), "img", "c1"],
-                     PLUGINS)
+    result = run_cli([*NOWHERE, "run", "--cni", "--cni-conf-dir", str(empty), "img", "c1"], PLUGINS)
     assert result.exit_code == 1
-    assert result.stderr.strip() == (f"runcore: no network config found in {empty}: "
-                                     "cni plugin not initialized")
+    assert result.stderr.strip() == (
+        f"runcore: no network config found in {empty}: cni plugin not initialized"
+    )
 
 
 def test_cli_environment(tmp_path):
-    result = run_cli([*NOWHERE, "run", "--cni", "img", "c1"], PLUGINS,
-                     env={"RUNCORE_CNI_CONF_DIR": good_conf(tmp_path),
-                          "RUNCORE_CNI_BIN_DIR": "/nonexistent"})
+    result = run_cli(
+        [*NOWHERE, "run", "--cni", "img", "c1"],
+        PLUGINS,
+        env={"RUNCORE_CNI_CONF_DIR": good_conf(tmp_path), "RUNCORE_CNI_BIN_DIR": "/nonexistent"},
+    )
     assert result.exit_code == 1
     assert 'failed to find plugin "true" in path [/nonexistent]' in result.stderr
 
@@ -173,19 +184,20 @@ def test_cli_spec_accepts_cni():
 
 def test_cli_config_command(tmp_path):
     conf = good_conf(tmp_path)
-    result = run_cli(["cni", "config", "--cni-conf-dir", conf, "--cni-bin-dir", "/bin"],
-                     PLUGINS)
+    result = run_cli(["cni", "config", "--cni-conf-dir", conf, "--cni-bin-dir", "/bin"], PLUGINS)
     assert result.exit_code == 0, result.stderr
     assert "network:    n" in result.stdout and "/bin/true" in result.stdout
     result = run_cli(["cni", "config", "--json"], PLUGINS, env={"RUNCORE_CNI_CONF_DIR": conf})
     assert json.loads(result.stdout)["name"] == "n"
-    result = run_cli(["cni", "config", "--cni-conf-dir", conf, "--cni-bin-dir", "/nonexistent"],
-                     PLUGINS)
+    result = run_cli(
+        ["cni", "config", "--cni-conf-dir", conf, "--cni-bin-dir", "/nonexistent"], PLUGINS
+    )
     assert result.exit_code == 1 and "MISSING" in result.stdout
 
 
 def test_cli_check_without_cache(tmp_path):
-    result = run_cli([*NOWHERE, "cni", "check", "c1"], PLUGINS,
-                     env={"RUNCORE_CNI_CACHE_DIR": str(tmp_path)})
+    result = run_cli(
+        [*NOWHERE, "cni", "check", "c1"], PLUGINS, env={"RUNCORE_CNI_CACHE_DIR": str(tmp_path)}
+    )
     assert result.exit_code == 1
     assert "has no CNI network set up by runcore" in result.stderr

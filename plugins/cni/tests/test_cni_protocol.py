@@ -3,6 +3,7 @@
 Fake plugins (small Python scripts) log what they were given – the CNI_* variables and the
 configuration on stdin – and answer as the configuration's ``mode`` asks.
 """
+
 import json
 import os
 import sys
@@ -72,9 +73,12 @@ def fakes(tmp_path, monkeypatch):
             if version is None:
                 del data["cniVersion"]
             network = config.NetworkList.from_json(data, "/x/10-net1.conflist")
-            return Attachment(network=network, bin_dirs=[str(bin_dir)],
-                              rt=RuntimeConf(container_id="ns-c1", netns="/proc/1/ns/net"),
-                              cache_dir=str(tmp_path / "cache"))
+            return Attachment(
+                network=network,
+                bin_dirs=[str(bin_dir)],
+                rt=RuntimeConf(container_id="ns-c1", netns="/proc/1/ns/net"),
+                cache_dir=str(tmp_path / "cache"),
+            )
 
     return Fakes
 
@@ -94,13 +98,18 @@ def test_first_file_in_lexical_order(tmp_path):
     write(tmp_path, "05-ignored.txt", "junk")
     write(tmp_path, "07-ignored.conf.bak", "junk")
     (tmp_path / "01-dir.conf").mkdir()
-    assert config.conf_files(str(tmp_path)) == [str(tmp_path / "10-a.json"),
-                                                 str(tmp_path / "20-b.conflist")]
+    assert config.conf_files(str(tmp_path)) == [
+        str(tmp_path / "10-a.json"),
+        str(tmp_path / "20-b.conflist"),
+    ]
     network = config.load_default(str(tmp_path))
     assert (network.name, network.cni_version, network.types) == ("a", "0.4.0", ["y"])
     # a single configuration is run as a list of one
-    assert network.to_json() == {"name": "a", "cniVersion": "0.4.0",
-                                 "plugins": [{"name": "a", "type": "y", "cniVersion": "0.4.0"}]}
+    assert network.to_json() == {
+        "name": "a",
+        "cniVersion": "0.4.0",
+        "plugins": [{"name": "a", "type": "y", "cniVersion": "0.4.0"}],
+    }
 
 
 def test_upper_case_sorts_first(tmp_path):
@@ -128,14 +137,26 @@ BAD = [
     ("10.conflist", {"name": "n", "plugins": []}, "'plugins' must be a non-empty list"),
     ("10.conflist", {"name": "n", "plugins": [{"bridge": "x"}]}, "plugin 1 has no type"),
     ("10.conflist", {"name": "n", "plugins": [{"type": "../x"}]}, "invalid type '../x'"),
-    ("10.conflist", {"name": "n", "cniVersion": "1.1.0", "plugins": [{"type": "x"}]},
-     "cniVersion '1.1.0' is not supported"),
-    ("10.conflist", {"name": "n", "cniVersion": 1, "plugins": [{"type": "x"}]},
-     "cniVersion must be a string"),
-    ("10.conflist", {"name": "n", "disableCheck": "maybe", "plugins": [{"type": "x"}]},
-     "disableCheck must be true or false"),
-    ("10.conf", {"name": "n", "plugins": [{"type": "x"}]},
-     "network type not found (a configuration list belongs in a .conflist file)"),
+    (
+        "10.conflist",
+        {"name": "n", "cniVersion": "1.1.0", "plugins": [{"type": "x"}]},
+        "cniVersion '1.1.0' is not supported",
+    ),
+    (
+        "10.conflist",
+        {"name": "n", "cniVersion": 1, "plugins": [{"type": "x"}]},
+        "cniVersion must be a string",
+    ),
+    (
+        "10.conflist",
+        {"name": "n", "disableCheck": "maybe", "plugins": [{"type": "x"}]},
+        "disableCheck must be true or false",
+    ),
+    (
+        "10.conf",
+        {"name": "n", "plugins": [{"type": "x"}]},
+        "network type not found (a configuration list belongs in a .conflist file)",
+    ),
     ("10.json", {"name": "n"}, "network type not found"),
 ]
 
@@ -194,10 +215,21 @@ def test_versions():
 
 
 def test_environment_replaces_inherited_cni_variables():
-    env = plugin_env("DEL", RuntimeConf("ns-c", "", "eth0"), ["/a", "/b"],
-                     base={"PATH": "/bin", "CNI_ARGS": "X=1", "CNI_OTHER": "y"})
-    assert env == {"PATH": "/bin", "CNI_COMMAND": "DEL", "CNI_CONTAINERID": "ns-c",
-                   "CNI_NETNS": "", "CNI_IFNAME": "eth0", "CNI_ARGS": "", "CNI_PATH": "/a:/b"}
+    env = plugin_env(
+        "DEL",
+        RuntimeConf("ns-c", "", "eth0"),
+        ["/a", "/b"],
+        base={"PATH": "/bin", "CNI_ARGS": "X=1", "CNI_OTHER": "y"},
+    )
+    assert env == {
+        "PATH": "/bin",
+        "CNI_COMMAND": "DEL",
+        "CNI_CONTAINERID": "ns-c",
+        "CNI_NETNS": "",
+        "CNI_IFNAME": "eth0",
+        "CNI_ARGS": "",
+        "CNI_PATH": "/a:/b",
+    }
 
 
 def test_one_line():
@@ -206,16 +238,23 @@ def test_one_line():
 
 
 def test_add_chains_and_caches(fakes):
-    att = fakes.attachment([{"type": "one", "k": 1}, {"type": "two", "name": "ignored",
-                                                        "cniVersion": "0.1.0"}])
+    att = fakes.attachment(
+        [{"type": "one", "k": 1}, {"type": "two", "name": "ignored", "cniVersion": "0.1.0"}]
+    )
     result = att.add()
     assert [i["name"] for i in result["interfaces"]] == ["one", "two"]
     first, second = fakes.calls()
     for call in (first, second):
         assert call["cmd"] == "ADD"
-        assert call["env"] == {"CNI_COMMAND": "ADD", "CNI_CONTAINERID": "ns-c1",
-                               "CNI_NETNS": "/proc/1/ns/net", "CNI_IFNAME": "eth0",
-                               "CNI_ARGS": "", "CNI_PATH": fakes.dir, "RCTEST_MARK": "inherited"}
+        assert call["env"] == {
+            "CNI_COMMAND": "ADD",
+            "CNI_CONTAINERID": "ns-c1",
+            "CNI_NETNS": "/proc/1/ns/net",
+            "CNI_IFNAME": "eth0",
+            "CNI_ARGS": "",
+            "CNI_PATH": fakes.dir,
+            "RCTEST_MARK": "inherited",
+        }
         assert call["conf"]["name"] == "net1" and call["conf"]["cniVersion"] == "1.0.0"
     assert "prevResult" not in first["conf"] and first["conf"]["k"] == 1
     assert [i["name"] for i in second["conf"]["prevResult"]["interfaces"]] == ["one"]
@@ -242,9 +281,16 @@ def test_del_reverse_with_cached_result(fakes):
     assert cache.find(fakes.cache_dir, "ns-c1", "eth0") == []
 
 
-@pytest.mark.parametrize("ver,chained,del_prev", [
-    (None, False, False), ("0.2.0", False, False), ("0.3.1", True, False),
-    ("0.4.0", True, True), ("1.0.0", True, True)])
+@pytest.mark.parametrize(
+    "ver,chained,del_prev",
+    [
+        (None, False, False),
+        ("0.2.0", False, False),
+        ("0.3.1", True, False),
+        ("0.4.0", True, True),
+        ("1.0.0", True, True),
+    ],
+)
 def test_version_features(fakes, ver, chained, del_prev):
     att = fakes.attachment([{"type": "one"}, {"type": "two"}], version=ver)
     result = att.add()
@@ -256,19 +302,25 @@ def test_version_features(fakes, ver, chained, del_prev):
 
 
 def test_add_error_json_is_one_line(fakes):
-    att = fakes.attachment([{"type": "one"}, {"type": "two", "mode": "fail-add"},
-                            {"type": "three"}])
+    att = fakes.attachment(
+        [{"type": "one"}, {"type": "two", "mode": "fail-add"}, {"type": "three"}]
+    )
     with pytest.raises(CNIError) as err:
         att.add()
-    assert str(err.value) == ('cni network "net1" (/x/10-net1.conflist): plugin "two" failed '
-                              "(add): boom; line one line two (CNI error 11: try again later)")
+    assert str(err.value) == (
+        'cni network "net1" (/x/10-net1.conflist): plugin "two" failed '
+        "(add): boom; line one line two (CNI error 11: try again later)"
+    )
     assert [c["plugin"] for c in fakes.calls()] == ["one", "two"]
     assert not os.path.exists(att.cache_path)
     # the undo: DEL for every plugin of the list, reverse order, no prevResult
     att.delete(None)
     calls = fakes.calls()
-    assert [(c["plugin"], c["cmd"]) for c in calls] == [("three", "DEL"), ("two", "DEL"),
-                                                        ("one", "DEL")]
+    assert [(c["plugin"], c["cmd"]) for c in calls] == [
+        ("three", "DEL"),
+        ("two", "DEL"),
+        ("one", "DEL"),
+    ]
     assert not any("prevResult" in c["conf"] for c in calls)
 
 
@@ -276,8 +328,9 @@ def test_crash_without_error_json(fakes):
     att = fakes.attachment([{"type": "one", "mode": "crash-add"}])
     with pytest.raises(CNIError) as err:
         att.add()
-    assert str(err.value).endswith('plugin "one" failed (add): panic: something stack '
-                                   "(exit status 2)")
+    assert str(err.value).endswith(
+        'plugin "one" failed (add): panic: something stack (exit status 2)'
+    )
 
 
 def test_invalid_result(fakes):
@@ -287,8 +340,9 @@ def test_invalid_result(fakes):
 
 
 def test_del_stops_at_first_error_and_keeps_cache(fakes):
-    att = fakes.attachment([{"type": "one"}, {"type": "two", "mode": "fail-del"},
-                            {"type": "three"}])
+    att = fakes.attachment(
+        [{"type": "one"}, {"type": "two", "mode": "fail-del"}, {"type": "three"}]
+    )
     result = att.add()
     fakes.calls()
     with pytest.raises(CNIError, match=r'plugin "two" failed \(del\): boom'):
@@ -327,8 +381,9 @@ def test_run_plugin_timeout(tmp_path):
     slow.write_text("#!/bin/sh\nsleep 30\n")
     slow.chmod(0o755)
     with pytest.raises(PluginFailure, match=r"no answer after 0.5s \(killed\)"):
-        run_plugin(str(slow), "slow", "ADD", RuntimeConf("c", "/n"), [str(tmp_path)], {},
-                   timeout=0.5)
+        run_plugin(
+            str(slow), "slow", "ADD", RuntimeConf("c", "/n"), [str(tmp_path)], {}, timeout=0.5
+        )
 
 
 def test_libcni_cache_entry(tmp_path):
@@ -337,10 +392,18 @@ def test_libcni_cache_entry(tmp_path):
     folder = tmp_path / "results"
     folder.mkdir()
     conf = {"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "bridge"}]}
-    (folder / "n-ns-c-eth0").write_text(json.dumps({
-        "kind": "cniCacheV1", "containerId": "ns-c", "ifName": "eth0", "networkName": "n",
-        "config": base64.b64encode(json.dumps(conf).encode()).decode(),
-        "result": {"cniVersion": "1.0.0"}}))
+    (folder / "n-ns-c-eth0").write_text(
+        json.dumps(
+            {
+                "kind": "cniCacheV1",
+                "containerId": "ns-c",
+                "ifName": "eth0",
+                "networkName": "n",
+                "config": base64.b64encode(json.dumps(conf).encode()).decode(),
+                "result": {"cniVersion": "1.0.0"},
+            }
+        )
+    )
     entry = cache.libcni_entry("n", "ns-c", "eth0", directory=str(tmp_path))
     assert entry["networkConfig"] == conf and entry["result"] == {"cniVersion": "1.0.0"}
     assert cache.libcni_entry("n", "ns-other", "eth0", directory=str(tmp_path)) is None

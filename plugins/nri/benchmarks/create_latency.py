@@ -18,6 +18,7 @@ Blocks of 10 creations alternate between the states without and with serve:
 
 Needs root and scripts/bootstrap.sh. Prints medians and the differences; asserts nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,10 +52,26 @@ PLUGIN_MS: list = []
 def start_serve(daemon, config: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNCORE_")}
     env["RUNCORE_CONFIG"] = str(config)
-    proc = subprocess.Popen([sys.executable, "-m", "runcore", "--address", daemon.address, "nri",
-                             "serve", "--socket", daemon.nri_socket, "--log-format", "json"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "runcore",
+            "--address",
+            daemon.address,
+            "nri",
+            "serve",
+            "--socket",
+            daemon.nri_socket,
+            "--log-format",
+            "json",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert proc.stderr is not None
     for line in proc.stderr:
         if "synchronized" in line:
@@ -107,8 +124,10 @@ def main() -> None:
             client = CRI(daemon.address)
             pods = Pods(client, IMAGE, tag="bench")
             plain = pods.run_pod("bench-plain")
-            annotated = pods.run_pod("bench-annotated", {"runcore.io/memory-limit": "67108864",
-                                                         "runcore.io/cpu-shares": "512"})
+            annotated = pods.run_pod(
+                "bench-annotated",
+                {"runcore.io/memory-limit": "67108864", "runcore.io/cpu-shares": "512"},
+            )
             one(plain, "warm-up")
             times = {"no plugin": [], "serve, unannotated": [], "serve, annotated": []}
             block = 10
@@ -123,15 +142,19 @@ def main() -> None:
                 stop_serve(serve)
                 serve = None
             base = statistics.median(times["no plugin"]) * 1000
-            print(f"CRI CreateContainer, containerd {daemon.full_version}, "
-                  f"{len(times['no plugin'])} per state, medians:")
+            print(
+                f"CRI CreateContainer, containerd {daemon.full_version}, "
+                f"{len(times['no plugin'])} per state, medians:"
+            )
             for label, values in times.items():
                 median = statistics.median(values) * 1000
                 extra = "" if label == "no plugin" else f"  (+{median - base:.1f} ms)"
                 print(f"  {label:20s} {median:7.1f} ms{extra}")
             if PLUGIN_MS:
-                print(f"  time inside serve per decision (median of {len(PLUGIN_MS)}): "
-                      f"{statistics.median(PLUGIN_MS):.1f} ms")
+                print(
+                    f"  time inside serve per decision (median of {len(PLUGIN_MS)}): "
+                    f"{statistics.median(PLUGIN_MS):.1f} ms"
+                )
     finally:
         if serve is not None:
             stop_serve(serve)

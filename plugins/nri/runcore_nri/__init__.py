@@ -7,6 +7,7 @@ changes as NRI's container adjustment. See ``docs/kubernetes.md``.
 
 This module only registers the command; everything else is imported when it runs.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -30,6 +30,7 @@ device cgroup rules that are not those of an added device) cannot be expressed a
 reported as an :class:`Inexpressible` item naming the spec path and the plugins that
 wrote it.
 """
+
 from __future__ import annotations
 
 import copy
@@ -103,8 +104,13 @@ def _env_map(env: Iterable[str]) -> Dict[str, str]:
 
 
 class _Differ:
-    def __init__(self, old: Dict[str, Any], new: Dict[str, Any],
-                 owners_of: Callable[[str], List[str]], blockio_class: Optional[str]) -> None:
+    def __init__(
+        self,
+        old: Dict[str, Any],
+        new: Dict[str, Any],
+        owners_of: Callable[[str], List[str]],
+        blockio_class: Optional[str],
+    ) -> None:
         self.old = copy.deepcopy(old)
         self.new = copy.deepcopy(new)
         self.owners_of = owners_of
@@ -166,11 +172,11 @@ class _Differ:
         new = self.pop(self.new, "hooks") or {}
         for _field, kind in HOOK_KINDS:
             before, after = old.pop(kind, None) or [], new.pop(kind, None) or []
-            if after[:len(before)] != before:
+            if after[: len(before)] != before:
                 self.refuse(key_path("hooks", kind), "changed or removed existing hooks in")
                 continue
             if len(after) > len(before):
-                self.adj.hooks[kind] = after[len(before):]
+                self.adj.hooks[kind] = after[len(before) :]
                 self.adj.fields.append(f"hooks.{kind}+{len(after) - len(before)}")
         for kind in set(old) | set(new):
             if old.get(kind) != new.get(kind):
@@ -193,12 +199,14 @@ class _Differ:
     def device_rules(self, added: List[Tuple[str, int, int]]) -> None:
         before = self.pop(self.old, "linux", "resources", "devices") or []
         after = self.pop(self.new, "linux", "resources", "devices") or []
-        if after[:len(before)] != before:
+        if after[: len(before)] != before:
             self.refuse("linux.resources.devices", "changed existing device cgroup rules in")
             return
-        for rule in after[len(before):]:
-            covered = rule.get("allow") and (rule.get("type"), rule.get("major"),
-                                             rule.get("minor")) in added
+        for rule in after[len(before) :]:
+            covered = (
+                rule.get("allow")
+                and (rule.get("type"), rule.get("major"), rule.get("minor")) in added
+            )
             if not covered:
                 self.refuse("linux.resources.devices", "added a device cgroup rule to")
                 return
@@ -311,8 +319,13 @@ class Diff:
     dropped: List[Inexpressible]
 
 
-def diff(old: Dict[str, Any], new: Dict[str, Any], owners_of: Callable[[str], List[str]],
-         best_effort: Sequence[str] = (), blockio_class: Optional[str] = None) -> Diff:
+def diff(
+    old: Dict[str, Any],
+    new: Dict[str, Any],
+    owners_of: Callable[[str], List[str]],
+    best_effort: Sequence[str] = (),
+    blockio_class: Optional[str] = None,
+) -> Diff:
     """Split ``new`` - ``old`` into an :class:`Adjustment` and what cannot be expressed.
 
     :param owners_of: the plugins that wrote a spec path (from the spec editor).
@@ -362,18 +375,26 @@ def to_message(adj: Adjustment, api: Any) -> Any:
     for key, value in adj.env:
         msg.env.add(key=key, value=value)
     for m in adj.mounts:
-        msg.mounts.add(destination=m.get("destination", ""), type=m.get("type", ""),
-                       source=m.get("source", ""), options=list(m.get("options") or []))
+        msg.mounts.add(
+            destination=m.get("destination", ""),
+            type=m.get("type", ""),
+            source=m.get("source", ""),
+            options=list(m.get("options") or []),
+        )
     for field_name, kind in HOOK_KINDS:
         for h in adj.hooks.get(kind, []):
-            hook = getattr(msg.hooks, field_name).add(path=h.get("path", ""),
-                                                      args=list(h.get("args") or []),
-                                                      env=list(h.get("env") or []))
+            hook = getattr(msg.hooks, field_name).add(
+                path=h.get("path", ""), args=list(h.get("args") or []), env=list(h.get("env") or [])
+            )
             if h.get("timeout") is not None:
                 hook.timeout.value = int(h["timeout"])
     for d in adj.devices:
-        dev = msg.linux.devices.add(path=d.get("path", ""), type=d.get("type", ""),
-                                    major=int(d.get("major") or 0), minor=int(d.get("minor") or 0))
+        dev = msg.linux.devices.add(
+            path=d.get("path", ""),
+            type=d.get("type", ""),
+            major=int(d.get("major") or 0),
+            minor=int(d.get("minor") or 0),
+        )
         if d.get("fileMode") is not None:
             dev.file_mode.value = int(d["fileMode"])
         if d.get("uid") is not None:
@@ -398,6 +419,7 @@ def to_message(adj: Adjustment, api: Any) -> Any:
     if adj.cgroups_path is not None:
         msg.linux.cgroups_path = adj.cgroups_path
     for r in adj.rlimits:
-        msg.rlimits.add(type=r.get("type", ""), hard=int(r.get("hard") or 0),
-                        soft=int(r.get("soft") or 0))
+        msg.rlimits.add(
+            type=r.get("type", ""), hard=int(r.get("hard") or 0), soft=int(r.get("soft") or 0)
+        )
     return msg

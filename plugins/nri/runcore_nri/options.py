@@ -18,6 +18,7 @@ An option nobody set is left at its command-line default, except those in
 on what CRI creates itself (snapshot, container record, runtime, task) are refused:
 the hooks that would use them are not called under NRI (:data:`NOT_UNDER_NRI`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,10 +35,27 @@ NEUTRAL: Dict[str, Any] = {"cpu_shares": 0}
 #: itself (snapshot, container record, runtime, task, network) through hooks NRI does
 #: not call, or need the image's files, which NRI does not show.
 NOT_UNDER_NRI: Dict[str, str] = {
-    **{name: "CRI creates the snapshot, container record and task itself" for name in (
-        "snapshotter", "snapshotter_label", "platform", "rootfs", "config", "runtime",
-        "runtime_config_path", "runc_binary", "runc_root", "runc_systemd_cgroup", "sandbox",
-        "label", "uidmap", "gidmap", "remap_labels", "tty")},
+    **{
+        name: "CRI creates the snapshot, container record and task itself"
+        for name in (
+            "snapshotter",
+            "snapshotter_label",
+            "platform",
+            "rootfs",
+            "config",
+            "runtime",
+            "runtime_config_path",
+            "runc_binary",
+            "runc_root",
+            "runc_systemd_cgroup",
+            "sandbox",
+            "label",
+            "uidmap",
+            "gidmap",
+            "remap_labels",
+            "tty",
+        )
+    },
     "cni": "CRI sets up the pod's network itself",
     "user": "resolving a user needs the image's files, which NRI does not show",
 }
@@ -87,7 +105,9 @@ class AnnotationOptions:
             base = self.command.make_context("create", [])
         except click.ClickException as exc:
             raise OptionError(f"runcore: configuration default: {exc.format_message()}") from None
-        self.base: Dict[str, Any] = {k: (None if _is_unset(v) else v) for k, v in base.params.items()}
+        self.base: Dict[str, Any] = {
+            k: (None if _is_unset(v) else v) for k, v in base.params.items()
+        }
         self.base_sources: Dict[str, str] = {
             name: "config" for name in self.config.defaults if name in self.base
         }
@@ -101,7 +121,7 @@ class AnnotationOptions:
         for key in sorted(annotations):
             if not key.startswith(lead):
                 continue
-            rest = key[len(lead):]
+            rest = key[len(lead) :]
             target = pod
             if CONTAINER_MARK in rest:
                 rest, _, name = rest.partition(CONTAINER_MARK)
@@ -117,8 +137,9 @@ class AnnotationOptions:
         return pod
 
     # ------------------------------------------------------------------ values
-    def resolve(self, annotations: Mapping[str, str], container: str
-                ) -> Tuple[Dict[str, Any], Dict[str, str]]:
+    def resolve(
+        self, annotations: Mapping[str, str], container: str
+    ) -> Tuple[Dict[str, Any], Dict[str, str]]:
         """``(values, sources)`` for a container, as the CLI callback would have them.
 
         :raises OptionError: unknown key, bad value, locked option, or an option that
@@ -133,21 +154,27 @@ class AnnotationOptions:
             option = given.option
             flag = option.opts[0]
             if name in NOT_UNDER_NRI:
-                raise OptionError(f"runcore: option {flag} has no effect under NRI: "
-                                  f"{NOT_UNDER_NRI[name]} (from annotation {given.key})")
+                raise OptionError(
+                    f"runcore: option {flag} has no effect under NRI: "
+                    f"{NOT_UNDER_NRI[name]} (from annotation {given.key})"
+                )
             raw: Any = given.raw
             if option.multiple:
                 raw = [line.strip() for line in given.raw.splitlines() if line.strip()]
             try:
                 value = option.process_value(ctx, raw)
             except click.ClickException as exc:
-                raise OptionError(f"runcore: {exc.format_message()} (from annotation {given.key})") from None
+                raise OptionError(
+                    f"runcore: {exc.format_message()} (from annotation {given.key})"
+                ) from None
             if not option.expose_value:
                 continue  # a stand-in that accepted an empty value
             locked_by = self.config.locked.get(name)
             if locked_by and name in self.config.defaults and value != self.base.get(name):
-                raise OptionError(f"runcore: option {name.replace('_', '-')!r} is locked by "
-                                  f"{locked_by} (from annotation {given.key})")
+                raise OptionError(
+                    f"runcore: option {name.replace('_', '-')!r} is locked by "
+                    f"{locked_by} (from annotation {given.key})"
+                )
             values[name] = value
             sources[name] = ANNOTATION
         for name, neutral in NEUTRAL.items():

@@ -7,6 +7,7 @@ trunk closes; ``serve`` waits for the socket to come back and registers again.
 SIGTERM/SIGINT close the connection - NRI v0.6.1 has no unregister call; containerd
 logs ``connection to plugin ... closed`` and forgets the plugin - and exit 0.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,15 @@ class Log:
 
     def event(self, level: str, msg: str, **fields: Any) -> None:
         if self.fmt == "json":
-            line = json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                               "level": level, "msg": msg, **fields}, sort_keys=False)
+            line = json.dumps(
+                {
+                    "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "level": level,
+                    "msg": msg,
+                    **fields,
+                },
+                sort_keys=False,
+            )
         else:
             parts = [f"runcore-nri: {level}: {msg}"]
             for key, value in fields.items():
@@ -52,9 +60,15 @@ class Log:
 
     def decision(self, d: Any) -> None:
         """The one line per container decision (info, or error when refused)."""
-        fields = {"container": d.container, "pod": d.pod, "id": d.container_id,
-                  "decision": d.outcome, "plugins": d.plugins, "fields": d.fields,
-                  "options": d.options}
+        fields = {
+            "container": d.container,
+            "pod": d.pod,
+            "id": d.container_id,
+            "decision": d.outcome,
+            "plugins": d.plugins,
+            "fields": d.fields,
+            "options": d.options,
+        }
         if d.dropped:
             fields["dropped"] = d.dropped
         if d.error:
@@ -86,17 +100,20 @@ def check_not_16(globals_: Any) -> Optional[str]:
     finally:
         globals_.close()
     if version.split(".")[:2] == ["1", "6"]:
-        return (f"containerd {version} at {globals_.address} has no NRI plugin socket (its NRI "
-                "is v0.1, binaries run per container); runcore nri serve needs containerd 1.7 "
-                "or later with NRI enabled")
+        return (
+            f"containerd {version} at {globals_.address} has no NRI plugin socket (its NRI "
+            "is v0.1, binaries run per container); runcore nri serve needs containerd 1.7 "
+            "or later with NRI enabled"
+        )
     return None
 
 
 class Server:
     """The connect → register → serve → reconnect loop."""
 
-    def __init__(self, socket_path: str, name: str, index: str, service: Any, log: Log,
-                 globals_: Any = None) -> None:
+    def __init__(
+        self, socket_path: str, name: str, index: str, service: Any, log: Log, globals_: Any = None
+    ) -> None:
         self.socket_path = socket_path
         self.name = name
         self.index = index
@@ -122,8 +139,12 @@ class Server:
 
                         raise UsageError(why) from None
                 if not said:
-                    self.log.event("info", "waiting for the NRI socket", socket=self.socket_path,
-                                   reason=exc.strerror or str(exc))
+                    self.log.event(
+                        "info",
+                        "waiting for the NRI socket",
+                        socket=self.socket_path,
+                        reason=exc.strerror or str(exc),
+                    )
                     said = True
             self.stop.wait(delay)
             delay = min(delay * 2, RETRY_MAX)
@@ -143,16 +164,22 @@ class Server:
             self.trunk = trunk
             trunk.start()
             try:
-                trunk.call(RUNTIME_SERVICE, "RegisterPlugin",
-                           register_request(self.name, self.index), REGISTER_TIMEOUT)
+                trunk.call(
+                    RUNTIME_SERVICE,
+                    "RegisterPlugin",
+                    register_request(self.name, self.index),
+                    REGISTER_TIMEOUT,
+                )
             except ttrpc.TtrpcError as exc:
                 trunk.close("registration failed")
-                self.log.event("error", "registration failed", socket=self.socket_path,
-                               error=exc.message)
+                self.log.event(
+                    "error", "registration failed", socket=self.socket_path, error=exc.message
+                )
                 self.stop.wait(RETRY_MAX)
                 continue
-            self.log.event("info", "registered", socket=self.socket_path,
-                           plugin=f"{self.index}-{self.name}")
+            self.log.event(
+                "info", "registered", socket=self.socket_path, plugin=f"{self.index}-{self.name}"
+            )
             while not (trunk.closed.is_set() or self.stop.is_set()):
                 self.stop.wait(0.2)
             if self.stop.is_set():
@@ -167,8 +194,9 @@ class Server:
         return 0
 
 
-def serve(socket_path: str, name: str, index: str, prefix: str, log_format: str,
-          globals_: Any = None) -> int:
+def serve(
+    socket_path: str, name: str, index: str, prefix: str, log_format: str, globals_: Any = None
+) -> int:
     """Build the plugin set's option table, then serve until SIGTERM/SIGINT."""
     from runcore.api import UsageError, config_files, plugin_set
 
@@ -184,21 +212,35 @@ def serve(socket_path: str, name: str, index: str, prefix: str, log_format: str,
     try:
         options = AnnotationOptions(pset, prefix)
     except OptionError as exc:
-        raise UsageError(str(exc)[len("runcore: "):]) from None
+        raise UsageError(str(exc)[len("runcore: ") :]) from None
     for key, source in sorted(pset.unknown_defaults().items()):
-        log.event("warning", "[defaults] key names no option of any active plugin; ignored",
-                  key=key.replace("_", "-"), file=source)
+        log.event(
+            "warning",
+            "[defaults] key names no option of any active plugin; ignored",
+            key=key.replace("_", "-"),
+            file=source,
+        )
     best_effort = read_best_effort(config_files())
     known = {r.id for r in pset.registry.infos}
     for plugin_id in best_effort:
         if plugin_id not in known:
-            log.event("warning", "[nri] best_effort names a plugin that is not installed",
-                      plugin=plugin_id)
-    service = PluginService(pset, options, best_effort, log.decision,
-                            lambda what, detail: log.event("info", what, runtime=detail))
+            log.event(
+                "warning",
+                "[nri] best_effort names a plugin that is not installed",
+                plugin=plugin_id,
+            )
+    service = PluginService(
+        pset,
+        options,
+        best_effort,
+        log.decision,
+        lambda what, detail: log.event("info", what, runtime=detail),
+    )
     problem = warm_up(service)
     if problem:
-        raise UsageError(f"the plugin set fails on an empty container: {problem[len('runcore: '):]}")
+        raise UsageError(
+            f"the plugin set fails on an empty container: {problem[len('runcore: ') :]}"
+        )
     server = Server(socket_path, name, index, service, log, globals_)
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -207,8 +249,15 @@ def serve(socket_path: str, name: str, index: str, prefix: str, log_format: str,
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         active = [r.id for r in pset.registry.active()]
-        log.event("info", "starting", socket=socket_path, plugins=active,
-                  prefix=options.prefix, best_effort=best_effort, pid=os.getpid())
+        log.event(
+            "info",
+            "starting",
+            socket=socket_path,
+            plugins=active,
+            prefix=options.prefix,
+            best_effort=best_effort,
+            pid=os.getpid(),
+        )
         return server.run()
     finally:
         for signum, handler in previous.items():
@@ -236,7 +285,8 @@ def read_best_effort(files: List[Any]) -> List[str]:
         if "best_effort" in table:
             value = table["best_effort"]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise UsageError(f"invalid configuration {path}: nri.best_effort must be a list "
-                                 "of plugin ids")
+                raise UsageError(
+                    f"invalid configuration {path}: nri.best_effort must be a list of plugin ids"
+                )
             best = list(value)
     return best

@@ -14,6 +14,7 @@ deadline shorter than the request's: a plugin that hangs or is very slow makes t
 one container's creation fail (fail closed) and the connection, and every other
 container, carry on.
 """
+
 from __future__ import annotations
 
 import threading
@@ -80,9 +81,14 @@ class PluginService:
     :param record: called with every :class:`Decision`.
     """
 
-    def __init__(self, plugin_set: Any, options: AnnotationOptions, best_effort: Sequence[str],
-                 record: Callable[[Decision], None],
-                 on_event: Optional[Callable[[str, str], None]] = None) -> None:
+    def __init__(
+        self,
+        plugin_set: Any,
+        options: AnnotationOptions,
+        best_effort: Sequence[str],
+        record: Callable[[Decision], None],
+        on_event: Optional[Callable[[str, str], None]] = None,
+    ) -> None:
         self.plugin_set = plugin_set
         self.options = options
         self.best_effort = list(best_effort)
@@ -97,8 +103,9 @@ class PluginService:
             return self._idle.wait_for(lambda: self._inflight == 0, timeout)
 
     # ------------------------------------------------------------------ dispatch
-    def handle(self, service: str, method: str, payload: bytes, timeout: float
-               ) -> Tuple[bytes, int, str]:
+    def handle(
+        self, service: str, method: str, payload: bytes, timeout: float
+    ) -> Tuple[bytes, int, str]:
         """ttrpc handler: ``(response payload, status code, message)``."""
         pb = api()
         if service != PLUGIN_SERVICE:
@@ -109,8 +116,9 @@ class PluginService:
             return pb.ConfigureResponse(events=EVENT_MASK).SerializeToString(), ttrpc.OK, ""
         if method == "Synchronize":
             request = pb.SynchronizeRequest.FromString(payload)
-            self.on_event("synchronized", f"{len(request.pods)} pods, "
-                                          f"{len(request.containers)} containers")
+            self.on_event(
+                "synchronized", f"{len(request.pods)} pods, {len(request.containers)} containers"
+            )
             return pb.SynchronizeResponse().SerializeToString(), ttrpc.OK, ""
         if method == "CreateContainer":
             request = pb.CreateContainerRequest.FromString(payload)
@@ -135,8 +143,12 @@ class PluginService:
         """Run the plugins with a deadline; answer the adjustment or the refusal."""
         budget = timeout * DEADLINE_SHARE if timeout > 0 else DEFAULT_BUDGET
         pod, container = request.pod, request.container
-        decision = Decision(container=container.name, container_id=container.id,
-                            pod=f"{pod.namespace}/{pod.name}", outcome="refused")
+        decision = Decision(
+            container=container.name,
+            container_id=container.id,
+            pod=f"{pod.namespace}/{pod.name}",
+            outcome="refused",
+        )
         box: List[Any] = []
         start = time.monotonic()
 
@@ -151,8 +163,10 @@ class PluginService:
         worker.join(budget)
         decision.seconds = time.monotonic() - start
         if not box:
-            decision.error = (f"runcore: the plugins did not finish within {budget:.2f}s "
-                              f"(NRI request timeout {timeout:.2f}s); creation refused")
+            decision.error = (
+                f"runcore: the plugins did not finish within {budget:.2f}s "
+                f"(NRI request timeout {timeout:.2f}s); creation refused"
+            )
             self.record(decision)
             return b"", ttrpc.DEADLINE_EXCEEDED, decision.error
         result = box[0]
@@ -177,8 +191,13 @@ class PluginService:
         except OptionError as exc:
             raise Refused(str(exc), ttrpc.INVALID_ARGUMENT) from None
         decision.options = self.options.annotated_flags(sources)
-        ctx = RunContext(command="create", options=values, sources=sources,
-                         container_id=container.id, plugins=self.plugin_set.registry)
+        ctx = RunContext(
+            command="create",
+            options=values,
+            sources=sources,
+            container_id=container.id,
+            plugins=self.plugin_set.registry,
+        )
         before = spec_from_container(container)
         try:
             editor = edit_spec(before, ctx)

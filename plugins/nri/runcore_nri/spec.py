@@ -8,6 +8,7 @@ root filesystem, the user, ...) is not sent, so it is absent from the dict built
 a plugin that sets such a field makes a change NRI cannot express, which
 :mod:`runcore_nri.adjust` refuses.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List
@@ -24,14 +25,22 @@ HOOK_KINDS = (
 
 #: NRI LinuxMemory field -> OCI name.
 MEMORY_FIELDS = (
-    ("limit", "limit"), ("reservation", "reservation"), ("swap", "swap"),
-    ("kernel", "kernel"), ("kernel_tcp", "kernelTCP"), ("swappiness", "swappiness"),
-    ("disable_oom_killer", "disableOOMKiller"), ("use_hierarchy", "useHierarchy"),
+    ("limit", "limit"),
+    ("reservation", "reservation"),
+    ("swap", "swap"),
+    ("kernel", "kernel"),
+    ("kernel_tcp", "kernelTCP"),
+    ("swappiness", "swappiness"),
+    ("disable_oom_killer", "disableOOMKiller"),
+    ("use_hierarchy", "useHierarchy"),
 )
 #: NRI LinuxCPU optional fields -> OCI name (cpus/mems are plain strings).
 CPU_FIELDS = (
-    ("shares", "shares"), ("quota", "quota"), ("period", "period"),
-    ("realtime_runtime", "realtimeRuntime"), ("realtime_period", "realtimePeriod"),
+    ("shares", "shares"),
+    ("quota", "quota"),
+    ("period", "period"),
+    ("realtime_runtime", "realtimeRuntime"),
+    ("realtime_period", "realtimePeriod"),
 )
 
 
@@ -49,13 +58,15 @@ def _hook(h: Any) -> Dict[str, Any]:
 def _resources(res: Any) -> Dict[str, Any]:
     out: Dict[str, Any] = {}
     if res.HasField("memory"):
-        memory = {oci: getattr(res.memory, f).value for f, oci in MEMORY_FIELDS
-                  if res.memory.HasField(f)}
+        memory = {
+            oci: getattr(res.memory, f).value for f, oci in MEMORY_FIELDS if res.memory.HasField(f)
+        }
         if memory:
             out["memory"] = memory
     if res.HasField("cpu"):
-        cpu: Dict[str, Any] = {oci: getattr(res.cpu, f).value for f, oci in CPU_FIELDS
-                               if res.cpu.HasField(f)}
+        cpu: Dict[str, Any] = {
+            oci: getattr(res.cpu, f).value for f, oci in CPU_FIELDS if res.cpu.HasField(f)
+        }
         if res.cpu.cpus:
             cpu["cpus"] = res.cpu.cpus
         if res.cpu.mems:
@@ -63,8 +74,9 @@ def _resources(res: Any) -> Dict[str, Any]:
         if cpu:
             out["cpu"] = cpu
     if res.hugepage_limits:
-        out["hugepageLimits"] = [{"pageSize": h.page_size, "limit": h.limit}
-                                 for h in res.hugepage_limits]
+        out["hugepageLimits"] = [
+            {"pageSize": h.page_size, "limit": h.limit} for h in res.hugepage_limits
+        ]
     if res.unified:
         out["unified"] = dict(res.unified)
     rules: List[Dict[str, Any]] = []
@@ -99,23 +111,35 @@ def spec_from_container(container: Any) -> Dict[str, Any]:
     """The spec dict of an NRI ``Container`` message (only what NRI describes)."""
     process: Dict[str, Any] = {"args": list(container.args), "env": list(container.env)}
     if container.rlimits:
-        process["rlimits"] = [{"type": r.type, "hard": r.hard, "soft": r.soft}
-                              for r in container.rlimits]
+        process["rlimits"] = [
+            {"type": r.type, "hard": r.hard, "soft": r.soft} for r in container.rlimits
+        ]
     spec: Dict[str, Any] = {
         "process": process,
-        "mounts": [{"destination": m.destination, "type": m.type, "source": m.source,
-                    "options": list(m.options)} for m in container.mounts],
+        "mounts": [
+            {
+                "destination": m.destination,
+                "type": m.type,
+                "source": m.source,
+                "options": list(m.options),
+            }
+            for m in container.mounts
+        ],
         "annotations": dict(container.annotations),
     }
-    hooks = {oci: [_hook(h) for h in getattr(container.hooks, field)]
-             for field, oci in HOOK_KINDS if getattr(container.hooks, field)}
+    hooks = {
+        oci: [_hook(h) for h in getattr(container.hooks, field)]
+        for field, oci in HOOK_KINDS
+        if getattr(container.hooks, field)
+    }
     if hooks:
         spec["hooks"] = hooks
     linux: Dict[str, Any] = {}
     if container.HasField("linux"):
         lx = container.linux
-        linux["namespaces"] = [{"type": n.type, **({"path": n.path} if n.path else {})}
-                               for n in lx.namespaces]
+        linux["namespaces"] = [
+            {"type": n.type, **({"path": n.path} if n.path else {})} for n in lx.namespaces
+        ]
         linux["devices"] = [_device(d) for d in lx.devices]
         linux["resources"] = _resources(lx.resources) if lx.HasField("resources") else {}
         if lx.cgroups_path:

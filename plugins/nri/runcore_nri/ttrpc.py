@@ -17,6 +17,7 @@ exists; the protocol is small and fully described by its public specification:
 their own threads, so a slow handler never stalls the reader (containerd may send
 ``Configure`` before it answers ``RegisterPlugin``).
 """
+
 from __future__ import annotations
 
 import socket
@@ -67,7 +68,7 @@ def mux_chunks(conn_id: int, data: bytes, limit: int = MAX_CHUNK) -> List[bytes]
     """``data`` for logical connection ``conn_id`` as trunk chunks of at most ``limit`` bytes."""
     out = []
     for start in range(0, len(data), limit):
-        piece = data[start:start + limit]
+        piece = data[start : start + limit]
         out.append(_MUX.pack(conn_id, len(piece)) + piece)
     return out or [_MUX.pack(conn_id, 0)]
 
@@ -92,7 +93,7 @@ class FrameReader:
             end = _FRAME.size + length
             if len(self._buf) < end:
                 break
-            frames.append((stream_id, msg_type, flags, bytes(self._buf[_FRAME.size:end])))
+            frames.append((stream_id, msg_type, flags, bytes(self._buf[_FRAME.size : end])))
             del self._buf[:end]
         return frames
 
@@ -147,10 +148,16 @@ class Trunk:
             stream_id = self._next_stream
             self._next_stream += 2
             self._pending[stream_id] = (done, box)
-        request = pb.Request(service=service, method=method, payload=payload,  # type: ignore[attr-defined]
-                             timeout_nano=int(timeout * 1e9))
+        request = pb.Request(
+            service=service,
+            method=method,
+            payload=payload,  # type: ignore[attr-defined]
+            timeout_nano=int(timeout * 1e9),
+        )
         try:
-            self._send(RUNTIME_CONN, encode_frame(stream_id, TYPE_REQUEST, request.SerializeToString()))
+            self._send(
+                RUNTIME_CONN, encode_frame(stream_id, TYPE_REQUEST, request.SerializeToString())
+            )
         except OSError as exc:
             self._pending.pop(stream_id, None)
             raise TtrpcError(UNAVAILABLE, f"trunk closed: {exc}") from None
@@ -174,7 +181,9 @@ class Trunk:
         elif payload:
             response.payload = payload
         try:
-            self._send(PLUGIN_CONN, encode_frame(stream_id, TYPE_RESPONSE, response.SerializeToString()))
+            self._send(
+                PLUGIN_CONN, encode_frame(stream_id, TYPE_RESPONSE, response.SerializeToString())
+            )
         except OSError:
             self.close("write failed")
 
@@ -208,8 +217,12 @@ class Trunk:
                     continue  # a connection this side never uses
                 for stream_id, msg_type, _flags, body in reader.feed(data):
                     if conn_id == PLUGIN_CONN and msg_type == TYPE_REQUEST:
-                        threading.Thread(target=self._serve, args=(stream_id, body),
-                                         name=f"nri-req-{stream_id}", daemon=True).start()
+                        threading.Thread(
+                            target=self._serve,
+                            args=(stream_id, body),
+                            name=f"nri-req-{stream_id}",
+                            daemon=True,
+                        ).start()
                     elif conn_id == RUNTIME_CONN and msg_type == TYPE_RESPONSE:
                         entry = self._pending.pop(stream_id, None)
                         if entry is not None:
@@ -229,8 +242,9 @@ class Trunk:
             return
         timeout = request.timeout_nano / 1e9 if request.timeout_nano > 0 else 0.0
         try:
-            payload, code, message = self.handler(request.service, request.method,
-                                                  bytes(request.payload), timeout)
+            payload, code, message = self.handler(
+                request.service, request.method, bytes(request.payload), timeout
+            )
         except Exception as exc:  # the handler reports errors itself; this is a bug guard
             payload, code, message = b"", INTERNAL, f"runcore: internal error: {exc}"
         self._answer(stream_id, payload, code, message)

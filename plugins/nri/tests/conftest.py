@@ -11,6 +11,7 @@
 * ``pods``: host-network pods through CRI, removed at the end; afterwards nothing may be
   left in ``k8s.io`` but the images.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,10 @@ from support.daemon import CRI_SANDBOX_IMAGE, ORACLE, missing_reason, start_daem
 
 THIRD_PARTY = HERE / "thirdparty"
 IMAGE = "docker.io/library/rcbox:latest"
-NO_NRI_16 = ("containerd 1.6 has no NRI plugin socket (its NRI is v0.1: binaries run per "
-             "container); runcore nri serve needs containerd 1.7")
+NO_NRI_16 = (
+    "containerd 1.6 has no NRI plugin socket (its NRI is v0.1: binaries run per "
+    "container); runcore nri serve needs containerd 1.7"
+)
 
 _CRI_DAEMONS: Dict[str, Any] = {}
 
@@ -143,7 +146,9 @@ class Serve:
                 out.append({"msg": "(not json)", "line": line})
         return out
 
-    def wait_for(self, predicate: Callable[[str], bool], timeout: float = 60, start: int = 0) -> str:
+    def wait_for(
+        self, predicate: Callable[[str], bool], timeout: float = 60, start: int = 0
+    ) -> str:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
@@ -152,13 +157,18 @@ class Serve:
                         return line
                 left = deadline - time.monotonic()
                 if left <= 0 or (self.proc.poll() is not None and not self._reader.is_alive()):
-                    raise AssertionError("serve never logged the expected line; log:\n"
-                                         + "\n".join(self.lines))
+                    raise AssertionError(
+                        "serve never logged the expected line; log:\n" + "\n".join(self.lines)
+                    )
                 self._cond.wait(min(left, 0.5))
 
     def decisions(self, container: Optional[str] = None) -> List[Dict[str, Any]]:
-        return [r for r in self.records() if r.get("msg") == "container"
-                and (container is None or r.get("container") == container)]
+        return [
+            r
+            for r in self.records()
+            if r.get("msg") == "container"
+            and (container is None or r.get("container") == container)
+        ]
 
     def stop(self, timeout: float = 30) -> int:
         if self.proc.poll() is None:
@@ -174,22 +184,45 @@ def serve(cri_daemon, tmp_path):
     """``serve(config_toml="", args=(), log_format="json")`` starts ``runcore nri serve``."""
     started: List[Serve] = []
 
-    def start(config_toml: str = "", args: Any = (), log_format: str = "json",
-              env: Optional[Dict[str, str]] = None, global_args: Any = ()) -> Serve:
+    def start(
+        config_toml: str = "",
+        args: Any = (),
+        log_format: str = "json",
+        env: Optional[Dict[str, str]] = None,
+        global_args: Any = (),
+    ) -> Serve:
         config = tmp_path / f"runcore-{len(started)}.toml"
         config.write_text(config_toml)
         environ = {k: v for k, v in os.environ.items() if not k.startswith("RUNCORE_")}
-        environ.update({
-            "RUNCORE_CONFIG": str(config),
-            "PYTHONPATH": os.pathsep.join([str(THIRD_PARTY), os.environ.get("PYTHONPATH", "")]),
-        })
+        environ.update(
+            {
+                "RUNCORE_CONFIG": str(config),
+                "PYTHONPATH": os.pathsep.join([str(THIRD_PARTY), os.environ.get("PYTHONPATH", "")]),
+            }
+        )
         environ.update(env or {})
         proc = subprocess.Popen(
-            [sys.executable, "-m", "runcore", "--address", cri_daemon.address, *global_args,
-             "nri", "serve",
-             "--socket", cri_daemon.nri_socket, "--log-format", log_format, *args],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-            env=environ)
+            [
+                sys.executable,
+                "-m",
+                "runcore",
+                "--address",
+                cri_daemon.address,
+                *global_args,
+                "nri",
+                "serve",
+                "--socket",
+                cri_daemon.nri_socket,
+                "--log-format",
+                log_format,
+                *args,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environ,
+        )
         handle = Serve(proc, log_format)
         started.append(handle)
         handle.wait_for(lambda line: '"synchronized"' in line or "info: synchronized" in line)

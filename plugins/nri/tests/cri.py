@@ -8,6 +8,7 @@
 * :class:`Pods` - creates host-network pods and their containers, remembers them and
   removes everything at the end (a failed pod keeps its sandbox until removed).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,9 +52,11 @@ class CRI:
         self.channel.close()
 
     def call(self, method: str, request: Any, response_type: Any, timeout: float = 120) -> Any:
-        fn = self.channel.unary_unary(f"/{RUNTIME}/{method}",
-                                      request_serializer=lambda m: m.SerializeToString(),
-                                      response_deserializer=response_type.FromString)
+        fn = self.channel.unary_unary(
+            f"/{RUNTIME}/{method}",
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=response_type.FromString,
+        )
         try:
             return fn(request, timeout=timeout)
         except grpc.RpcError as exc:
@@ -63,39 +66,60 @@ class CRI:
         return self.call("Version", cri.VersionRequest(version="v1"), cri.VersionResponse)
 
     def run_pod(self, config: Any) -> str:
-        return self.call("RunPodSandbox", cri.RunPodSandboxRequest(config=config),
-                         cri.RunPodSandboxResponse).pod_sandbox_id
+        return self.call(
+            "RunPodSandbox", cri.RunPodSandboxRequest(config=config), cri.RunPodSandboxResponse
+        ).pod_sandbox_id
 
     def stop_pod(self, pod_id: str) -> None:
-        self.call("StopPodSandbox", cri.StopPodSandboxRequest(pod_sandbox_id=pod_id),
-                  cri.StopPodSandboxResponse)
+        self.call(
+            "StopPodSandbox",
+            cri.StopPodSandboxRequest(pod_sandbox_id=pod_id),
+            cri.StopPodSandboxResponse,
+        )
 
     def remove_pod(self, pod_id: str) -> None:
-        self.call("RemovePodSandbox", cri.RemovePodSandboxRequest(pod_sandbox_id=pod_id),
-                  cri.RemovePodSandboxResponse)
+        self.call(
+            "RemovePodSandbox",
+            cri.RemovePodSandboxRequest(pod_sandbox_id=pod_id),
+            cri.RemovePodSandboxResponse,
+        )
 
     def pods(self) -> List[Any]:
-        return list(self.call("ListPodSandbox", cri.ListPodSandboxRequest(),
-                              cri.ListPodSandboxResponse).items)
+        return list(
+            self.call(
+                "ListPodSandbox", cri.ListPodSandboxRequest(), cri.ListPodSandboxResponse
+            ).items
+        )
 
     def create_container(self, pod_id: str, config: Any, pod_config: Any) -> str:
-        return self.call("CreateContainer",
-                         cri.CreateContainerRequest(pod_sandbox_id=pod_id, config=config,
-                                                    sandbox_config=pod_config),
-                         cri.CreateContainerResponse).container_id
+        return self.call(
+            "CreateContainer",
+            cri.CreateContainerRequest(
+                pod_sandbox_id=pod_id, config=config, sandbox_config=pod_config
+            ),
+            cri.CreateContainerResponse,
+        ).container_id
 
     def start_container(self, container_id: str) -> None:
-        self.call("StartContainer", cri.StartContainerRequest(container_id=container_id),
-                  cri.StartContainerResponse)
+        self.call(
+            "StartContainer",
+            cri.StartContainerRequest(container_id=container_id),
+            cri.StartContainerResponse,
+        )
 
     def stop_container(self, container_id: str, timeout: int = 0) -> None:
-        self.call("StopContainer", cri.StopContainerRequest(container_id=container_id,
-                                                            timeout=timeout),
-                  cri.StopContainerResponse)
+        self.call(
+            "StopContainer",
+            cri.StopContainerRequest(container_id=container_id, timeout=timeout),
+            cri.StopContainerResponse,
+        )
 
     def remove_container(self, container_id: str) -> None:
-        self.call("RemoveContainer", cri.RemoveContainerRequest(container_id=container_id),
-                  cri.RemoveContainerResponse)
+        self.call(
+            "RemoveContainer",
+            cri.RemoveContainerRequest(container_id=container_id),
+            cri.RemoveContainerResponse,
+        )
 
     def containers(self, pod_id: str = "") -> List[Any]:
         request = cri.ListContainersRequest()
@@ -104,9 +128,12 @@ class CRI:
         return list(self.call("ListContainers", request, cri.ListContainersResponse).containers)
 
     def exec_sync(self, container_id: str, cmd: Sequence[str], timeout: int = 30) -> Any:
-        return self.call("ExecSync", cri.ExecSyncRequest(container_id=container_id,
-                                                         cmd=list(cmd), timeout=timeout),
-                         cri.ExecSyncResponse, timeout=timeout + 30)
+        return self.call(
+            "ExecSync",
+            cri.ExecSyncRequest(container_id=container_id, cmd=list(cmd), timeout=timeout),
+            cri.ExecSyncResponse,
+            timeout=timeout + 30,
+        )
 
 
 class Pods:
@@ -126,7 +153,9 @@ class Pods:
             linux=cri.LinuxPodSandboxConfig(
                 cgroup_parent=self.cgroup_parent,
                 security_context=cri.LinuxSandboxSecurityContext(
-                    namespace_options=cri.NamespaceOption(network=NODE))),
+                    namespace_options=cri.NamespaceOption(network=NODE)
+                ),
+            ),
         )
         return config
 
@@ -167,8 +196,12 @@ class Pod:
         self.id = pod_id
         self.config = config
 
-    def create(self, name: str, command: Sequence[str] = ("/bin/sleep", "3600"),
-               annotations: Optional[Dict[str, str]] = None) -> str:
+    def create(
+        self,
+        name: str,
+        command: Sequence[str] = ("/bin/sleep", "3600"),
+        annotations: Optional[Dict[str, str]] = None,
+    ) -> str:
         config = cri.ContainerConfig(
             metadata=cri.ContainerMetadata(name=name),
             image=cri.ImageSpec(image=self.pods.image),
@@ -211,8 +244,9 @@ def _canonical(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
 
 
-def build_pause_archive(source: Path, target: Path, name: str,
-                        cmd: Sequence[str] = ("/bin/sleep", "2147483647")) -> Path:
+def build_pause_archive(
+    source: Path, target: Path, name: str, cmd: Sequence[str] = ("/bin/sleep", "2147483647")
+) -> Path:
     """Copy the OCI archive *source* (one image) to *target* as image *name* whose
     config's ``Cmd`` is *cmd* (a sandbox image must block forever)."""
     with tarfile.open(source) as tar:
@@ -223,12 +257,20 @@ def build_pause_archive(source: Path, target: Path, name: str,
     config = json.loads(files["blobs/sha256/" + manifest["config"]["digest"].split(":", 1)[1]])
     config["config"]["Cmd"] = list(cmd)
     config_bytes = _canonical(config)
-    manifest["config"] = {**manifest["config"], "digest": _sha(config_bytes), "size": len(config_bytes)}
+    manifest["config"] = {
+        **manifest["config"],
+        "digest": _sha(config_bytes),
+        "size": len(config_bytes),
+    }
     manifest_bytes = _canonical(manifest)
     index["manifests"][0] = {
-        **index["manifests"][0], "digest": _sha(manifest_bytes), "size": len(manifest_bytes),
-        "annotations": {"io.containerd.image.name": name,
-                        "org.opencontainers.image.ref.name": name.rsplit(":", 1)[-1]},
+        **index["manifests"][0],
+        "digest": _sha(manifest_bytes),
+        "size": len(manifest_bytes),
+        "annotations": {
+            "io.containerd.image.name": name,
+            "org.opencontainers.image.ref.name": name.rsplit(":", 1)[-1],
+        },
     }
     blobs = {k: v for k, v in files.items() if k.startswith("blobs/")}
     blobs["blobs/sha256/" + _sha(config_bytes).split(":", 1)[1]] = config_bytes
@@ -242,8 +284,6 @@ def build_pause_archive(source: Path, target: Path, name: str,
             info.mode = 0o644
             tar.addfile(info, io.BytesIO(data))
     return target
-
-
 
 
 def restart_daemon(daemon: Any, client: CRI, timeout: float = 60) -> None:

@@ -1,4 +1,5 @@
 """docs/kubernetes.md: its containerd snippet, systemd unit, manifests and example keys are valid."""
+
 from __future__ import annotations
 
 import configparser
@@ -70,7 +71,9 @@ def test_daemonset_manifest_has_the_required_fields():
     mounts = {m["name"]: m for m in container["volumeMounts"]}
     assert set(mounts) == set(volumes)
     nri_mount = next(m for m in mounts.values() if socket.startswith(m["mountPath"] + "/"))
-    assert volumes[nri_mount["name"]]["hostPath"]["path"] == nri_mount["mountPath"] == "/var/run/nri"
+    assert (
+        volumes[nri_mount["name"]]["hostPath"]["path"] == nri_mount["mountPath"] == "/var/run/nri"
+    )
     assert container["securityContext"]["runAsUser"] == 0  # the socket is root's
     config_mount = next(m for m in mounts.values() if m["mountPath"] == "/etc/runcore")
     config_map = volumes[config_mount["name"]]["configMap"]["name"]

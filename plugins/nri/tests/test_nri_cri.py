@@ -1,4 +1,5 @@
 """runcore nri serve against a real containerd 1.7.24 with CRI and NRI, driven through CRI."""
+
 from __future__ import annotations
 
 import json
@@ -20,9 +21,14 @@ def test_core_flags_from_pod_annotation_reach_spec_and_cgroup(cri_daemon, serve,
     from cri import cgroup_file
 
     server = serve()
-    pod = pods.run_pod("flags", {"runcore.io/memory-limit": "67108864",
-                                 "runcore.io/cpu-shares": "512",
-                                 "runcore.io/cpu-shares.container.second": "256"})
+    pod = pods.run_pod(
+        "flags",
+        {
+            "runcore.io/memory-limit": "67108864",
+            "runcore.io/cpu-shares": "512",
+            "runcore.io/cpu-shares.container.second": "256",
+        },
+    )
     first = pod.create("first")
     second = pod.create("second")
     spec = stored_spec(cri_daemon, first)
@@ -44,7 +50,9 @@ def _only_sandbox_left(daemon, pod_id):
     assert daemon.lines("containers", "ls", "-q", namespace="k8s.io") == [pod_id]
 
 
-def test_distro_default_applies_to_unannotated_pod_and_lock_refuses(cri_daemon, serve, pods, tmp_path):
+def test_distro_default_applies_to_unannotated_pod_and_lock_refuses(
+    cri_daemon, serve, pods, tmp_path
+):
     from cri import CRIError
 
     server = serve('locked = ["memory-limit"]\n\n[defaults]\nmemory-limit = 33554432\n')
@@ -55,14 +63,19 @@ def test_distro_default_applies_to_unannotated_pod_and_lock_refuses(cri_daemon, 
     assert decision["fields"] == ["memory.limit"] and decision["options"] == []
 
     same = pods.run_pod("same", {"runcore.io/memory-limit": "33554432"})
-    assert stored_spec(cri_daemon, same.create("same"))["linux"]["resources"]["memory"]["limit"] == 33554432
+    assert (
+        stored_spec(cri_daemon, same.create("same"))["linux"]["resources"]["memory"]["limit"]
+        == 33554432
+    )
 
     locked = pods.run_pod("locked", {"runcore.io/memory-limit": "67108864"})
     with pytest.raises(CRIError) as err:
         locked.create("locked")
     config = tmp_path / "runcore-0.toml"
-    assert f"runcore: option 'memory-limit' is locked by {config} (from annotation runcore.io/memory-limit)" \
+    assert (
+        f"runcore: option 'memory-limit' is locked by {config} (from annotation runcore.io/memory-limit)"
         in err.value.details
+    )
     assert pods.cri.containers(locked.id) == []
     (refused,) = server.decisions("locked")
     assert refused["decision"] == "refused" and "is locked by" in refused["error"]
@@ -75,8 +88,10 @@ def test_seccomp_by_annotation_is_refused_unless_best_effort(cri_daemon, serve, 
     pod = pods.run_pod("seccomp", {"runcore.io/seccomp": "true"})
     with pytest.raises(CRIError) as err:
         pod.create("confined")
-    assert ("runcore: plugin 'seccomp' set linux.seccomp, which cannot be expressed through NRI "
-            "v0.6.1 (containerd 1.7)") in err.value.details
+    assert (
+        "runcore: plugin 'seccomp' set linux.seccomp, which cannot be expressed through NRI "
+        "v0.6.1 (containerd 1.7)"
+    ) in err.value.details
     _only_sandbox_left(cri_daemon, pod.id)
     assert server.decisions("confined")[0]["decision"] == "refused"
     assert server.stop() == 0
@@ -89,7 +104,9 @@ def test_seccomp_by_annotation_is_refused_unless_best_effort(cri_daemon, serve, 
     assert decision["dropped"] == ["linux.seccomp (seccomp)"]
 
 
-def test_bad_annotation_value_gives_the_cli_error_and_leaves_nothing(cri_daemon, serve, pods, tmp_path):
+def test_bad_annotation_value_gives_the_cli_error_and_leaves_nothing(
+    cri_daemon, serve, pods, tmp_path
+):
     import subprocess
     import sys
 
@@ -99,12 +116,27 @@ def test_bad_annotation_value_gives_the_cli_error_and_leaves_nothing(cri_daemon,
     pod = pods.run_pod("bad", {"runcore.io/memory-limit": "lots"})
     with pytest.raises(CRIError) as err:
         pod.create("bad")
-    cli = subprocess.run([sys.executable, "-m", "runcore", "spec", "--memory-limit", "lots",
-                          "--rootfs", str(tmp_path), "x"], capture_output=True, text=True)
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "runcore",
+            "spec",
+            "--memory-limit",
+            "lots",
+            "--rootfs",
+            str(tmp_path),
+            "x",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert cli.returncode == 1
     cli_message = cli.stderr.strip().split(" (see ")[0]  # the CLI adds its --help hint
-    assert cli_message == ("runcore: Invalid value for '--memory-limit': strconv.ParseUint: "
-                           'parsing "lots": invalid syntax')
+    assert cli_message == (
+        "runcore: Invalid value for '--memory-limit': strconv.ParseUint: "
+        'parsing "lots": invalid syntax'
+    )
     assert f"{cli_message} (from annotation runcore.io/memory-limit)" in err.value.details
     assert "\n" not in err.value.details
     assert pods.cri.containers(pod.id) == []
@@ -112,8 +144,10 @@ def test_bad_annotation_value_gives_the_cli_error_and_leaves_nothing(cri_daemon,
     unknown = pods.run_pod("unknown", {"runcore.io/memory-limt": "1"})
     with pytest.raises(CRIError) as err:
         unknown.create("unknown")
-    assert "runcore: No such option: --memory-limt (from annotation runcore.io/memory-limt)" \
+    assert (
+        "runcore: No such option: --memory-limt (from annotation runcore.io/memory-limt)"
         in err.value.details
+    )
     assert [d["decision"] for d in server.decisions()] == ["refused", "refused"]
 
 
@@ -150,28 +184,43 @@ def test_cdi_device_from_annotation_becomes_plain_adjustments(cri_daemon, serve,
     pod = pods.run_pod("cdi", {"runcore.io/device": "example.com/dev=one"})
     container = pod.create("gpu")
     spec = stored_spec(cri_daemon, container)
-    assert {"path": "/dev/example-null", "type": "c", "major": 1, "minor": 3} .items() <= \
-        next(d for d in spec["linux"]["devices"] if d["path"] == "/dev/example-null").items()
-    assert any(m["destination"] == "/cdi-mnt" and m["source"] == str(shared) for m in spec["mounts"])
+    assert {"path": "/dev/example-null", "type": "c", "major": 1, "minor": 3}.items() <= next(
+        d for d in spec["linux"]["devices"] if d["path"] == "/dev/example-null"
+    ).items()
+    assert any(
+        m["destination"] == "/cdi-mnt" and m["source"] == str(shared) for m in spec["mounts"]
+    )
     assert "CDI_ONE=hello" in spec["process"]["env"]
     assert spec["hooks"]["createRuntime"][-1]["path"] == "/bin/sh"
     pods.cri.start_container(container)
     assert marker.exists() and json.loads(marker.read_text())["id"] == container
-    out = pods.cri.exec_sync(container, ["sh", "-c", "test -c /dev/example-null && echo node-ok; "
-                                         "echo $CDI_ONE; cat /cdi-mnt/hello.txt"])
+    out = pods.cri.exec_sync(
+        container,
+        [
+            "sh",
+            "-c",
+            "test -c /dev/example-null && echo node-ok; echo $CDI_ONE; cat /cdi-mnt/hello.txt",
+        ],
+    )
     assert out.exit_code == 0, out.stderr
     assert out.stdout.decode().splitlines() == ["node-ok", "hello", "from the host"]
     (decision,) = server.decisions("gpu")
     assert decision["plugins"] == ["nvidia"]
-    assert set(decision["fields"]) == {"env[CDI_ONE]", "mounts[/cdi-mnt]", "hooks.createRuntime+1",
-                                       "devices[/dev/example-null]"}
+    assert set(decision["fields"]) == {
+        "env[CDI_ONE]",
+        "mounts[/cdi-mnt]",
+        "hooks.createRuntime+1",
+        "devices[/dev/example-null]",
+    }
 
 
 def test_third_party_plugin_rlimits_and_oci_hook(cri_daemon, serve, pods, tmp_path):
     marker = tmp_path / "hook-state.json"
     server = serve()
-    pod = pods.run_pod("thirdparty", {"runcore.io/nritest-nofile": "512",
-                                      "runcore.io/nritest-hook-file": str(marker)})
+    pod = pods.run_pod(
+        "thirdparty",
+        {"runcore.io/nritest-nofile": "512", "runcore.io/nritest-hook-file": str(marker)},
+    )
     container = pod.create("limited")
     spec = stored_spec(cri_daemon, container)
     assert {"type": "RLIMIT_NOFILE", "hard": 512, "soft": 512} in spec["process"]["rlimits"]
@@ -194,13 +243,18 @@ def test_hanging_or_crashing_plugin_fails_only_its_container(cri_daemon, serve, 
     import re
 
     # 75% of the deadline containerd sent (2 s minus the time the request took to arrive)
-    assert re.search(r"runcore: the plugins did not finish within 1\.[0-5]\ds \(NRI request "
-                     r"timeout [12]\.\d\ds\); creation refused", err.value.details), err.value.details
+    assert re.search(
+        r"runcore: the plugins did not finish within 1\.[0-5]\ds \(NRI request "
+        r"timeout [12]\.\d\ds\); creation refused",
+        err.value.details,
+    ), err.value.details
     crash = pods.run_pod("crash", {"runcore.io/nritest-crash": "true"})
     with pytest.raises(CRIError) as err:
         crash.create("crash")
-    assert ("runcore: plugin 'nritest' failed in runcore_spec_resources: RuntimeError: nritest crashed on purpose"
-            in err.value.details)
+    assert (
+        "runcore: plugin 'nritest' failed in runcore_spec_resources: RuntimeError: nritest crashed on purpose"
+        in err.value.details
+    )
     fine = pods.run_pod("fine", {"runcore.io/memory-limit": "67108864"})
     container = fine.create("fine")  # the slow plugin is still sleeping in its thread
     assert stored_spec(cri_daemon, container)["linux"]["resources"]["memory"]["limit"] == 67108864
@@ -245,7 +299,9 @@ def test_sigterm_unregisters_and_exits_zero_text_log(cri_daemon, serve, pods):
     pod = pods.run_pod("text", {"runcore.io/memory-limit": "67108864"})
     pod.create("text")
     line = server.wait_for(lambda l: "info: container" in l)
-    assert "container=text" in line and "decision=adjusted" in line and "fields=memory.limit" in line
+    assert (
+        "container=text" in line and "decision=adjusted" in line and "fields=memory.limit" in line
+    )
     assert server.stop() == 0
     assert "info: unregistered; exiting" in server.lines[-1]
     other = pods.run_pod("unadjusted", {"runcore.io/memory-limit": "67108864"})
@@ -265,14 +321,18 @@ def test_blockio_class_is_passed_by_name(cri_daemon, serve, pods, tmp_path):
     pod = pods.run_pod("blockio", {"runcore.io/blockio-class": "gold"})
     with pytest.raises(CRIError) as err:
         pod.create("without")
-    assert ('failed to adjust BlockIO class in OCI Spec: no OCI BlockIO parameters for class "gold"'
-            in err.value.details)
+    assert (
+        'failed to adjust BlockIO class in OCI Spec: no OCI BlockIO parameters for class "gold"'
+        in err.value.details
+    )
     assert server.decisions("without")[0]["fields"] == ["blockio_class"]
     config = open(cri_daemon.config_path).read()
     try:
         with open(cri_daemon.config_path, "a") as fh:
-            fh.write(f'  [plugins."io.containerd.service.v1.tasks-service"]\n'
-                     f'    blockio_config_file = "{classes}"\n')
+            fh.write(
+                f'  [plugins."io.containerd.service.v1.tasks-service"]\n'
+                f'    blockio_config_file = "{classes}"\n'
+            )
         before = len(server.lines)
         restart_daemon(cri_daemon, pods.cri)
         server.wait_for(lambda line: '"synchronized"' in line, start=before)
@@ -280,7 +340,9 @@ def test_blockio_class_is_passed_by_name(cri_daemon, serve, pods, tmp_path):
 
         time.sleep(0.3)
         container = pod.create("with")
-        assert stored_spec(cri_daemon, container)["linux"]["resources"]["blockIO"] == {"weight": 400}
+        assert stored_spec(cri_daemon, container)["linux"]["resources"]["blockIO"] == {
+            "weight": 400
+        }
     finally:
         open(cri_daemon.config_path, "w").write(config)
         restart_daemon(cri_daemon, pods.cri)
@@ -295,14 +357,29 @@ def test_serve_against_containerd_16_says_it_has_no_nri(containerd, tmp_path):
 
     config = tmp_path / "config.toml"
     config.write_text("")
-    r = subprocess.run([sys.executable, "-m", "runcore", "--address", containerd.address, "nri",
-                        "serve", "--socket", str(tmp_path / "nri.sock")],
-                       capture_output=True, text=True, timeout=60,
-                       env={**os.environ, "RUNCORE_CONFIG": str(config)})
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "runcore",
+            "--address",
+            containerd.address,
+            "nri",
+            "serve",
+            "--socket",
+            str(tmp_path / "nri.sock"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "RUNCORE_CONFIG": str(config)},
+    )
     assert r.returncode == 1
     last = r.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"runcore: containerd {containerd.full_version} at {containerd.address} "
-                           "has no NRI plugin socket")
+    assert last.startswith(
+        f"runcore: containerd {containerd.full_version} at {containerd.address} "
+        "has no NRI plugin socket"
+    )
     assert "needs containerd 1.7 or later with NRI enabled" in last
 
 
@@ -312,9 +389,14 @@ def test_sigterm_answers_the_request_in_flight_first(cri_daemon, serve, pods, tm
 
     server = serve()
     started = tmp_path / "started"
-    pod = pods.run_pod("inflight", {"runcore.io/nritest-sleep": "0.8",
-                                    "runcore.io/nritest-started-file": str(started),
-                                    "runcore.io/memory-limit": "67108864"})
+    pod = pods.run_pod(
+        "inflight",
+        {
+            "runcore.io/nritest-sleep": "0.8",
+            "runcore.io/nritest-started-file": str(started),
+            "runcore.io/memory-limit": "67108864",
+        },
+    )
     result = {}
     creator = threading.Thread(target=lambda: result.setdefault("id", pod.create("inflight")))
     creator.start()
@@ -345,8 +427,13 @@ def test_annotation_removed_by_a_plugin_is_removed_from_the_spec(cri_daemon, ser
     """NRI v0.6.1 honours the removal marker for annotations (not for env, mounts, devices)."""
     server = serve()
     key = "io.kubernetes.cri.image-name"
-    pod = pods.run_pod("drop", {"runcore.io/nritest-drop-annotation": key,
-                                "runcore.io/annotation": "org.example/added=yes"})
+    pod = pods.run_pod(
+        "drop",
+        {
+            "runcore.io/nritest-drop-annotation": key,
+            "runcore.io/annotation": "org.example/added=yes",
+        },
+    )
     container = pod.create("dropped")
     annotations = stored_spec(cri_daemon, container)["annotations"]
     assert key not in annotations and annotations["org.example/added"] == "yes"

@@ -1,4 +1,5 @@
 """runcore.api.edit_spec: the CLI's spec phases over a spec made elsewhere."""
+
 from __future__ import annotations
 
 import types
@@ -21,17 +22,26 @@ class EntryPoint:
 def plugins_with(**modules):
     from runcore.plugin import loader, manager
 
-    return manager.build(loader.Policy(), entry_points=[EntryPoint(k, v) for k, v in modules.items()])
+    return manager.build(
+        loader.Policy(), entry_points=[EntryPoint(k, v) for k, v in modules.items()]
+    )
 
 
 def ctx_for(plugins, **options):
-    return RunContext(command="create", options=options,
-                      sources={k: "annotation" for k in options}, plugins=plugins)
+    return RunContext(
+        command="create",
+        options=options,
+        sources={k: "annotation" for k in options},
+        plugins=plugins,
+    )
 
 
 def spec():
-    return {"process": {"args": ["sh"], "env": ["PATH=/bin"]}, "annotations": {},
-            "linux": {"resources": {"cpu": {"shares": 2}}, "namespaces": [], "devices": []}}
+    return {
+        "process": {"args": ["sh"], "env": ["PATH=/bin"]},
+        "annotations": {},
+        "linux": {"resources": {"cpu": {"shares": 2}}, "namespaces": [], "devices": []},
+    }
 
 
 def test_phases_run_over_the_given_spec_and_record_who_wrote_what():
@@ -48,7 +58,10 @@ def test_a_hook_that_raises_is_named():
     crash = types.SimpleNamespace(runcore_spec_mounts=hookimpl(lambda spec, ctx: 1 / 0))
     with pytest.raises(PluginError) as err:
         edit_spec(spec(), ctx_for(plugins_with(crashy=crash)))
-    assert str(err.value) == "plugin 'crashy' failed in runcore_spec_mounts: ZeroDivisionError: division by zero"
+    assert (
+        str(err.value)
+        == "plugin 'crashy' failed in runcore_spec_mounts: ZeroDivisionError: division by zero"
+    )
 
 
 def test_configure_errors_are_the_cli_errors():

@@ -1,4 +1,5 @@
 """ttrpc framing and NRI's multiplexer, against the published test vector and a fake runtime."""
+
 from __future__ import annotations
 
 import socket
@@ -16,8 +17,9 @@ from runcore_nri.service import register_request
 def test_register_plugin_matches_the_reference_vector():
     payload = register_request("probe", "50")
     assert payload.hex() == "0a0570726f626512023530"
-    request = ttrpc_pb2.Request(service="nri.pkg.api.v1alpha1.Runtime", method="RegisterPlugin",
-                                payload=payload)
+    request = ttrpc_pb2.Request(
+        service="nri.pkg.api.v1alpha1.Runtime", method="RegisterPlugin", payload=payload
+    )
     data = request.SerializeToString()
     assert len(data) == 59
     assert data[:2] == bytes.fromhex("0a1c") and data[-13:-11] == bytes.fromhex("1a0b")
@@ -47,8 +49,10 @@ def test_frame_reader_reassembles_across_arbitrary_boundaries():
         reader = ttrpc.FrameReader()
         got = []
         for start in range(0, len(stream), step):
-            got += reader.feed(stream[start:start + step])
-        assert [(s, t, data) for s, t, _f, data in got] == [(i, 1, bytes([i]) * i) for i in (1, 3, 5, 7)]
+            got += reader.feed(stream[start : start + step])
+        assert [(s, t, data) for s, t, _f, data in got] == [
+            (i, 1, bytes([i]) * i) for i in (1, 3, 5, 7)
+        ]
 
 
 def test_oversized_frame_is_a_protocol_error():
@@ -94,15 +98,24 @@ def test_trunk_registers_while_serving_configure_first():
     trunk.start()
     runtime = FakeRuntime(theirs)
     result = {}
-    caller = threading.Thread(target=lambda: result.setdefault("r", trunk.call(
-        "nri.pkg.api.v1alpha1.Runtime", "RegisterPlugin", register_request("t", "10"), 5)))
+    caller = threading.Thread(
+        target=lambda: result.setdefault(
+            "r",
+            trunk.call(
+                "nri.pkg.api.v1alpha1.Runtime", "RegisterPlugin", register_request("t", "10"), 5
+            ),
+        )
+    )
     caller.start()
     stream, kind, _flags, body = runtime.read_frame(2)
     assert (stream, kind) == (1, ttrpc.TYPE_REQUEST)
     assert ttrpc_pb2.Request.FromString(body).method == "RegisterPlugin"
-    configure = ttrpc_pb2.Request(service="nri.pkg.api.v1alpha1.Plugin", method="Configure",
-                                  payload=api_pb2.ConfigureRequest(runtime_name="fake").SerializeToString(),
-                                  timeout_nano=2_000_000_000)
+    configure = ttrpc_pb2.Request(
+        service="nri.pkg.api.v1alpha1.Plugin",
+        method="Configure",
+        payload=api_pb2.ConfigureRequest(runtime_name="fake").SerializeToString(),
+        timeout_nano=2_000_000_000,
+    )
     runtime.send(1, ttrpc.encode_frame(1, ttrpc.TYPE_REQUEST, configure.SerializeToString()))
     stream, kind, _flags, body = runtime.read_frame(1)
     assert (stream, kind) == (1, ttrpc.TYPE_RESPONSE)
@@ -123,8 +136,12 @@ def test_trunk_error_status_and_handler_errors():
     trunk = ttrpc.Trunk(ours, lambda *a: (b"", ttrpc.FAILED_PRECONDITION, "runcore: no"))
     trunk.start()
     runtime = FakeRuntime(theirs)
-    runtime.send(1, ttrpc.encode_frame(5, ttrpc.TYPE_REQUEST, ttrpc_pb2.Request(
-        service="s", method="m").SerializeToString()))
+    runtime.send(
+        1,
+        ttrpc.encode_frame(
+            5, ttrpc.TYPE_REQUEST, ttrpc_pb2.Request(service="s", method="m").SerializeToString()
+        ),
+    )
     _stream, _kind, _flags, body = runtime.read_frame(1)
     status = ttrpc_pb2.Response.FromString(body).status
     assert (status.code, status.message) == (9, "runcore: no")
@@ -139,8 +156,14 @@ def test_trunk_error_status_and_handler_errors():
     failing = threading.Thread(target=call)
     failing.start()
     runtime.read_frame(2)
-    runtime.send(2, ttrpc.encode_frame(1, ttrpc.TYPE_RESPONSE, ttrpc_pb2.Response(
-        status=ttrpc_pb2.Status(code=3, message="bad")).SerializeToString()))
+    runtime.send(
+        2,
+        ttrpc.encode_frame(
+            1,
+            ttrpc.TYPE_RESPONSE,
+            ttrpc_pb2.Response(status=ttrpc_pb2.Status(code=3, message="bad")).SerializeToString(),
+        ),
+    )
     failing.join(5)
     assert [(e.code, e.message) for e in errors] == [(3, "bad")]
     trunk.close()

@@ -14,11 +14,19 @@
   ``nvidia_cdi_spec_dirs``; default ``/etc/cdi:/var/run/cdi``).
 * ``runcore devices [--json]`` lists the CDI devices found.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional
 
-from runcore.api import CommandRegistrar, OptionRegistrar, RunContext, SpecEditor, StashKey, hookimpl
+from runcore.api import (
+    CommandRegistrar,
+    OptionRegistrar,
+    RunContext,
+    SpecEditor,
+    StashKey,
+    hookimpl,
+)
 
 PLUGIN = "nvidia"
 #: The CDI session of this command (spec directories read once).
@@ -37,16 +45,29 @@ def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
 
     from ._cli import DEFAULT_SPEC_DIRS_TEXT, GPU_MODES, SPEC_DIRS_ENV
 
-    registrar.add("--gpus", type=GoInt("int", base=10, func="Atoi"), multiple=True, metavar="ID",
-                  help="Add gpus to the container (repeatable).")
-    registrar.add("--nvidia-gpu-mode", type=click.Choice(GPU_MODES), default="hook",
-                  show_default=True,
-                  help="How --gpus is done: 'hook' (nvidia-container-cli prestart hook, as ctr "
-                       "1.7) or 'cdi' (CDI devices nvidia.com/gpu=ID).")
-    registrar.add("--nvidia-cdi-spec-dirs", envvar=SPEC_DIRS_ENV, default=DEFAULT_SPEC_DIRS_TEXT,
-                  show_default=True, metavar="DIR[:DIR...]",
-                  help="CDI spec directories, later ones taking priority "
-                       f"(environment: {SPEC_DIRS_ENV}).")
+    registrar.add(
+        "--gpus",
+        type=GoInt("int", base=10, func="Atoi"),
+        multiple=True,
+        metavar="ID",
+        help="Add gpus to the container (repeatable).",
+    )
+    registrar.add(
+        "--nvidia-gpu-mode",
+        type=click.Choice(GPU_MODES),
+        default="hook",
+        show_default=True,
+        help="How --gpus is done: 'hook' (nvidia-container-cli prestart hook, as ctr "
+        "1.7) or 'cdi' (CDI devices nvidia.com/gpu=ID).",
+    )
+    registrar.add(
+        "--nvidia-cdi-spec-dirs",
+        envvar=SPEC_DIRS_ENV,
+        default=DEFAULT_SPEC_DIRS_TEXT,
+        show_default=True,
+        metavar="DIR[:DIR...]",
+        help=f"CDI spec directories, later ones taking priority (environment: {SPEC_DIRS_ENV}).",
+    )
 
 
 @hookimpl
@@ -108,8 +129,11 @@ def runcore_configure(ctx: RunContext) -> None:
     try:
         paths = lookup()
     except LookPathError as exc:
-        raise UsageError(str(exc), hint="--gpus needs containerd and nvidia-container-cli "
-                                        "(libnvidia-container) on PATH, or --nvidia-gpu-mode cdi") from None
+        raise UsageError(
+            str(exc),
+            hint="--gpus needs containerd and nvidia-container-cli "
+            "(libnvidia-container) on PATH, or --nvidia-gpu-mode cdi",
+        ) from None
     ctx.stash[GPU_HOOK] = {"paths": paths, "ids": ids}
 
 

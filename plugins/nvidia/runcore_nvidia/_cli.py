@@ -1,4 +1,5 @@
 """Command-line pieces that must stay cheap to import (click only)."""
+
 from __future__ import annotations
 
 GPU_MODES = ("hook", "cdi")

@@ -9,6 +9,7 @@ wrapper, found on ``$PATH``, runs ``nvidia-container-cli`` (also found on ``$PAT
           --pid={{pid}} {{rootfs}}
     env:  the complete environment of the process (os.Environ(), in order)
 """
+
 from __future__ import annotations
 
 import os
@@ -22,9 +23,15 @@ NVIDIA_CLI = "nvidia-container-cli"
 ALL_CAPABILITIES = ("compute", "compat32", "graphics", "utility", "video", "display")
 
 
-def cli_args(devices: Sequence[str], capabilities: Sequence[str] = ALL_CAPABILITIES,
-             load_kmods: bool = False, ldcache: str = "", ldconfig: str = "",
-             requirements: Sequence[str] = (), no_cgroups: bool = False) -> List[str]:
+def cli_args(
+    devices: Sequence[str],
+    capabilities: Sequence[str] = ALL_CAPABILITIES,
+    load_kmods: bool = False,
+    ldcache: str = "",
+    ldconfig: str = "",
+    requirements: Sequence[str] = (),
+    no_cgroups: bool = False,
+) -> List[str]:
     """The arguments after ``--load-kmods`` (config.args() of contrib/nvidia)."""
     args: List[str] = []
     if load_kmods:
@@ -57,8 +64,9 @@ def lookup() -> Dict[str, str]:
     return {"containerd": containerd, "cli": cli}
 
 
-def prestart_hook(paths: Mapping[str, str], gpu_ids: Sequence[int],
-                  environ: Optional[Mapping[str, str]] = None) -> Dict[str, object]:
+def prestart_hook(
+    paths: Mapping[str, str], gpu_ids: Sequence[int], environ: Optional[Mapping[str, str]] = None
+) -> Dict[str, object]:
     """The OCI hook ctr appends to ``hooks.prestart``."""
     devices = [str(i) for i in gpu_ids]
     return {

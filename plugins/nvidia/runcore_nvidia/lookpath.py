@@ -5,6 +5,7 @@ directory); the first entry that is not a directory and is executable wins, retu
 ``filepath.Join(dir, name)`` (cleaned, not made absolute, symlinks kept). execabs refuses
 a result relative to the current directory.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,16 +41,19 @@ def look_path(name: str, environ: Optional[Mapping[str, str]] = None) -> str:
     if "/" in name:
         if _is_executable(name):
             return name
-        raise LookPathError(f"exec: {quoted}: permission denied"
-                            if os.path.exists(name) else
-                            f"exec: {quoted}: stat {name}: no such file or directory")
+        raise LookPathError(
+            f"exec: {quoted}: permission denied"
+            if os.path.exists(name)
+            else f"exec: {quoted}: stat {name}: no such file or directory"
+        )
     path_var = env.get("PATH", "")
     dirs = path_var.split(":") if path_var else []
     for directory in dirs:
         candidate = clean((directory or ".") + "/" + name)
         if _is_executable(candidate):
             if not candidate.startswith("/"):
-                raise LookPathError(f"{name} resolves to executable in current directory "
-                                    f"(./{candidate})")
+                raise LookPathError(
+                    f"{name} resolves to executable in current directory (./{candidate})"
+                )
             return candidate
     raise LookPathError(f"exec: {quoted}: executable file not found in $PATH")

@@ -1,4 +1,5 @@
 """The plugin through runcore's command line, without a daemon (runcore spec --rootfs)."""
+
 import json
 import os
 import subprocess
@@ -10,8 +11,13 @@ import pytest
 def runcore(*args, env=None):
     environ = {k: v for k, v in os.environ.items() if k != "RUNCORE_CDI_SPEC_DIRS"}
     environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "runcore", *args], capture_output=True, text=True,
-                          env=environ, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "runcore", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+    )
 
 
 @pytest.fixture
@@ -43,8 +49,18 @@ def rootfs(tmp_path):
 
 
 def test_spec_with_cdi_devices(cdi, rootfs):
-    r = runcore("spec", "--rootfs", "--nvidia-cdi-spec-dirs", cdi, "--device", "vendor.com/class=all",
-                "--device", "/dev/full", rootfs, "id")
+    r = runcore(
+        "spec",
+        "--rootfs",
+        "--nvidia-cdi-spec-dirs",
+        cdi,
+        "--device",
+        "vendor.com/class=all",
+        "--device",
+        "/dev/full",
+        rootfs,
+        "id",
+    )
     assert r.returncode == 0, r.stderr
     spec = json.loads(r.stdout)
     assert spec["process"]["env"][-2:] == ["WIDE=1", "ONE=1"]
@@ -53,18 +69,38 @@ def test_spec_with_cdi_devices(cdi, rootfs):
 
 
 def test_environment_variable_and_explain(cdi, rootfs):
-    r = runcore("spec", "--explain", "--rootfs", "--device", "vendor.com/class=one", rootfs, "id",
-                env={"RUNCORE_CDI_SPEC_DIRS": cdi})
+    r = runcore(
+        "spec",
+        "--explain",
+        "--rootfs",
+        "--device",
+        "vendor.com/class=one",
+        rootfs,
+        "id",
+        env={"RUNCORE_CDI_SPEC_DIRS": cdi},
+    )
     assert r.returncode == 0, r.stderr
-    assert any(line.startswith("linux.devices") and "nvidia" in line for line in r.stdout.splitlines())
+    assert any(
+        line.startswith("linux.devices") and "nvidia" in line for line in r.stdout.splitlines()
+    )
 
 
 def test_unknown_device_is_one_line(cdi, rootfs):
-    r = runcore("spec", "--rootfs", "--nvidia-cdi-spec-dirs", cdi, "--device", "vendor.com/class=three",
-                rootfs, "id")
+    r = runcore(
+        "spec",
+        "--rootfs",
+        "--nvidia-cdi-spec-dirs",
+        cdi,
+        "--device",
+        "vendor.com/class=three",
+        rootfs,
+        "id",
+    )
     assert r.returncode == 1
     assert r.stderr.count("\n") == 1
-    assert r.stderr.startswith(f"runcore: unresolvable CDI devices vendor.com/class=three (spec directories: {cdi})")
+    assert r.stderr.startswith(
+        f"runcore: unresolvable CDI devices vendor.com/class=three (spec directories: {cdi})"
+    )
     assert f"{cdi}/bad.json" in r.stderr
 
 
@@ -75,9 +111,15 @@ def test_not_a_cdi_name_is_the_core_error(rootfs):
 
 
 def test_gpus_cdi_mode_from_the_configuration(cdi, rootfs, tmp_path):
-    (tmp_path / "cdi" / "gpu.json").write_text(json.dumps({
-        "cdiVersion": "0.5.0", "kind": "nvidia.com/gpu",
-        "devices": [{"name": "0", "containerEdits": {"env": ["GPU=0"]}}]}))
+    (tmp_path / "cdi" / "gpu.json").write_text(
+        json.dumps(
+            {
+                "cdiVersion": "0.5.0",
+                "kind": "nvidia.com/gpu",
+                "devices": [{"name": "0", "containerEdits": {"env": ["GPU=0"]}}],
+            }
+        )
+    )
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'[defaults]\nnvidia_gpu_mode = "cdi"\nnvidia_cdi_spec_dirs = "{cdi}"\n')
     r = runcore("spec", "--rootfs", "--gpus", "0", rootfs, "id", env={"RUNCORE_CONFIG": str(cfg)})
@@ -91,9 +133,11 @@ def test_gpus_cdi_mode_from_the_configuration(cdi, rootfs, tmp_path):
 def test_devices_command(cdi):
     r = runcore("devices", "--spec-dirs", cdi)
     assert r.returncode == 0
-    assert r.stdout.splitlines() == ["DEVICE".ljust(20) + "  SPEC FILE",
-                                     f"vendor.com/class=one  {cdi}/a.yaml",
-                                     f"vendor.com/class=two  {cdi}/a.yaml"]
+    assert r.stdout.splitlines() == [
+        "DEVICE".ljust(20) + "  SPEC FILE",
+        f"vendor.com/class=one  {cdi}/a.yaml",
+        f"vendor.com/class=two  {cdi}/a.yaml",
+    ]
     assert f"CDI spec {cdi}/bad.json: cannot parse" in r.stderr
     r = runcore("devices", "--json", env={"RUNCORE_CDI_SPEC_DIRS": cdi})
     doc = json.loads(r.stdout)

@@ -1,4 +1,5 @@
 """--gpus in hook mode: PATH lookups as Go's exec.LookPath, the hook ctr 1.7 writes."""
+
 import os
 import subprocess
 import sys
@@ -25,25 +26,66 @@ def exe(path, body="#!/bin/sh\nexit 0\n", mode=0o755):
 
 def test_cli_args_as_ctr():
     assert hook.cli_args(["0", "1"]) == [
-        "configure", "--device=0,1", "--compute", "--compat32", "--graphics", "--utility",
-        "--video", "--display", "--pid={{pid}}", "{{rootfs}}"]
+        "configure",
+        "--device=0,1",
+        "--compute",
+        "--compat32",
+        "--graphics",
+        "--utility",
+        "--video",
+        "--display",
+        "--pid={{pid}}",
+        "{{rootfs}}",
+    ]
 
 
 def test_cli_args_general_rule():
-    assert hook.cli_args([], capabilities=("utility",), load_kmods=True, ldcache="/c",
-                         ldconfig="@/sbin/ldconfig", requirements=("cuda>=11.0",), no_cgroups=True) == [
-        "--load-kmods", "--ldcache=/c", "configure", "--utility", "--ldconfig=@/sbin/ldconfig",
-        "--require=cuda>=11.0", "--no-cgroups", "--pid={{pid}}", "{{rootfs}}"]
+    assert hook.cli_args(
+        [],
+        capabilities=("utility",),
+        load_kmods=True,
+        ldcache="/c",
+        ldconfig="@/sbin/ldconfig",
+        requirements=("cuda>=11.0",),
+        no_cgroups=True,
+    ) == [
+        "--load-kmods",
+        "--ldcache=/c",
+        "configure",
+        "--utility",
+        "--ldconfig=@/sbin/ldconfig",
+        "--require=cuda>=11.0",
+        "--no-cgroups",
+        "--pid={{pid}}",
+        "{{rootfs}}",
+    ]
 
 
 def test_prestart_hook_shape():
-    h = hook.prestart_hook({"containerd": "/usr/bin/containerd", "cli": "/usr/bin/nvidia-container-cli"},
-                           [3, -1], environ={"B": "2", "A": "1"})
+    h = hook.prestart_hook(
+        {"containerd": "/usr/bin/containerd", "cli": "/usr/bin/nvidia-container-cli"},
+        [3, -1],
+        environ={"B": "2", "A": "1"},
+    )
     assert h == {
         "path": "/usr/bin/containerd",
-        "args": ["containerd", "oci-hook", "--", "/usr/bin/nvidia-container-cli", "--load-kmods",
-                 "configure", "--device=3,-1", "--compute", "--compat32", "--graphics", "--utility",
-                 "--video", "--display", "--pid={{pid}}", "{{rootfs}}"],
+        "args": [
+            "containerd",
+            "oci-hook",
+            "--",
+            "/usr/bin/nvidia-container-cli",
+            "--load-kmods",
+            "configure",
+            "--device=3,-1",
+            "--compute",
+            "--compat32",
+            "--graphics",
+            "--utility",
+            "--video",
+            "--display",
+            "--pid={{pid}}",
+            "{{rootfs}}",
+        ],
         "env": ["B=2", "A=1"],
     }
 
@@ -51,13 +93,19 @@ def test_prestart_hook_shape():
 def test_environment_is_the_whole_process_environment_in_order():
     code = "import runcore_nvidia.hook as h, json; print(json.dumps(h.environ_list()))"
     env = {"ZZZ": "1", "PATH": os.environ["PATH"], "AAA": "x=y", "EMPTY": ""}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     import json
 
     got = json.loads(out.stdout)
     # Python may add nothing; the block order is kept
-    assert [e for e in got if e.split("=")[0] in env] == ["ZZZ=1", f"PATH={os.environ['PATH']}",
-                                                         "AAA=x=y", "EMPTY="]
+    assert [e for e in got if e.split("=")[0] in env] == [
+        "ZZZ=1",
+        f"PATH={os.environ['PATH']}",
+        "AAA=x=y",
+        "EMPTY=",
+    ]
 
 
 # ------------------------------------------------------------------ LookPath
@@ -105,7 +153,10 @@ def test_look_path_refuses_the_current_directory(tmp_path, monkeypatch):
     assert str(exc.value) == "containerd resolves to executable in current directory (./containerd)"
     with pytest.raises(LookPathError) as exc:
         look_path("containerd", {"PATH": "rel"})
-    assert str(exc.value) == "containerd resolves to executable in current directory (./rel/containerd)"
+    assert (
+        str(exc.value)
+        == "containerd resolves to executable in current directory (./rel/containerd)"
+    )
 
 
 # ------------------------------------------------------------------ --gpus parsing
@@ -182,7 +233,9 @@ def test_config_file_ignores_gpus(tmp_path, monkeypatch):
 
 
 def test_module_import_is_cheap():
-    code = ("import sys, runcore_nvidia; "
-            "print(sorted(m for m in sys.modules if m == 'yaml' or m.startswith('runcore_nvidia.')))")
+    code = (
+        "import sys, runcore_nvidia; "
+        "print(sorted(m for m in sys.modules if m == 'yaml' or m.startswith('runcore_nvidia.')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

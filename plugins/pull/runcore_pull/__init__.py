@@ -7,6 +7,7 @@
 
 Nothing heavy is imported here: ``requests`` and ``tqdm`` load when a pull starts.
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -21,8 +22,13 @@ POLICIES = ("missing", "always", "never")
 def runcore_add_options(registrar: Any, command: str) -> None:
     import click
 
-    registrar.add("--pull", type=click.Choice(POLICIES), default="missing", show_default=True,
-                  help="Pull the image from its registry: when it is missing, always, or never.")
+    registrar.add(
+        "--pull",
+        type=click.Choice(POLICIES),
+        default="missing",
+        show_default=True,
+        help="Pull the image from its registry: when it is missing, always, or never.",
+    )
 
 
 @hookimpl

@@ -9,6 +9,7 @@ Token requests: with a secret, first the OAuth ``POST`` (``grant_type=password``
 ``refresh_token`` for an identity token); a 400/401/404 (or 405 with a user name) falls
 back to ``GET <realm>?scope=…&service=…`` with Basic auth. Anonymous: the ``GET`` alone.
 """
+
 from __future__ import annotations
 
 import base64
@@ -57,7 +58,9 @@ def parse_challenges(header: str) -> List[Challenge]:
                 pos += 1
         out.append(ch)
     order = {"bearer": 0, "digest": 1, "basic": 2}
-    return sorted((c for c in out if c.scheme in ("bearer", "basic")), key=lambda c: order[c.scheme])
+    return sorted(
+        (c for c in out if c.scheme in ("bearer", "basic")), key=lambda c: order[c.scheme]
+    )
 
 
 def _fail(message: str) -> ImageError:
@@ -76,8 +79,14 @@ class _Handler:
 class Authorizer:
     """Per-host auth state for one pull (thread-safe)."""
 
-    def __init__(self, scope: str, credentials: Callable[[str], Optional[Credentials]],
-                 http: Any, user_agent: str, timeout: Tuple[float, float]) -> None:
+    def __init__(
+        self,
+        scope: str,
+        credentials: Callable[[str], Optional[Credentials]],
+        http: Any,
+        user_agent: str,
+        timeout: Tuple[float, float],
+    ) -> None:
         self.scope = scope
         self.credentials = credentials
         self.http = http
@@ -123,8 +132,10 @@ class Authorizer:
                     current = self._handlers.get(host)
                     if retried:
                         if error:
-                            raise _fail(f"pull access denied, repository does not exist or may require "
-                                        f"authorization: server message: {error}: authorization failed")
+                            raise _fail(
+                                f"pull access denied, repository does not exist or may require "
+                                f"authorization: server message: {error}: authorization failed"
+                            )
                         return False
                     realm = ch.params.get("realm", "")
                     parts = urlsplit(realm) if realm else None
@@ -133,15 +144,18 @@ class Authorizer:
                     scopes = {self.scope} | set(ch.params.get("scope", "").split())
                     scopes.discard("")
                     if current is None or current.scheme != "bearer" or error:
-                        self._handlers[host] = _Handler("bearer", realm, ch.params.get("service", ""),
-                                                        tuple(sorted(scopes)))
+                        self._handlers[host] = _Handler(
+                            "bearer", realm, ch.params.get("service", ""), tuple(sorted(scopes))
+                        )
                     else:
                         current.scopes = tuple(sorted(set(current.scopes) | scopes))
                     return True
                 if ch.scheme == "basic":
                     if self._creds_for(host) is None:
-                        raise _fail("pull access denied, repository does not exist or may require "
-                                    "authorization: authorization failed: no basic auth credentials")
+                        raise _fail(
+                            "pull access denied, repository does not exist or may require "
+                            "authorization: authorization failed: no basic auth credentials"
+                        )
                     if retried:
                         return False
                     self._handlers[host] = _Handler("basic")
@@ -163,9 +177,15 @@ class Authorizer:
                 form["scope"] = " ".join(h.scopes)
             if h.service:
                 form["service"] = h.service
-            resp = self._call("POST", h.realm, verify, headers=dict(headers, **{
-                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}),
-                data=urlencode(sorted(form.items())))
+            resp = self._call(
+                "POST",
+                h.realm,
+                verify,
+                headers=dict(
+                    headers, **{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+                ),
+                data=urlencode(sorted(form.items())),
+            )
             status = resp.status_code
             if 200 <= status < 400:
                 token = _token_from(resp, "access_token")
@@ -173,8 +193,10 @@ class Authorizer:
                     return token
                 raise _fail(f"token server {h.realm} did not include an access_token in its answer")
             if not (status in (400, 401, 404) or (status == 405 and creds.username)):
-                raise _fail(f"failed to fetch oauth token: unexpected status from POST request to "
-                            f"{h.realm}: {_status_line(resp)}")
+                raise _fail(
+                    f"failed to fetch oauth token: unexpected status from POST request to "
+                    f"{h.realm}: {_status_line(resp)}"
+                )
         query = [("scope", s) for s in h.scopes]
         if h.service:
             query.append(("service", h.service))
@@ -182,13 +204,16 @@ class Authorizer:
         sep = "&" if parts.query else "?"
         url = h.realm + (sep + urlencode(sorted(query)) if query else "")
         if creds is not None and creds.username:
-            headers["Authorization"] = "Basic " + base64.b64encode(
-                f"{creds.username}:{creds.secret}".encode()).decode()
+            headers["Authorization"] = (
+                "Basic " + base64.b64encode(f"{creds.username}:{creds.secret}".encode()).decode()
+            )
         resp = self._call("GET", url, verify, headers=headers)
         if not 200 <= resp.status_code < 400:
             kind = "anonymous token" if creds is None else "token"
-            raise _fail(f"unauthorized: failed to fetch {kind}: unexpected status from GET request to "
-                        f"{h.realm}: {_status_line(resp)}")
+            raise _fail(
+                f"unauthorized: failed to fetch {kind}: unexpected status from GET request to "
+                f"{h.realm}: {_status_line(resp)}"
+            )
         token = _token_from(resp, "access_token") or _token_from(resp, "token")
         if not token:
             raise _fail(f"authorization server {h.realm} did not include a token in the response")
@@ -219,8 +244,13 @@ def _status_line(resp: Any) -> str:
 def _short(exc: BaseException) -> str:
     """One line for a requests/urllib3 exception (the innermost reason)."""
     text = str(exc)
-    for pat in (r"\[Errno -?\d+\] ([^'\")]+)", r"(certificate verify failed[^'\")]*)",
-                r"(Connection refused)", r"(timed out)", r"(Name or service not known)"):
+    for pat in (
+        r"\[Errno -?\d+\] ([^'\")]+)",
+        r"(certificate verify failed[^'\")]*)",
+        r"(Connection refused)",
+        r"(timed out)",
+        r"(Name or service not known)",
+    ):
         m = re.search(pat, text)
         if m:
             return m.group(1).strip().rstrip(":")

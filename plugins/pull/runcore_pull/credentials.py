@@ -10,6 +10,7 @@ matches exactly, keys are compared by host name (scheme and path dropped).
 Write (``runcore login``/``logout``): the helper's ``store``/``erase`` when one is
 configured for the host, else the ``auths`` entry (file written atomically, mode 0600).
 """
+
 from __future__ import annotations
 
 import base64
@@ -65,7 +66,9 @@ def load_config(path: Optional[str] = None) -> Dict[str, Any]:
 def _helper(name: str, action: str, stdin: str) -> Tuple[int, str]:
     program = f"docker-credential-{name}"
     try:
-        r = subprocess.run([program, action], input=stdin, capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [program, action], input=stdin, capture_output=True, text=True, timeout=60
+        )
     except FileNotFoundError:
         raise UsageError(f"credential helper {program} not found in PATH") from None
     except subprocess.TimeoutExpired:

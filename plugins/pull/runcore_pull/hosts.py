@@ -12,6 +12,7 @@ Scheme of the default entry: ``https``, or ``http`` with ``--plain-http`` or whe
 host is loopback (``localhost``, ``127.0.0.0/8``, ``::1``), as nerdctl does.
 ``docker.io`` is served by ``registry-1.docker.io``.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -58,7 +59,7 @@ def is_loopback(host: str) -> bool:
     """``localhost`` or a loopback IP, with or without a port."""
     name = host
     if name.startswith("["):
-        name = name[1:name.find("]")] if "]" in name else name
+        name = name[1 : name.find("]")] if "]" in name else name
     elif name.count(":") == 1:
         name = name.split(":", 1)[0]
     if name == "localhost":
@@ -129,10 +130,14 @@ def _clients(value: object, path: str) -> List[ClientCert]:
         for item in value:
             if isinstance(item, str):
                 out.append((item, ""))
-            elif isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item):
+            elif (
+                isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)
+            ):
                 out.append((item[0], item[1]))
             else:
-                raise UsageError(f"{path}: client must be a path, a list of paths or [cert, key] pairs")
+                raise UsageError(
+                    f"{path}: client must be a path, a list of paths or [cert, key] pairs"
+                )
         return out
     raise UsageError(f"{path}: client must be a path, a list of paths or [cert, key] pairs")
 
@@ -200,8 +205,13 @@ def _cert_dir(d: str) -> dict:
     return {"ca": ca, "client": client}
 
 
-def endpoints(host: str, *, hosts_dirs: Optional[Sequence[str]] = None, plain_http: bool = False,
-              skip_verify: bool = False) -> List[Endpoint]:
+def endpoints(
+    host: str,
+    *,
+    hosts_dirs: Optional[Sequence[str]] = None,
+    plain_http: bool = False,
+    skip_verify: bool = False,
+) -> List[Endpoint]:
     """The hosts to try for reference host ``host``: mirrors first, the server last."""
     roots = list(hosts_dirs) if hosts_dirs else default_roots()
     d = find_host_dir(host, roots)
@@ -228,15 +238,22 @@ def _configured(host: str, d: Optional[str], default: Endpoint, server_host: str
         return [default]
     tables = doc.get("host") or {}
     if not isinstance(tables, dict):
-        raise UsageError(f"{toml_path}: host must be a table of [host.\"<url>\"] tables")
+        raise UsageError(f'{toml_path}: host must be a table of [host."<url>"] tables')
     for url, table in tables.items():
         if not isinstance(table, dict):
             raise UsageError(f"{toml_path}: host.{url} must be a table")
         s = _settings(table, d, toml_path)
         scheme, netloc, api = _endpoint_url(url, s["override_path"], toml_path)
-        ep = Endpoint(scheme=scheme, host=netloc, path=api, ca=s["ca"], client=s["client"],
-                      skip_verify=s["skip_verify"], headers=s["headers"],
-                      mirror=netloc != server_host)
+        ep = Endpoint(
+            scheme=scheme,
+            host=netloc,
+            path=api,
+            ca=s["ca"],
+            client=s["client"],
+            skip_verify=s["skip_verify"],
+            headers=s["headers"],
+            mirror=netloc != server_host,
+        )
         if "capabilities" in s:
             ep.capabilities = s["capabilities"]
         result.append(ep)

@@ -5,6 +5,7 @@ refuses short names). A fully qualified reference with a tag or digest (its firs
 component has a ``.`` or ``:``, or is ``localhost``) is kept exactly as typed, because
 that is the image name ``ctr images pull`` stores; one without a tag gets ``:latest``.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,7 +36,7 @@ class RemoteRef:
         """``containerd.io/distribution.source.<host without port>``."""
         host = self.host
         if host.startswith("["):
-            host = host[1:host.index("]")] if "]" in host else host
+            host = host[1 : host.index("]")] if "]" in host else host
         else:
             host = host.rsplit(":", 1)[0] if ":" in host else host
         return f"containerd.io/distribution.source.{host}"
@@ -52,7 +53,9 @@ def parse(text: str) -> RemoteRef:
     if not text:
         raise UsageError("please provide an image reference to pull")
     if "://" in text:
-        raise ImageError(f'failed to resolve reference "{text}": invalid reference (no scheme allowed)')
+        raise ImageError(
+            f'failed to resolve reference "{text}": invalid reference (no scheme allowed)'
+        )
     normalized = normalize_docker_ref(text)  # validates the grammar
     name = normalized
     if is_qualified(text) and (normalized == text or _has_object(text)):
@@ -66,7 +69,7 @@ def parse(text: str) -> RemoteRef:
     tag = ""
     colon = rest.rfind(":")
     if colon > rest.rfind("/"):
-        rest, tag = rest[:colon], rest[colon + 1:]
+        rest, tag = rest[:colon], rest[colon + 1 :]
     if "@" in text and "@" not in normalized:  # cannot happen; keep mypy honest
         raise ImageError(f'failed to resolve reference "{text}": invalid reference format')
     return RemoteRef(name=name, host=host, repository=rest, tag=tag, digest=digest)

@@ -1,5 +1,6 @@
 """Pull progress: live bars on a terminal (``tqdm``, imported only then), one line per
 finished blob otherwise, nothing with ``--quiet``."""
+
 from __future__ import annotations
 
 import threading
@@ -54,8 +55,9 @@ class LineReporter(Reporter):
         if ok:
             elapsed = time.monotonic() - self.started
             rate = self.fetched / elapsed if elapsed > 0 else 0.0
-            self._write(f"done: {elapsed:.1f}s, fetched {human_bytes(self.fetched)} "
-                        f"({human_bytes(rate)}/s)")
+            self._write(
+                f"done: {elapsed:.1f}s, fetched {human_bytes(self.fetched)} ({human_bytes(rate)}/s)"
+            )
 
 
 class BarReporter(LineReporter):
@@ -72,10 +74,19 @@ class BarReporter(LineReporter):
 
     def blob_started(self, key: str, size: int) -> None:
         with self._lock:
-            self._bars[key] = self._tqdm(total=size, desc=_short_key(key), unit="B", unit_scale=True,
-                                         unit_divisor=1024, file=self.stream, leave=True,
-                                         ncols=self._size()[0], nrows=self._size()[1], mininterval=0.1,
-                                         ascii=self._ascii)
+            self._bars[key] = self._tqdm(
+                total=size,
+                desc=_short_key(key),
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                file=self.stream,
+                leave=True,
+                ncols=self._size()[0],
+                nrows=self._size()[1],
+                mininterval=0.1,
+                ascii=self._ascii,
+            )
 
     def _size(self) -> "tuple[int, int]":
         """(columns, lines) of the terminal; 100x50 when it does not say (a fresh pty)."""

@@ -8,6 +8,7 @@ verified), then for an index or manifest the GC labels of all its children, then
 ``containerd.io/distribution.source.<host>`` label. Then ``Images/Create`` (or a whole-record
 ``Images/Update``) and the core's unpack for each platform.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -97,14 +98,21 @@ def check_descriptor(obj: Any, where: str) -> Dict[str, Any]:
     if isinstance(size, bool) or not isinstance(size, int) or size < 0 or size > (1 << 50):
         raise ImageError(f"{where}: invalid size {str(size)[:40]!r} for {digest}")
     annotations = obj.get("annotations")
-    if annotations is not None and (not isinstance(annotations, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in annotations.items())):
+    if annotations is not None and (
+        not isinstance(annotations, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in annotations.items())
+    ):
         raise ImageError(f"{where}: annotations of {digest} are not a map of strings")
     plat = obj.get("platform")
-    if plat is not None and (not isinstance(plat, dict) or not all(
-            isinstance(plat.get(k, ""), str) for k in ("os", "architecture", "variant", "os.version"))
-            or not isinstance(plat.get("os.features") or [], list)
-            or not all(isinstance(f, str) for f in plat.get("os.features") or [])):
+    if plat is not None and (
+        not isinstance(plat, dict)
+        or not all(
+            isinstance(plat.get(k, ""), str)
+            for k in ("os", "architecture", "variant", "os.version")
+        )
+        or not isinstance(plat.get("os.features") or [], list)
+        or not all(isinstance(f, str) for f in plat.get("os.features") or [])
+    ):
         raise ImageError(f"{where}: platform of {digest} is not valid")
     out: Dict[str, Any] = {"mediaType": media_type, "digest": digest, "size": size}
     if annotations:
@@ -147,15 +155,25 @@ def children_of(data: bytes, desc: Dict[str, Any]) -> List[Dict[str, Any]]:
 class Puller:
     """One pull: a remote, a containerd client, options, a progress reporter."""
 
-    def __init__(self, client: Any, ref: RemoteRef, opts: PullOptions, report: Reporter,
-                 credentials: Callable[[str], Optional[Credentials]]) -> None:
+    def __init__(
+        self,
+        client: Any,
+        ref: RemoteRef,
+        opts: PullOptions,
+        report: Reporter,
+        credentials: Callable[[str], Optional[Credentials]],
+    ) -> None:
         self.client = client
         self.ref = ref
         self.opts = opts
         self.report = report
         self.store = ClientStore(client)
-        endpoints = hostsmod.endpoints(ref.host, hosts_dirs=opts.hosts_dirs, plain_http=opts.plain_http,
-                                       skip_verify=opts.skip_verify)
+        endpoints = hostsmod.endpoints(
+            ref.host,
+            hosts_dirs=opts.hosts_dirs,
+            plain_http=opts.plain_http,
+            skip_verify=opts.skip_verify,
+        )
         self.remote = Remote(ref, endpoints, credentials)
         self.fetched = 0
         self._stop = threading.Event()
@@ -173,7 +191,9 @@ class Puller:
         if media_type in SCHEMA1:
             raise ImageError(f"{digest}: schema 1 manifests ({media_type}) are not supported")
         if size == 0:
-            raise ImageError(f"unable to fetch descriptor ({digest}) which reports content size of zero")
+            raise ImageError(
+                f"unable to fetch descriptor ({digest}) which reports content size of zero"
+            )
         key = ingest_ref(desc)
         started = [False]
 
@@ -188,9 +208,16 @@ class Puller:
         try:
             # layers are hashed by containerd alone (it refuses a commit with another
             # digest); documents are small, hashed here too
-            fetched = fetch_blob(self.client, key, opener, digest, size,
-                                 progress=lambda n: self.report.advance(key, n),
-                                 local_hash=not mediatypes.is_layer(media_type), window=8)
+            fetched = fetch_blob(
+                self.client,
+                key,
+                opener,
+                digest,
+                size,
+                progress=lambda n: self.report.advance(key, n),
+                local_hash=not mediatypes.is_layer(media_type),
+                window=8,
+            )
         except ImageError as exc:
             raise ImageError(f"failed to fetch {key}: {exc}") from None
         if fetched:
@@ -226,7 +253,9 @@ class Puller:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pull")
         try:
             while level:
-                futures = [pool.submit(contextvars.copy_context().run, self._handle, d) for d in level]
+                futures = [
+                    pool.submit(contextvars.copy_context().run, self._handle, d) for d in level
+                ]
                 nxt: List[Dict[str, Any]] = []
                 error: Optional[BaseException] = None
                 for fut in futures:
@@ -252,9 +281,12 @@ class Puller:
     def _store_record(self, target: Dict[str, Any]) -> None:
         pb = self.client.pb
         image = pb.images.Image(
-            name=self.ref.name, labels=self.opts.labels,
-            target=pb.descriptor.Descriptor(media_type=target["mediaType"], digest=target["digest"],
-                                            size=target["size"]))
+            name=self.ref.name,
+            labels=self.opts.labels,
+            target=pb.descriptor.Descriptor(
+                media_type=target["mediaType"], digest=target["digest"], size=target["size"]
+            ),
+        )
         for _ in range(3):
             try:
                 self.client.images.Create(image=image)
@@ -278,7 +310,9 @@ class Puller:
             wanted = [platforms.parse(p) for p in self.wanted] or [platforms.default_platform()]
         for p in wanted:
             self.report.line(f"unpacking {platforms.format_platform(p)} {target['digest']}...")
-            info = inspect_image(self.store, self.ref.name, target, dict(self.opts.labels), platforms.only(p))
+            info = inspect_image(
+                self.store, self.ref.name, target, dict(self.opts.labels), platforms.only(p)
+            )
             unpack_image(self.client, info, self.opts.snapshotter or None)
 
     def run(self) -> PullResult:

@@ -9,6 +9,7 @@ changes. A body that breaks off is reopened from where it stopped with ``Range``
 HTTP errors become one line (``not found``, ``unauthorized``, ``denied``,
 ``toomanyrequests`` with the ``Retry-After`` the registry sent).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,7 +34,9 @@ MT_SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+json"
 MT_SCHEMA1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyjws"
 SCHEMA1 = (MT_SCHEMA1, MT_SCHEMA1_SIGNED)
 MANIFEST_TYPES = (MT_DOCKER_MANIFEST, MT_DOCKER_LIST, MT_OCI_MANIFEST, MT_OCI_INDEX) + SCHEMA1
-RESOLVE_ACCEPT = ", ".join([MT_DOCKER_MANIFEST, MT_DOCKER_LIST, MT_OCI_MANIFEST, MT_OCI_INDEX, "*/*"])
+RESOLVE_ACCEPT = ", ".join(
+    [MT_DOCKER_MANIFEST, MT_DOCKER_LIST, MT_OCI_MANIFEST, MT_OCI_INDEX, "*/*"]
+)
 #: containerd's MaxManifestSize (4 * 1048 * 1048 bytes).
 MAX_MANIFEST = 4 * 1048 * 1048
 CHUNK = 1 << 20
@@ -104,9 +107,13 @@ class _TLSAdapter:
 class Remote:
     """One repository on a registry: resolve the reference, open blobs."""
 
-    def __init__(self, ref: RemoteRef, endpoints: List[hostsmod.Endpoint],
-                 credentials: Callable[[str], Optional[Credentials]],
-                 timeout: Tuple[float, float] = (30.0, 60.0)) -> None:
+    def __init__(
+        self,
+        ref: RemoteRef,
+        endpoints: List[hostsmod.Endpoint],
+        credentials: Callable[[str], Optional[Credentials]],
+        timeout: Tuple[float, float] = (30.0, 60.0),
+    ) -> None:
         import requests
         from requests.adapters import HTTPAdapter
 
@@ -120,8 +127,9 @@ class Remote:
         for ep in endpoints:
             if ep.scheme == "https":
                 self._configure_tls(ep)
-        self.auth = Authorizer(f"repository:{ref.repository}:pull", credentials, self.http,
-                               USER_AGENT, timeout)
+        self.auth = Authorizer(
+            f"repository:{ref.repository}:pull", credentials, self.http, USER_AGENT, timeout
+        )
 
     def _configure_tls(self, ep: hostsmod.Endpoint) -> None:
         verify, clients = hostsmod.tls_material(ep)
@@ -136,7 +144,9 @@ class Remote:
                 try:
                     ctx.load_verify_locations(cafile=ca)
                 except (OSError, ssl.SSLError) as exc:
-                    raise ImageError(f"ca {ca}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}") from None
+                    raise ImageError(
+                        f"ca {ca}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}"
+                    ) from None
             self._verify[ep.host] = True
         for cert, key in clients:
             try:
@@ -153,8 +163,17 @@ class Remote:
             url += "?ns=" + quote(self.ref.host, safe="")
         return url
 
-    def request(self, method: str, ep: hostsmod.Endpoint, path: str, *, accept: str,
-                offset: int = 0, stream: bool = False, url: str = "") -> Any:
+    def request(
+        self,
+        method: str,
+        ep: hostsmod.Endpoint,
+        path: str,
+        *,
+        accept: str,
+        offset: int = 0,
+        stream: bool = False,
+        url: str = "",
+    ) -> Any:
         """One request with auth retries (at most 5); the response whatever its status."""
         import requests
 
@@ -171,8 +190,15 @@ class Remote:
             if auth:
                 headers["Authorization"] = auth
             try:
-                resp = self.http.request(method, url, headers=headers, stream=stream,
-                                         timeout=self.timeout, verify=verify, allow_redirects=True)
+                resp = self.http.request(
+                    method,
+                    url,
+                    headers=headers,
+                    stream=stream,
+                    timeout=self.timeout,
+                    verify=verify,
+                    allow_redirects=True,
+                )
             except requests.TooManyRedirects:
                 raise RemoteError(f"{method} {url}: stopped after 10 redirects") from None
             except requests.RequestException as exc:
@@ -216,11 +242,15 @@ class Remote:
                         if resp.request.method == "HEAD":  # a HEAD has no body: GET the message
                             resp.close()
                             resp = self.request("GET", ep, path, accept=RESOLVE_ACCEPT, stream=True)
-                        first_error = first_error or f"{error_text(resp)} ({resp.request.method} {resp.url})"
+                        first_error = (
+                            first_error or f"{error_text(resp)} ({resp.request.method} {resp.url})"
+                        )
                         continue
                     if resp.status_code >= 300:
-                        raise RemoteError(f'failed to resolve reference "{ref.name}": unexpected '
-                                          f"redirect status {resp.status_code} from {resp.url}")
+                        raise RemoteError(
+                            f'failed to resolve reference "{ref.name}": unexpected '
+                            f"redirect status {resp.status_code} from {resp.url}"
+                        )
                     return self._descriptor(ep, path, resp)
                 finally:
                     resp.close()
@@ -234,9 +264,11 @@ class Remote:
         if media_type == "text/plain":
             media_type = MT_SCHEMA1
         if media_type in SCHEMA1:
-            raise ImageError(f'failed to resolve reference "{ref.name}": schema 1 manifests '
-                             f"({media_type}) are not supported; push the image again with a "
-                             "current client")
+            raise ImageError(
+                f'failed to resolve reference "{ref.name}": schema 1 manifests '
+                f"({media_type}) are not supported; push the image again with a "
+                "current client"
+            )
         digest = ref.digest
         header = resp.headers.get("Docker-Content-Digest", "")
         try:
@@ -245,14 +277,18 @@ class Remote:
             size = -1
         if not digest and header and size >= 0:
             if not _DIGEST.match(header):
-                raise RemoteError(f'failed to resolve reference "{ref.name}": "{header[:100]}" in '
-                                  "header not a valid digest")
+                raise RemoteError(
+                    f'failed to resolve reference "{ref.name}": "{header[:100]}" in '
+                    "header not a valid digest"
+                )
             digest = header
         if not digest or size < 0:
             get = self.request("GET", ep, path, accept=RESOLVE_ACCEPT, stream=True)
             try:
                 if get.status_code >= 400:
-                    raise RemoteError(f'failed to resolve reference "{ref.name}": {error_text(get)}')
+                    raise RemoteError(
+                        f'failed to resolve reference "{ref.name}": {error_text(get)}'
+                    )
                 body = b""
                 for block in get.iter_content(CHUNK):
                     body += block
@@ -263,18 +299,24 @@ class Remote:
             except Exception as exc:  # noqa: BLE001 - requests' body errors
                 if isinstance(exc, ImageError):
                     raise
-                raise RemoteError(f'failed to resolve reference "{ref.name}": {_short(exc)}') from None
+                raise RemoteError(
+                    f'failed to resolve reference "{ref.name}": {_short(exc)}'
+                ) from None
             finally:
                 get.close()
             size = len(body)
             if not digest:
                 digest = "sha256:" + hashlib.sha256(body).hexdigest()
         if size > MAX_MANIFEST:
-            raise RemoteError(f'failed to resolve reference "{ref.name}": rejecting {size} byte '
-                              f"manifest for {ref.name}: not found")
+            raise RemoteError(
+                f'failed to resolve reference "{ref.name}": rejecting {size} byte '
+                f"manifest for {ref.name}: not found"
+            )
         if not media_type:
-            raise RemoteError(f'failed to resolve reference "{ref.name}": the registry gave no '
-                              "Content-Type for the manifest")
+            raise RemoteError(
+                f'failed to resolve reference "{ref.name}": the registry gave no '
+                "Content-Type for the manifest"
+            )
         return {"mediaType": media_type, "digest": digest, "size": size}
 
     # ----------------------------------------------------------------- fetch
@@ -305,7 +347,9 @@ class Remote:
                 import requests
                 import urllib3
 
-                if not isinstance(exc, (requests.RequestException, urllib3.exceptions.HTTPError, OSError)):
+                if not isinstance(
+                    exc, (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+                ):
                     raise
                 tries = 0 if progressed else tries + 1
                 if tries > 3:
@@ -313,8 +357,15 @@ class Remote:
             finally:
                 resp.close()
 
-    def _open(self, eps: List[hostsmod.Endpoint], path: str, digest: str, media_type: str,
-              accept: str, offset: int) -> Any:
+    def _open(
+        self,
+        eps: List[hostsmod.Endpoint],
+        path: str,
+        digest: str,
+        media_type: str,
+        accept: str,
+        offset: int,
+    ) -> Any:
         first_error: Optional[str] = None
         for ep in eps:
             try:
@@ -334,8 +385,10 @@ class Remote:
                 if resp.status_code == 206:
                     if not content_range.startswith(f"bytes {offset}-"):
                         resp.close()
-                        raise RemoteError(f"fetching {digest}: unhandled content range in response: "
-                                          f"{content_range[:100]}")
+                        raise RemoteError(
+                            f"fetching {digest}: unhandled content range in response: "
+                            f"{content_range[:100]}"
+                        )
                 else:  # the server ignored Range: skip what we have
                     left = offset
                     it = resp.iter_content(CHUNK)
@@ -344,7 +397,9 @@ class Remote:
                         block = next(it, b"")
                         if not block:
                             resp.close()
-                            raise RemoteError(f"fetching {digest}: body shorter than {offset} bytes")
+                            raise RemoteError(
+                                f"fetching {digest}: body shorter than {offset} bytes"
+                            )
                         if len(block) > left:
                             skipped = block[left:]
                             break
@@ -353,7 +408,9 @@ class Remote:
             return resp
         if first_error:
             raise RemoteError(first_error)
-        raise NotFound(f"could not fetch content descriptor {digest} ({media_type}) from remote: not found")
+        raise NotFound(
+            f"could not fetch content descriptor {digest} ({media_type}) from remote: not found"
+        )
 
     def ping(self) -> None:
         """``GET /v2/`` on the registry's own endpoint, authenticating if asked (login)."""

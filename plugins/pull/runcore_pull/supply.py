@@ -1,4 +1,5 @@
 """``run``/``create --pull``: what the supply hook does for each policy."""
+
 from __future__ import annotations
 
 import sys

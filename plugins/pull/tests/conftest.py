@@ -5,6 +5,7 @@ htpasswd, token auth) and stopped at the end; tests that damage registry storage
 registry of their own (``fresh_registry``). Every test runs with its own ``DOCKER_CONFIG``
 and ``RUNCORE_HOSTS_DIR`` so nothing of the machine's configuration is read.
 """
+
 import pathlib
 import sys
 from typing import Dict
@@ -60,7 +61,13 @@ def _start(mode: str, archives: Dict[str, pathlib.Path]) -> "reg.Registry":
         r.push(archives["single"], "single", "test/single:v1")
         if mode == "plain":
             r.push(archives["multi"], "multi", "test/multi:v1", all_images=True)
-            r.push(archives["multi-plain"], "multi", "test/docker:v1", all_images=True, docker_format=True)
+            r.push(
+                archives["multi-plain"],
+                "multi",
+                "test/docker:v1",
+                all_images=True,
+                docker_format=True,
+            )
             r.push(archives["single"], "single", "test/docker-single:v1", docker_format=True)
             r.push(archives["single"], "single", "library/busybox:latest")
     except BaseException:
@@ -113,5 +120,3 @@ def ctr_namespace(containerd, namespace):
         assert_no_leaks(containerd, name)
     finally:
         cleanup_namespace(containerd, name)
-
-

@@ -1,4 +1,5 @@
 """Helpers of the runcore-pull tests (imported by the test modules)."""
+
 from typing import Dict, List, Optional
 
 from support.daemon import _clean_env
@@ -8,7 +9,11 @@ def listing(daemon, namespace: str, snapshotter: str = "overlayfs") -> Dict[str,
     """``ctr images ls``, ``ctr content ls`` (AGE column dropped) and ``ctr snapshots ls``
     of a namespace, whitespace collapsed, rows sorted."""
     out = {}
-    for what in (("images", "ls"), ("content", "ls"), ("snapshots", "--snapshotter", snapshotter, "ls")):
+    for what in (
+        ("images", "ls"),
+        ("content", "ls"),
+        ("snapshots", "--snapshotter", snapshotter, "ls"),
+    ):
         text = daemon.ctr(*what, namespace=namespace).stdout
         rows = []
         for line in text.splitlines():
@@ -22,16 +27,30 @@ def listing(daemon, namespace: str, snapshotter: str = "overlayfs") -> Dict[str,
     return out
 
 
-def runcore(daemon, *args, namespace: Optional[str] = None, env: Optional[dict] = None,
-            timeout: float = 300, check: bool = False, input=None):
+def runcore(
+    daemon,
+    *args,
+    namespace: Optional[str] = None,
+    env: Optional[dict] = None,
+    timeout: float = 300,
+    check: bool = False,
+    input=None,
+):
     """``python -m runcore`` against ``daemon`` with extra environment."""
     import subprocess
 
     e = _clean_env()
     e.update(env or {})
-    return subprocess.run(daemon.runcore_argv(*args, namespace=namespace), capture_output=True,
-                          text=True, timeout=timeout, env=e, check=check, input=input,
-                          stdin=subprocess.DEVNULL if input is None else None)
+    return subprocess.run(
+        daemon.runcore_argv(*args, namespace=namespace),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=e,
+        check=check,
+        input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
+    )
 
 
 def one_line_error(result) -> str:
@@ -45,5 +64,8 @@ def one_line_error(result) -> str:
 
 
 def active_ingests(daemon, namespace: str) -> List[str]:
-    return [l for l in daemon.ctr("content", "active", namespace=namespace).stdout.splitlines()[1:]
-            if l.strip()]
+    return [
+        l
+        for l in daemon.ctr("content", "active", namespace=namespace).stdout.splitlines()[1:]
+        if l.strip()
+    ]

@@ -1,4 +1,5 @@
 """hosts.toml lookup, docker config credentials and reference names (no daemon needed)."""
+
 import base64
 import json
 
@@ -8,22 +9,40 @@ from runcore.api import RuncoreError
 from runcore_pull import credentials, hosts, names
 
 
-@pytest.mark.parametrize("text,name,host,repo,obj", [
-    ("busybox", "docker.io/library/busybox:latest", "docker.io", "library/busybox", "latest"),
-    ("user/app:1", "docker.io/user/app:1", "docker.io", "user/app", "1"),
-    ("index.docker.io/library/alpine:3", "index.docker.io/library/alpine:3", "docker.io", "library/alpine", "3"),
-    ("127.0.0.1:5000/a/b:t", "127.0.0.1:5000/a/b:t", "127.0.0.1:5000", "a/b", "t"),
-    ("127.0.0.1:5000/a/b", "127.0.0.1:5000/a/b:latest", "127.0.0.1:5000", "a/b", "latest"),
-    ("localhost/x:y", "localhost/x:y", "localhost", "x", "y"),
-    ("h.example/r:t@sha256:" + "a" * 64, "h.example/r:t@sha256:" + "a" * 64, "h.example", "r", "sha256:" + "a" * 64),
-])
+@pytest.mark.parametrize(
+    "text,name,host,repo,obj",
+    [
+        ("busybox", "docker.io/library/busybox:latest", "docker.io", "library/busybox", "latest"),
+        ("user/app:1", "docker.io/user/app:1", "docker.io", "user/app", "1"),
+        (
+            "index.docker.io/library/alpine:3",
+            "index.docker.io/library/alpine:3",
+            "docker.io",
+            "library/alpine",
+            "3",
+        ),
+        ("127.0.0.1:5000/a/b:t", "127.0.0.1:5000/a/b:t", "127.0.0.1:5000", "a/b", "t"),
+        ("127.0.0.1:5000/a/b", "127.0.0.1:5000/a/b:latest", "127.0.0.1:5000", "a/b", "latest"),
+        ("localhost/x:y", "localhost/x:y", "localhost", "x", "y"),
+        (
+            "h.example/r:t@sha256:" + "a" * 64,
+            "h.example/r:t@sha256:" + "a" * 64,
+            "h.example",
+            "r",
+            "sha256:" + "a" * 64,
+        ),
+    ],
+)
 def test_names(text, name, host, repo, obj):
     ref = names.parse(text)
     assert (ref.name, ref.host, ref.repository, ref.object) == (name, host, repo, obj)
 
 
 def test_source_label_drops_the_port():
-    assert names.parse("127.0.0.1:5000/a:b").source_label == "containerd.io/distribution.source.127.0.0.1"
+    assert (
+        names.parse("127.0.0.1:5000/a:b").source_label
+        == "containerd.io/distribution.source.127.0.0.1"
+    )
     assert names.parse("busybox").source_label == "containerd.io/distribution.source.docker.io"
 
 
@@ -34,17 +53,27 @@ def test_bad_names(text):
 
 
 def test_default_endpoints():
-    assert [e.base for e in hosts.endpoints("docker.io", hosts_dirs=["/nonexistent"])] == ["https://registry-1.docker.io/v2"]
-    assert [e.base for e in hosts.endpoints("127.0.0.1:5000", hosts_dirs=["/nonexistent"])] == ["http://127.0.0.1:5000/v2"]
-    assert [e.base for e in hosts.endpoints("localhost", hosts_dirs=["/nonexistent"])] == ["http://localhost/v2"]
-    assert [e.base for e in hosts.endpoints("r.example", hosts_dirs=["/nonexistent"], plain_http=True)] == ["http://r.example/v2"]
-    assert [e.base for e in hosts.endpoints("r.example", hosts_dirs=["/nonexistent"])] == ["https://r.example/v2"]
+    assert [e.base for e in hosts.endpoints("docker.io", hosts_dirs=["/nonexistent"])] == [
+        "https://registry-1.docker.io/v2"
+    ]
+    assert [e.base for e in hosts.endpoints("127.0.0.1:5000", hosts_dirs=["/nonexistent"])] == [
+        "http://127.0.0.1:5000/v2"
+    ]
+    assert [e.base for e in hosts.endpoints("localhost", hosts_dirs=["/nonexistent"])] == [
+        "http://localhost/v2"
+    ]
+    assert [
+        e.base for e in hosts.endpoints("r.example", hosts_dirs=["/nonexistent"], plain_http=True)
+    ] == ["http://r.example/v2"]
+    assert [e.base for e in hosts.endpoints("r.example", hosts_dirs=["/nonexistent"])] == [
+        "https://r.example/v2"
+    ]
 
 
 def test_hosts_toml(tmp_path):
     d = tmp_path / "r.example_5000_"
     d.mkdir()
-    (d / "hosts.toml").write_text('''
+    (d / "hosts.toml").write_text("""
 server = "https://r.example:5000"
 ca = "top.crt"
 [host."http://mirror.local:81/prefix"]
@@ -56,9 +85,13 @@ ca = "top.crt"
   capabilities = ["pull", "resolve"]
   ca = ["/abs/ca.pem"]
   client = [["c.pem", "k.pem"]]
-''')
+""")
     eps = hosts.endpoints("r.example:5000", hosts_dirs=[str(tmp_path)], skip_verify=True)
-    assert [e.base for e in eps] == ["http://mirror.local:81/prefix/v2", "https://m2.local/v2", "https://r.example:5000/v2"]
+    assert [e.base for e in eps] == [
+        "http://mirror.local:81/prefix/v2",
+        "https://m2.local/v2",
+        "https://r.example:5000/v2",
+    ]
     assert [e.mirror for e in eps] == [True, True, False]
     assert eps[0].capabilities == ("pull",) and eps[0].headers == {"x-a": ["1"]}
     assert eps[1].ca == ["/abs/ca.pem"] and eps[1].client == [(str(d / "c.pem"), str(d / "k.pem"))]
@@ -83,7 +116,9 @@ def test_cert_dir_layout(tmp_path):
     for n in ("ca.crt", "client.cert", "client.key"):
         (d / n).write_text("x")
     [ep] = hosts.endpoints("r.example", hosts_dirs=[str(tmp_path)])
-    assert ep.ca == [str(d / "ca.crt")] and ep.client == [(str(d / "client.cert"), str(d / "client.key"))]
+    assert ep.ca == [str(d / "ca.crt")] and ep.client == [
+        (str(d / "client.cert"), str(d / "client.key"))
+    ]
 
 
 def test_bad_hosts_toml_is_one_error(tmp_path):
@@ -102,9 +137,16 @@ def _write(tmp_path, cfg):
 
 def test_auths(tmp_path):
     auth = base64.b64encode(b"u:p:with:colons\0").decode()
-    path = _write(tmp_path, {"auths": {"https://index.docker.io/v1/": {"auth": auth},
-                                       "https://r.example:5000/v1/": {"auth": base64.b64encode(b"a:b").decode()},
-                                       "t.example": {"identitytoken": "refresh"}}})
+    path = _write(
+        tmp_path,
+        {
+            "auths": {
+                "https://index.docker.io/v1/": {"auth": auth},
+                "https://r.example:5000/v1/": {"auth": base64.b64encode(b"a:b").decode()},
+                "t.example": {"identitytoken": "refresh"},
+            }
+        },
+    )
     assert credentials.lookup("docker.io", path) == credentials.Credentials("u", "p:with:colons")
     assert credentials.lookup("r.example:5000", path) == credentials.Credentials("a", "b")
     assert credentials.lookup("t.example", path) == credentials.Credentials("", "refresh")

@@ -1,4 +1,5 @@
 """Progress: live bars on a terminal, one line per finished blob otherwise, nothing with -q."""
+
 import os
 import pty
 import subprocess
@@ -36,8 +37,13 @@ def test_quiet(containerd, namespace, plain_registry, tmp_path):
 def test_bars_on_a_terminal(containerd, namespace, plain_registry, tmp_path):
     blobs, ref = _unique(plain_registry, tmp_path, "test/progress-tty:v1")
     master, slave = pty.openpty()
-    proc = subprocess.Popen(containerd.runcore_argv("pull", ref, namespace=namespace), stdout=slave,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=_clean_env())
+    proc = subprocess.Popen(
+        containerd.runcore_argv("pull", ref, namespace=namespace),
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=_clean_env(),
+    )
     os.close(slave)
     out = b""
     while True:

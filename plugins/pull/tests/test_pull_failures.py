@@ -1,4 +1,5 @@
 """Failures: one line, non-zero, and nothing left but what ctr would also keep."""
+
 import os
 import signal
 import socket
@@ -25,7 +26,13 @@ def _free_port() -> int:
 
 def test_registry_down(containerd, namespace):
     start = time.monotonic()
-    r = runcore(containerd, "pull", f"127.0.0.1:{_free_port()}/test/single:v1", namespace=namespace, timeout=120)
+    r = runcore(
+        containerd,
+        "pull",
+        f"127.0.0.1:{_free_port()}/test/single:v1",
+        namespace=namespace,
+        timeout=120,
+    )
     line = one_line_error(r)
     assert "connection refused" in line.lower()
     assert time.monotonic() - start < 60
@@ -40,17 +47,42 @@ def test_unknown_tag_and_repository(containerd, namespace, plain_registry):
 
 
 def test_wrong_password_and_no_credentials(containerd, namespace, tls_registry, tmp_path):
-    hosts = reg.hosts_dir_for(tmp_path / "certs.d", tls_registry.host, f"https://{tls_registry.host}",
-                              ca=tls_registry.ca.ca_crt)
+    hosts = reg.hosts_dir_for(
+        tmp_path / "certs.d",
+        tls_registry.host,
+        f"https://{tls_registry.host}",
+        ca=tls_registry.ca.ca_crt,
+    )
     ref = f"{tls_registry.host}/test/single:v1"
-    line = one_line_error(runcore(containerd, "pull", "--hosts-dir", str(hosts), "--user", "alice:wrong",
-                                  ref, namespace=namespace))
+    line = one_line_error(
+        runcore(
+            containerd,
+            "pull",
+            "--hosts-dir",
+            str(hosts),
+            "--user",
+            "alice:wrong",
+            ref,
+            namespace=namespace,
+        )
+    )
     assert "unauthorized" in line
-    line = one_line_error(runcore(containerd, "pull", "--hosts-dir", str(hosts), ref, namespace=namespace))
+    line = one_line_error(
+        runcore(containerd, "pull", "--hosts-dir", str(hosts), ref, namespace=namespace)
+    )
     assert "no basic auth credentials" in line
     # the CA is needed: without it, verification fails in one line
-    line = one_line_error(runcore(containerd, "pull", "--user", "alice:s3cret", ref, namespace=namespace,
-                                  env={"RUNCORE_HOSTS_DIR": str(tmp_path / "empty")}))
+    line = one_line_error(
+        runcore(
+            containerd,
+            "pull",
+            "--user",
+            "alice:s3cret",
+            ref,
+            namespace=namespace,
+            env={"RUNCORE_HOSTS_DIR": str(tmp_path / "empty")},
+        )
+    )
     assert "HTTP" in line or "certificate" in line or "Bad Request" in line or "400" in line
     assert containerd.lines("images", "ls", "-q", namespace=namespace) == []
 
@@ -59,11 +91,15 @@ def test_token_refused(containerd, namespace, token_registry):
     ref = f"{token_registry.host}/test/single:v1"
     token_registry.issuer.refuse = True
     try:
-        line = one_line_error(runcore(containerd, "pull", "--user", "alice:s3cret", ref, namespace=namespace))
+        line = one_line_error(
+            runcore(containerd, "pull", "--user", "alice:s3cret", ref, namespace=namespace)
+        )
     finally:
         token_registry.issuer.refuse = False
     assert "401" in line and "token" in line
-    line = one_line_error(runcore(containerd, "pull", "--user", "alice:bad", ref, namespace=namespace))
+    line = one_line_error(
+        runcore(containerd, "pull", "--user", "alice:bad", ref, namespace=namespace)
+    )
     assert "401" in line
 
 
@@ -75,7 +111,9 @@ def test_token_signed_by_untrusted_key(containerd, namespace, token_registry, tm
     saved = issuer.sign
     issuer.sign = other.sign  # same claims, signed with a key outside the registry's bundle
     try:
-        line = one_line_error(runcore(containerd, "pull", "--user", "alice:s3cret", ref, namespace=namespace))
+        line = one_line_error(
+            runcore(containerd, "pull", "--user", "alice:s3cret", ref, namespace=namespace)
+        )
     finally:
         issuer.sign = saved
         other.stop()
@@ -102,7 +140,9 @@ def test_corrupted_blob(containerd, namespace, ctr_namespace, fresh_registry, tm
     c = containerd.ctr("images", "pull", ref, namespace=ctr_namespace, check=False)
     assert c.returncode != 0 and layer in c.stderr
     # nothing beyond what ctr keeps: both keep at most the manifest, config and intact layers
-    assert _content(containerd, namespace) <= set(blobs["manifest"] + blobs["config"] + blobs["layers"][:1])
+    assert _content(containerd, namespace) <= set(
+        blobs["manifest"] + blobs["config"] + blobs["layers"][:1]
+    )
     assert containerd.lines("images", "ls", "-q", namespace=namespace) == []
 
 
@@ -131,19 +171,27 @@ def _lease_ids(containerd, namespace):
 
 
 @pytest.mark.parametrize("kill_at", ["ingest", "early"])
-def test_sigkill_then_rerun(containerd, namespace, ctr_namespace, fresh_registry, tmp_path, kill_at):
+def test_sigkill_then_rerun(
+    containerd, namespace, ctr_namespace, fresh_registry, tmp_path, kill_at
+):
     """SIGKILL mid-download (or right after start); the rerun completes, fetching what is missing."""
     archive, blobs, ref = _push_unique(fresh_registry, tmp_path, mib=24, layers=4)
     total = sum(os.path.getsize(fresh_registry.blob_path(d)) for d in blobs["layers"])
     from support.daemon import _clean_env
 
-    argv = containerd.runcore_argv("pull", "-q", "--max-concurrent-downloads", "1", ref, namespace=namespace)
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_clean_env())
+    argv = containerd.runcore_argv(
+        "pull", "-q", "--max-concurrent-downloads", "1", ref, namespace=namespace
+    )
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_clean_env()
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
-            if kill_at == "early" or any(l.split()[0].startswith("layer-") and l.split()[1] not in ("0B", "0")
-                                         for l in active_ingests(containerd, namespace)):
+            if kill_at == "early" or any(
+                l.split()[0].startswith("layer-") and l.split()[1] not in ("0B", "0")
+                for l in active_ingests(containerd, namespace)
+            ):
                 break  # a layer ingest holds bytes
             time.sleep(0.02)
         if kill_at == "early":
@@ -161,7 +209,9 @@ def test_sigkill_then_rerun(containerd, namespace, ctr_namespace, fresh_registry
     assert r.returncode == 0, r.stderr
     if kill_at == "ingest":
         log = fresh_registry.access_log()[log_mark:]
-        assert reg.served_bytes(fresh_registry, log_mark) < total  # resumed or skipped, not refetched
+        assert (
+            reg.served_bytes(fresh_registry, log_mark) < total
+        )  # resumed or skipped, not refetched
         assert sum(1 for l in log if "/blobs/" in l) <= len(blobs["layers"]) + 1
     assert active_ingests(containerd, namespace) == []
     c = containerd.ctr("images", "pull", ref, namespace=ctr_namespace, check=False)
@@ -178,12 +228,19 @@ def test_sigterm_mid_download_cleans_up(containerd, namespace, fresh_registry, t
     archive, blobs, ref = _push_unique(fresh_registry, tmp_path, mib=24, layers=4)
     from support.daemon import _clean_env
 
-    proc = subprocess.Popen(containerd.runcore_argv("pull", "-q", ref, namespace=namespace),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_clean_env())
+    proc = subprocess.Popen(
+        containerd.runcore_argv("pull", "-q", ref, namespace=namespace),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_clean_env(),
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        if any(l.split()[0].startswith("layer-") and l.split()[1] not in ("0B", "0")
-               for l in active_ingests(containerd, namespace)):
+        if any(
+            l.split()[0].startswith("layer-") and l.split()[1] not in ("0B", "0")
+            for l in active_ingests(containerd, namespace)
+        ):
             break
         time.sleep(0.02)
     proc.send_signal(signal.SIGTERM)

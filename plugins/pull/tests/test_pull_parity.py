@@ -1,5 +1,6 @@
 """ctr is the oracle: ``runcore pull`` and ``ctr images pull`` of the same reference into two
 namespaces leave identical image records, content (digests, sizes, labels) and snapshots."""
+
 import pytest
 
 from pull_support import listing, runcore
@@ -25,7 +26,9 @@ def _same(containerd, namespace, ctr_namespace):
     return mine
 
 
-@pytest.mark.parametrize("repo", ["test/single:v1", "test/multi:v1", "test/docker:v1", "test/docker-single:v1"])
+@pytest.mark.parametrize(
+    "repo", ["test/single:v1", "test/multi:v1", "test/docker:v1", "test/docker-single:v1"]
+)
 def test_plain_http_pull_matches_ctr(containerd, namespace, ctr_namespace, plain_registry, repo):
     ref = f"{plain_registry.host}/{repo}"
     out = _both(containerd, namespace, ctr_namespace, ref)
@@ -51,9 +54,15 @@ def test_requests_in_ctr_order(containerd, namespace, plain_registry):
     assert plain_registry.access_log()[before:] == ["HEAD /v2/test/multi/manifests/v1"]
 
 
-@pytest.mark.parametrize("flags", [["--platform", "linux/arm64"], ["--all-platforms"],
-                                   ["--platform", "linux/amd64", "--platform", "linux/arm64/v8"]],
-                         ids=["arm64", "all", "two"])
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--platform", "linux/arm64"],
+        ["--all-platforms"],
+        ["--platform", "linux/amd64", "--platform", "linux/arm64/v8"],
+    ],
+    ids=["arm64", "all", "two"],
+)
 def test_platforms_match_ctr(containerd, namespace, ctr_namespace, plain_registry, flags):
     # (the oracle is ctr 1.7.24 on both daemons: --all-platforms skips unknown/unknown)
     ref = f"{plain_registry.host}/test/multi:v1"
@@ -64,7 +73,14 @@ def test_platforms_match_ctr(containerd, namespace, ctr_namespace, plain_registr
 def test_no_unpack_and_labels_match_ctr(containerd, namespace, ctr_namespace, plain_registry):
     ref = f"{plain_registry.host}/test/single:v1"
     # ctr has no flag to skip the unpack: compare the image records, and no snapshots here
-    _both(containerd, namespace, ctr_namespace, ref, ["--no-unpack", "--label", "a=b"], ["--label", "a=b"])
+    _both(
+        containerd,
+        namespace,
+        ctr_namespace,
+        ref,
+        ["--no-unpack", "--label", "a=b"],
+        ["--label", "a=b"],
+    )
     mine, theirs = listing(containerd, namespace), listing(containerd, ctr_namespace)
     assert mine["images ls"] == theirs["images ls"]
     assert mine["snapshots --snapshotter overlayfs ls"] == ["KEY PARENT KIND"]
@@ -73,27 +89,43 @@ def test_no_unpack_and_labels_match_ctr(containerd, namespace, ctr_namespace, pl
 def _manifest_digest(registry, repo, tag):
     import urllib.request
 
-    req = urllib.request.Request(f"http://{registry.host}/v2/{repo}/manifests/{tag}", method="HEAD",
-                                 headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    req = urllib.request.Request(
+        f"http://{registry.host}/v2/{repo}/manifests/{tag}",
+        method="HEAD",
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+    )
     with urllib.request.urlopen(req) as resp:
         return resp.headers["Docker-Content-Digest"]
 
 
 def test_digest_reference_matches_ctr(containerd, namespace, ctr_namespace, plain_registry):
     digest = _manifest_digest(plain_registry, "test/single", "v1")
-    for name in (f"{plain_registry.host}/test/single@{digest}", f"{plain_registry.host}/test/single:v1@{digest}"):
+    for name in (
+        f"{plain_registry.host}/test/single@{digest}",
+        f"{plain_registry.host}/test/single:v1@{digest}",
+    ):
         _both(containerd, namespace, ctr_namespace, name)
     rows = _same(containerd, namespace, ctr_namespace)
     assert f"{plain_registry.host}/test/single:v1@{digest}" in " ".join(rows["images ls"])
 
 
 def test_tls_basic_auth_matches_ctr(containerd, namespace, ctr_namespace, tls_registry, tmp_path):
-    hosts = reg.hosts_dir_for(tmp_path / "certs.d", tls_registry.host, f"https://{tls_registry.host}",
-                              ca=tls_registry.ca.ca_crt)
+    hosts = reg.hosts_dir_for(
+        tmp_path / "certs.d",
+        tls_registry.host,
+        f"https://{tls_registry.host}",
+        ca=tls_registry.ca.ca_crt,
+    )
     ref = f"{tls_registry.host}/test/single:v1"
     user = f"{reg.USER}:{reg.PASSWORD}"
-    _both(containerd, namespace, ctr_namespace, ref, ["--hosts-dir", str(hosts), "--user", user],
-          ["--hosts-dir", str(hosts), "--user", user])
+    _both(
+        containerd,
+        namespace,
+        ctr_namespace,
+        ref,
+        ["--hosts-dir", str(hosts), "--user", user],
+        ["--hosts-dir", str(hosts), "--user", user],
+    )
     _same(containerd, namespace, ctr_namespace)
 
 
@@ -105,39 +137,75 @@ def test_token_auth_matches_ctr(containerd, namespace, ctr_namespace, token_regi
     _same(containerd, namespace, ctr_namespace)
     mine = token_registry.issuer.requests[start]
     assert mine[0] == "POST"  # OAuth first, as ctr; the issuer's 404 sends us to GET + Basic
-    assert any(m == "GET" and a.startswith("Basic ") for m, _, a in token_registry.issuer.requests[start:])
+    assert any(
+        m == "GET" and a.startswith("Basic ") for m, _, a in token_registry.issuer.requests[start:]
+    )
 
 
-def test_docker_io_through_hosts_toml_mirror(containerd, namespace, ctr_namespace, plain_registry, tmp_path):
+def test_docker_io_through_hosts_toml_mirror(
+    containerd, namespace, ctr_namespace, plain_registry, tmp_path
+):
     hosts = reg.hosts_dir_for(tmp_path / "certs.d", "docker.io", f"http://{plain_registry.host}")
-    r = runcore(containerd, "pull", "busybox", namespace=namespace, env={"RUNCORE_HOSTS_DIR": str(hosts)})
+    r = runcore(
+        containerd, "pull", "busybox", namespace=namespace, env={"RUNCORE_HOSTS_DIR": str(hosts)}
+    )
     assert r.returncode == 0, r.stderr
     assert "docker.io/library/busybox:latest" in r.stdout
-    c = containerd.ctr("images", "pull", "--hosts-dir", str(hosts), "docker.io/library/busybox:latest",
-                       namespace=ctr_namespace, check=False)
+    c = containerd.ctr(
+        "images",
+        "pull",
+        "--hosts-dir",
+        str(hosts),
+        "docker.io/library/busybox:latest",
+        namespace=ctr_namespace,
+        check=False,
+    )
     assert c.returncode == 0, c.stderr
     rows = _same(containerd, namespace, ctr_namespace)
-    assert any("containerd.io/distribution.source.docker.io=library/busybox" in row for row in rows["content ls"])
+    assert any(
+        "containerd.io/distribution.source.docker.io=library/busybox" in row
+        for row in rows["content ls"]
+    )
     log = plain_registry.access_log()
     assert "HEAD /v2/library/busybox/manifests/latest?ns=docker.io" in log
 
 
 def test_native_snapshotter_matches_ctr(containerd, namespace, ctr_namespace, plain_registry):
     ref = f"{plain_registry.host}/test/multi:v1"
-    _both(containerd, namespace, ctr_namespace, ref, ["--snapshotter", "native"], ["--snapshotter", "native"])
-    mine, theirs = listing(containerd, namespace, "native"), listing(containerd, ctr_namespace, "native")
+    _both(
+        containerd,
+        namespace,
+        ctr_namespace,
+        ref,
+        ["--snapshotter", "native"],
+        ["--snapshotter", "native"],
+    )
+    mine, theirs = (
+        listing(containerd, namespace, "native"),
+        listing(containerd, ctr_namespace, "native"),
+    )
     assert mine == theirs
     assert len(mine["snapshots --snapshotter native ls"]) == 3  # header + two layers
 
 
 def test_skip_verify_matches_ctr(containerd, namespace, ctr_namespace, tls_registry, tmp_path):
-    hosts = reg.hosts_dir_for(tmp_path / "certs.d", tls_registry.host, f"https://{tls_registry.host}")
+    hosts = reg.hosts_dir_for(
+        tmp_path / "certs.d", tls_registry.host, f"https://{tls_registry.host}"
+    )
     ref = f"{tls_registry.host}/test/single:v1"
     user = f"{reg.USER}:{reg.PASSWORD}"
-    r = runcore(containerd, "pull", "--hosts-dir", str(hosts), "--user", user, ref, namespace=namespace)
+    r = runcore(
+        containerd, "pull", "--hosts-dir", str(hosts), "--user", user, ref, namespace=namespace
+    )
     assert r.returncode != 0 and "certificate verify failed" in r.stderr
-    _both(containerd, namespace, ctr_namespace, ref, ["--hosts-dir", str(hosts), "--user", user, "-k"],
-          ["--hosts-dir", str(hosts), "--user", user, "--skip-verify"])
+    _both(
+        containerd,
+        namespace,
+        ctr_namespace,
+        ref,
+        ["--hosts-dir", str(hosts), "--user", user, "-k"],
+        ["--hosts-dir", str(hosts), "--user", user, "--skip-verify"],
+    )
     _same(containerd, namespace, ctr_namespace)
 
 
@@ -146,17 +214,38 @@ def test_client_certificate_matches_ctr(containerd, namespace, ctr_namespace, ar
     try:
         registry.push(archives["single"], "single", "test/single:v1")
         cert, key = registry.client_cert
-        hosts = reg.hosts_dir_for(tmp_path / "certs.d", registry.host, f"https://{registry.host}",
-                                  ca=registry.ca.ca_crt, extra=f'  client = [["{cert}", "{key}"]]\n')
+        hosts = reg.hosts_dir_for(
+            tmp_path / "certs.d",
+            registry.host,
+            f"https://{registry.host}",
+            ca=registry.ca.ca_crt,
+            extra=f'  client = [["{cert}", "{key}"]]\n',
+        )
         ref = f"{registry.host}/test/single:v1"
         user = f"{reg.USER}:{reg.PASSWORD}"
-        _both(containerd, namespace, ctr_namespace, ref, ["--hosts-dir", str(hosts), "--user", user],
-              ["--hosts-dir", str(hosts), "--user", user])
+        _both(
+            containerd,
+            namespace,
+            ctr_namespace,
+            ref,
+            ["--hosts-dir", str(hosts), "--user", user],
+            ["--hosts-dir", str(hosts), "--user", user],
+        )
         _same(containerd, namespace, ctr_namespace)
         # without the client certificate the TLS handshake is refused: one line
-        plain = reg.hosts_dir_for(tmp_path / "no-client", registry.host, f"https://{registry.host}",
-                                  ca=registry.ca.ca_crt)
-        r = runcore(containerd, "pull", "--hosts-dir", str(plain), "--user", user, ref, namespace=namespace + "-x")
+        plain = reg.hosts_dir_for(
+            tmp_path / "no-client", registry.host, f"https://{registry.host}", ca=registry.ca.ca_crt
+        )
+        r = runcore(
+            containerd,
+            "pull",
+            "--hosts-dir",
+            str(plain),
+            "--user",
+            user,
+            ref,
+            namespace=namespace + "-x",
+        )
         assert r.returncode == 1 and len(r.stderr.splitlines()) == 1, r.stderr
         containerd.ctr("namespaces", "rm", namespace + "-x", check=False)
     finally:

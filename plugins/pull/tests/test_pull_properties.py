@@ -1,5 +1,6 @@
 """Untrusted input never gives a traceback: registry documents, challenges, token answers,
 references, hosts.toml and docker config files (Hypothesis, fixed budgets)."""
+
 import hashlib
 import http.server
 import json
@@ -14,33 +15,69 @@ from runcore.api import RuncoreError
 from pull_support import active_ingests, runcore
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**63, 2**63) | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=12), kids, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20),
+    lambda kids: (
+        st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=12), kids, max_size=4)
+    ),
     max_leaves=20,
 )
-DIGESTS = st.one_of(st.just("sha256:" + "a" * 64), st.text(max_size=80),
-                    st.builds(lambda b: "sha256:" + hashlib.sha256(b).hexdigest(), st.binary(max_size=8)))
-MEDIA = st.sampled_from([
-    "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.docker.distribution.manifest.v1+prettyjws", "text/plain",
-    "application/vnd.oci.image.layer.v1.tar+gzip", "application/vnd.oci.image.config.v1+json", "",
-    "application/json"])
-DESCRIPTOR = st.fixed_dictionaries({}, optional={
-    "mediaType": MEDIA | st.integers(), "digest": DIGESTS | st.integers(),
-    "size": st.integers(-5, 1 << 60) | st.text(max_size=3) | st.booleans(),
-    "annotations": st.dictionaries(st.text(max_size=5), st.text(max_size=5) | st.integers(), max_size=2) | JSON,
-    "platform": st.fixed_dictionaries({}, optional={"os": st.sampled_from(["linux", "windows", ""]) | st.integers(),
-                                                    "architecture": st.sampled_from(["amd64", "arm64"]) | JSON,
-                                                    "variant": st.text(max_size=3),
-                                                    "os.features": JSON}) | JSON,
-})
+DIGESTS = st.one_of(
+    st.just("sha256:" + "a" * 64),
+    st.text(max_size=80),
+    st.builds(lambda b: "sha256:" + hashlib.sha256(b).hexdigest(), st.binary(max_size=8)),
+)
+MEDIA = st.sampled_from(
+    [
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v1+prettyjws",
+        "text/plain",
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        "application/vnd.oci.image.config.v1+json",
+        "",
+        "application/json",
+    ]
+)
+DESCRIPTOR = st.fixed_dictionaries(
+    {},
+    optional={
+        "mediaType": MEDIA | st.integers(),
+        "digest": DIGESTS | st.integers(),
+        "size": st.integers(-5, 1 << 60) | st.text(max_size=3) | st.booleans(),
+        "annotations": st.dictionaries(
+            st.text(max_size=5), st.text(max_size=5) | st.integers(), max_size=2
+        )
+        | JSON,
+        "platform": st.fixed_dictionaries(
+            {},
+            optional={
+                "os": st.sampled_from(["linux", "windows", ""]) | st.integers(),
+                "architecture": st.sampled_from(["amd64", "arm64"]) | JSON,
+                "variant": st.text(max_size=3),
+                "os.features": JSON,
+            },
+        )
+        | JSON,
+    },
+)
 DOCUMENT = st.one_of(
     JSON,
-    st.fixed_dictionaries({"schemaVersion": st.sampled_from([1, 2, "2"])}, optional={
-        "mediaType": MEDIA, "config": DESCRIPTOR | JSON, "layers": st.lists(DESCRIPTOR, max_size=3) | JSON,
-        "manifests": st.lists(DESCRIPTOR, max_size=3) | JSON, "fsLayers": JSON}),
+    st.fixed_dictionaries(
+        {"schemaVersion": st.sampled_from([1, 2, "2"])},
+        optional={
+            "mediaType": MEDIA,
+            "config": DESCRIPTOR | JSON,
+            "layers": st.lists(DESCRIPTOR, max_size=3) | JSON,
+            "manifests": st.lists(DESCRIPTOR, max_size=3) | JSON,
+            "fsLayers": JSON,
+        },
+    ),
 )
 
 PROPS = settings(max_examples=150, derandomize=True, deadline=None)
@@ -52,7 +89,11 @@ def test_documents_give_children_or_one_error(doc, media):
     from runcore_pull.pull import children_of
 
     data = json.dumps(doc).encode()
-    desc = {"mediaType": media, "digest": "sha256:" + hashlib.sha256(data).hexdigest(), "size": len(data)}
+    desc = {
+        "mediaType": media,
+        "digest": "sha256:" + hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+    }
     try:
         kids = children_of(data, desc)
     except RuncoreError as exc:
@@ -68,18 +109,32 @@ def test_garbage_documents(raw):
     from runcore_pull.pull import children_of
 
     try:
-        children_of(raw, {"mediaType": "application/vnd.oci.image.index.v1+json",
-                          "digest": "sha256:" + "0" * 64, "size": len(raw)})
+        children_of(
+            raw,
+            {
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "digest": "sha256:" + "0" * 64,
+                "size": len(raw),
+            },
+        )
     except RuncoreError:
         pass
 
 
 @PROPS
-@given(header=st.text(max_size=120) | st.builds(
-    lambda s, kv: f"{s} " + ",".join(f'{k}="{v}"' for k, v in kv),
-    st.sampled_from(["Bearer", "Basic", "bearer", "Digest", "X"]),
-    st.lists(st.tuples(st.sampled_from(["realm", "service", "scope", "error", "x"]), st.text(max_size=20)),
-             max_size=4)))
+@given(
+    header=st.text(max_size=120)
+    | st.builds(
+        lambda s, kv: f"{s} " + ",".join(f'{k}="{v}"' for k, v in kv),
+        st.sampled_from(["Bearer", "Basic", "bearer", "Digest", "X"]),
+        st.lists(
+            st.tuples(
+                st.sampled_from(["realm", "service", "scope", "error", "x"]), st.text(max_size=20)
+            ),
+            max_size=4,
+        ),
+    )
+)
 def test_challenges_parse(header):
     from runcore_pull.auth import parse_challenges
 
@@ -101,10 +156,19 @@ def test_references_parse_or_one_error(text):
 
 
 @PROPS
-@given(text=st.text(max_size=200) | st.builds(
-    lambda d: "\n".join(f"{k} = {json.dumps(v)}" for k, v in d.items()),
-    st.dictionaries(st.sampled_from(["server", "ca", "skip_verify", "capabilities", "client",
-                                     "override_path", "header"]), JSON, max_size=4)))
+@given(
+    text=st.text(max_size=200)
+    | st.builds(
+        lambda d: "\n".join(f"{k} = {json.dumps(v)}" for k, v in d.items()),
+        st.dictionaries(
+            st.sampled_from(
+                ["server", "ca", "skip_verify", "capabilities", "client", "override_path", "header"]
+            ),
+            JSON,
+            max_size=4,
+        ),
+    )
+)
 def test_hosts_toml_or_one_error(text, tmp_path_factory):
     from runcore_pull import hosts
 
@@ -120,11 +184,28 @@ def test_hosts_toml_or_one_error(text, tmp_path_factory):
 
 
 @PROPS
-@given(cfg=JSON | st.fixed_dictionaries({}, optional={"auths": st.dictionaries(
-    st.sampled_from(["example.com", "https://example.com/v1/", "other"]),
-    st.fixed_dictionaries({}, optional={"auth": st.text(max_size=20) | st.integers(),
-                                        "identitytoken": JSON, "username": JSON, "password": JSON}) | JSON,
-    max_size=3)}))
+@given(
+    cfg=JSON
+    | st.fixed_dictionaries(
+        {},
+        optional={
+            "auths": st.dictionaries(
+                st.sampled_from(["example.com", "https://example.com/v1/", "other"]),
+                st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "auth": st.text(max_size=20) | st.integers(),
+                        "identitytoken": JSON,
+                        "username": JSON,
+                        "password": JSON,
+                    },
+                )
+                | JSON,
+                max_size=3,
+            )
+        },
+    )
+)
 def test_docker_config_or_one_error(cfg, tmp_path_factory):
     from runcore_pull import credentials
 
@@ -137,6 +218,7 @@ def test_docker_config_or_one_error(cfg, tmp_path_factory):
 
 
 # --------------------------------------------------------------------------- over HTTP
+
 
 class _Scripted(http.server.BaseHTTPRequestHandler):
     """Answers what the current example drew (``server.script``)."""
@@ -157,7 +239,11 @@ class _Scripted(http.server.BaseHTTPRequestHandler):
             status, headers, body = script.get("manifest", script["resolve"])
         else:
             status, headers, body = script["blob"]
-        if self.headers.get("Authorization") is None and script.get("challenge") and not path.startswith("/token"):
+        if (
+            self.headers.get("Authorization") is None
+            and script.get("challenge")
+            and not path.startswith("/token")
+        ):
             status, headers, body = 401, {"WWW-Authenticate": script["challenge"]}, b""
         self.send_response(status)
         for k, v in headers.items():
@@ -191,31 +277,69 @@ def scripted_server():
 
 
 def _response(body_strategy):
-    return st.tuples(st.sampled_from([200, 200, 200, 206, 301, 400, 401, 403, 404, 429, 500]),
-                     st.fixed_dictionaries({}, optional={
-                         "Content-Type": MEDIA, "Docker-Content-Digest": DIGESTS,
-                         "Retry-After": st.sampled_from(["5", "soon"]),
-                         "Location": st.sampled_from(["/v2/x/blobs/sha256:" + "b" * 64, "http://127.0.0.1:1/x"]),
-                         "Content-Range": st.sampled_from(["bytes 0-1/2", "junk"])}),
-                     body_strategy)
+    return st.tuples(
+        st.sampled_from([200, 200, 200, 206, 301, 400, 401, 403, 404, 429, 500]),
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "Content-Type": MEDIA,
+                "Docker-Content-Digest": DIGESTS,
+                "Retry-After": st.sampled_from(["5", "soon"]),
+                "Location": st.sampled_from(
+                    ["/v2/x/blobs/sha256:" + "b" * 64, "http://127.0.0.1:1/x"]
+                ),
+                "Content-Range": st.sampled_from(["bytes 0-1/2", "junk"]),
+            },
+        ),
+        body_strategy,
+    )
 
 
-ANSWERS = st.fixed_dictionaries({
-    "resolve": _response(st.builds(lambda d: json.dumps(d).encode(), DOCUMENT)),
-    "blob": _response(st.binary(max_size=64) | st.builds(lambda d: json.dumps(d).encode(), DOCUMENT)),
-    "token": _response(st.builds(lambda d: json.dumps(d).encode(), JSON | st.fixed_dictionaries(
-        {}, optional={"token": st.text(max_size=10) | st.integers(), "access_token": JSON,
-                      "expires_in": JSON, "issued_at": st.text(max_size=10)})) | st.binary(max_size=20)),
-}, optional={
-    "manifest": _response(st.builds(lambda d: json.dumps(d).encode(), DOCUMENT)),
-    "challenge": st.sampled_from(['Bearer realm="http://{host}/token",service="s",scope="repository:x:pull"',
-                                  'Basic realm="r"', 'Bearer service="s"', 'Bearer realm="::bad"', "Negotiate",
-                                  'Bearer realm="http://{host}/token",error="invalid_token"']),
-})
+ANSWERS = st.fixed_dictionaries(
+    {
+        "resolve": _response(st.builds(lambda d: json.dumps(d).encode(), DOCUMENT)),
+        "blob": _response(
+            st.binary(max_size=64) | st.builds(lambda d: json.dumps(d).encode(), DOCUMENT)
+        ),
+        "token": _response(
+            st.builds(
+                lambda d: json.dumps(d).encode(),
+                JSON
+                | st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "token": st.text(max_size=10) | st.integers(),
+                        "access_token": JSON,
+                        "expires_in": JSON,
+                        "issued_at": st.text(max_size=10),
+                    },
+                ),
+            )
+            | st.binary(max_size=20)
+        ),
+    },
+    optional={
+        "manifest": _response(st.builds(lambda d: json.dumps(d).encode(), DOCUMENT)),
+        "challenge": st.sampled_from(
+            [
+                'Bearer realm="http://{host}/token",service="s",scope="repository:x:pull"',
+                'Basic realm="r"',
+                'Bearer service="s"',
+                'Bearer realm="::bad"',
+                "Negotiate",
+                'Bearer realm="http://{host}/token",error="invalid_token"',
+            ]
+        ),
+    },
+)
 
 
-@settings(max_examples=25, derandomize=True, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(answers=ANSWERS)
 def test_registry_answers_never_trace(containerd, namespace, scripted_server, answers):
     host = f"127.0.0.1:{scripted_server.server_address[1]}"
@@ -225,10 +349,14 @@ def test_registry_answers_never_trace(containerd, namespace, scripted_server, an
     # a correct digest header half of the time, so the walk goes past the resolve
     status, headers, body = script["resolve"]
     if headers.get("Docker-Content-Digest") == "sha256:" + "a" * 64:
-        headers = dict(headers, **{"Docker-Content-Digest": "sha256:" + hashlib.sha256(body).hexdigest()})
+        headers = dict(
+            headers, **{"Docker-Content-Digest": "sha256:" + hashlib.sha256(body).hexdigest()}
+        )
         script["resolve"] = (status, headers, body)
     scripted_server.script = script
-    r = runcore(containerd, "pull", "-q", "--user", "u:p", f"{host}/x:t", namespace=namespace, timeout=120)
+    r = runcore(
+        containerd, "pull", "-q", "--user", "u:p", f"{host}/x:t", namespace=namespace, timeout=120
+    )
     assert r.returncode in (0, 1), r.stderr
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr
     if r.returncode:

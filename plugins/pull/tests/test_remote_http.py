@@ -1,5 +1,6 @@
 """Protocol details the Debian registry never shows: blob redirects to another host, 403,
 429 with Retry-After, schema 1 (a small purpose-built server; the pull itself is real)."""
+
 import base64
 import http.server
 import tarfile
@@ -56,8 +57,12 @@ class _Registry(_Base):
         s.seen.append((self.command, self.path, self.headers.get("Authorization")))
         if s.force:
             status, headers = s.force
-            return self.reply(status, headers, b'{"errors":[{"code":"DENIED","message":"go away"}]}'
-                              if status == 403 else b"", head)
+            return self.reply(
+                status,
+                headers,
+                b'{"errors":[{"code":"DENIED","message":"go away"}]}' if status == 403 else b"",
+                head,
+            )
         if self.headers.get("Authorization") != "Basic " + base64.b64encode(b"u:p").decode():
             return self.reply(401, {"WWW-Authenticate": 'Basic realm="r"'}, b"", head)
         path = self.path.split("?", 1)[0]
@@ -66,8 +71,12 @@ class _Registry(_Base):
             digest = s.manifest if ref == "v1" else ref
             if digest not in s.blobs:
                 return self.reply(404, {}, b"", head)
-            media = s.media if digest == s.manifest else "application/vnd.oci.image.manifest.v1+json"
-            return self.reply(200, {"Content-Type": media, "Docker-Content-Digest": digest}, s.blobs[digest], head)
+            media = (
+                s.media if digest == s.manifest else "application/vnd.oci.image.manifest.v1+json"
+            )
+            return self.reply(
+                200, {"Content-Type": media, "Docker-Content-Digest": digest}, s.blobs[digest], head
+            )
         if path.startswith("/v2/img/blobs/"):
             digest = path.rsplit("/", 1)[-1]
             return self.reply(307, {"Location": f"http://{s.cdn}/data/{digest}"}, b"", head)
@@ -89,8 +98,15 @@ def redirecting(archives, tmp_path):
                 blobs["sha256:" + m.name.rsplit("/", 1)[-1]] = tar.extractfile(m).read()
     manifest = reg.image_blobs(archives["single"])["manifest"][0]
     cdn = _Server(_CDN, blobs=blobs, seen=[])
-    server = _Server(_Registry, blobs=blobs, manifest=manifest, seen=[], cdn=cdn.host, force=None,
-                     media="application/vnd.oci.image.manifest.v1+json")
+    server = _Server(
+        _Registry,
+        blobs=blobs,
+        manifest=manifest,
+        seen=[],
+        cdn=cdn.host,
+        force=None,
+        media="application/vnd.oci.image.manifest.v1+json",
+    )
     yield server, cdn
     server.stop()
     cdn.stop()
@@ -98,7 +114,9 @@ def redirecting(archives, tmp_path):
 
 def test_blob_redirect_to_another_host_drops_authorization(containerd, namespace, redirecting):
     server, cdn = redirecting
-    r = runcore(containerd, "pull", "-q", "--user", "u:p", f"{server.host}/img:v1", namespace=namespace)
+    r = runcore(
+        containerd, "pull", "-q", "--user", "u:p", f"{server.host}/img:v1", namespace=namespace
+    )
     assert r.returncode == 0, r.stderr
     assert len(cdn.httpd.seen) == 2  # config and layer came from the CDN...
     assert all(auth is None for _, auth in cdn.httpd.seen)  # ...without the registry's credentials
@@ -107,14 +125,19 @@ def test_blob_redirect_to_another_host_drops_authorization(containerd, namespace
     assert "GET /v2/" not in [f"{m} {p}" for m, p, _ in server.httpd.seen]
 
 
-@pytest.mark.parametrize("status,headers,expect", [
-    (403, {}, "denied: go away"),
-    (429, {"Retry-After": "7"}, "toomanyrequests: 429 Too Many Requests (retry after 7s)"),
-])
+@pytest.mark.parametrize(
+    "status,headers,expect",
+    [
+        (403, {}, "denied: go away"),
+        (429, {"Retry-After": "7"}, "toomanyrequests: 429 Too Many Requests (retry after 7s)"),
+    ],
+)
 def test_http_errors_are_one_line(containerd, namespace, redirecting, status, headers, expect):
     server, _ = redirecting
     server.httpd.force = (status, headers)
-    line = one_line_error(runcore(containerd, "pull", "--user", "u:p", f"{server.host}/img:v1", namespace=namespace))
+    line = one_line_error(
+        runcore(containerd, "pull", "--user", "u:p", f"{server.host}/img:v1", namespace=namespace)
+    )
     assert expect in line
     assert active_ingests(containerd, namespace) == []
 
@@ -122,5 +145,7 @@ def test_http_errors_are_one_line(containerd, namespace, redirecting, status, he
 def test_schema1_is_refused_clearly(containerd, namespace, redirecting):
     server, _ = redirecting
     server.httpd.media = "application/vnd.docker.distribution.manifest.v1+prettyjws"
-    line = one_line_error(runcore(containerd, "pull", "--user", "u:p", f"{server.host}/img:v1", namespace=namespace))
+    line = one_line_error(
+        runcore(containerd, "pull", "--user", "u:p", f"{server.host}/img:v1", namespace=namespace)
+    )
     assert "schema 1" in line and "not supported" in line

@@ -1,23 +1,37 @@
 """``run``/``create --pull``: the image is pulled through the core's supply hook."""
+
 from pull_support import one_line_error, runcore
 from support import registry as reg
 
 
 def _mirror(tmp_path, registry):
-    return {"RUNCORE_HOSTS_DIR": str(reg.hosts_dir_for(tmp_path / "certs.d", "docker.io",
-                                                        f"http://{registry.host}"))}
+    return {
+        "RUNCORE_HOSTS_DIR": str(
+            reg.hosts_dir_for(tmp_path / "certs.d", "docker.io", f"http://{registry.host}")
+        )
+    }
 
 
-def test_run_rm_busybox_pulls_through_docker_io_mirror(containerd, namespace, plain_registry, tmp_path):
+def test_run_rm_busybox_pulls_through_docker_io_mirror(
+    containerd, namespace, plain_registry, tmp_path
+):
     env = _mirror(tmp_path, plain_registry)
-    r = runcore(containerd, "run", "--rm", "busybox", "c1", "echo", "hi", namespace=namespace, env=env)
+    r = runcore(
+        containerd, "run", "--rm", "busybox", "c1", "echo", "hi", namespace=namespace, env=env
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout == "hi\n"
-    assert "unpacking linux/amd64" in r.stderr  # progress goes to stderr, never to the container's stdout
-    assert containerd.lines("images", "ls", "-q", namespace=namespace) == ["docker.io/library/busybox:latest"]
+    assert (
+        "unpacking linux/amd64" in r.stderr
+    )  # progress goes to stderr, never to the container's stdout
+    assert containerd.lines("images", "ls", "-q", namespace=namespace) == [
+        "docker.io/library/busybox:latest"
+    ]
     # present now: the short name resolves to it without contacting the registry
     before = len(plain_registry.access_log())
-    r = runcore(containerd, "run", "--rm", "busybox", "c2", "echo", "again", namespace=namespace, env=env)
+    r = runcore(
+        containerd, "run", "--rm", "busybox", "c2", "echo", "again", namespace=namespace, env=env
+    )
     assert (r.returncode, r.stdout) == (0, "again\n"), r.stderr
     assert plain_registry.access_log()[before:] == []
 
@@ -36,8 +50,19 @@ def test_pull_always_resolves_again(containerd, namespace, plain_registry, tmp_p
 def test_pull_never_with_missing_image(containerd, namespace, plain_registry, tmp_path):
     env = _mirror(tmp_path, plain_registry)
     before = len(plain_registry.access_log())
-    r = runcore(containerd, "run", "--rm", "--pull", "never", "busybox", "c1", "echo", "hi",
-                namespace=namespace, env=env)
+    r = runcore(
+        containerd,
+        "run",
+        "--rm",
+        "--pull",
+        "never",
+        "busybox",
+        "c1",
+        "echo",
+        "hi",
+        namespace=namespace,
+        env=env,
+    )
     line = one_line_error(r)
     assert "not found" in line
     assert plain_registry.access_log()[before:] == []
@@ -49,10 +74,23 @@ def test_distro_default_never(containerd, namespace, plain_registry, tmp_path):
     cfg = tmp_path / "config.toml"
     cfg.write_text('[defaults]\npull = "never"\n')
     env["RUNCORE_CONFIG"] = str(cfg)
-    r = runcore(containerd, "run", "--rm", "busybox", "c1", "echo", "hi", namespace=namespace, env=env)
+    r = runcore(
+        containerd, "run", "--rm", "busybox", "c1", "echo", "hi", namespace=namespace, env=env
+    )
     assert "not found" in one_line_error(r)
-    r = runcore(containerd, "run", "--rm", "--pull", "missing", "busybox", "c1", "echo", "hi",
-                namespace=namespace, env=env)
+    r = runcore(
+        containerd,
+        "run",
+        "--rm",
+        "--pull",
+        "missing",
+        "busybox",
+        "c1",
+        "echo",
+        "hi",
+        namespace=namespace,
+        env=env,
+    )
     assert (r.returncode, r.stdout) == (0, "hi\n"), r.stderr
 
 

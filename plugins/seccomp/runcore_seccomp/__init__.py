@@ -11,6 +11,7 @@ Hooks:
 With ``--config`` ctr ignores every spec flag, these included; so does this plugin.
 Importing this module is cheap: the profile modules are imported inside the hooks.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict

@@ -13,6 +13,7 @@ on the way out. This module declares no schema of its own.
 unknown actions, architectures and argument operators (ctr stores those as they are;
 runcore fails before anything is created – see docs/ctr-differences.md).
 """
+
 from __future__ import annotations
 
 import json
@@ -24,25 +25,58 @@ from runcore.api import errno_text, go_quote, gojson, runtime_spec_schema
 SECCOMP_TYPE = "specs.LinuxSeccomp"
 
 #: Actions of the OCI runtime spec 1.2 (``LinuxSeccompAction``).
-ACTIONS = frozenset({
-    "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
-    "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY",
-})
+ACTIONS = frozenset(
+    {
+        "SCMP_ACT_KILL",
+        "SCMP_ACT_KILL_PROCESS",
+        "SCMP_ACT_KILL_THREAD",
+        "SCMP_ACT_TRAP",
+        "SCMP_ACT_ERRNO",
+        "SCMP_ACT_TRACE",
+        "SCMP_ACT_ALLOW",
+        "SCMP_ACT_LOG",
+        "SCMP_ACT_NOTIFY",
+    }
+)
 
 #: Architectures of the OCI runtime spec 1.2 (``Arch``), plus LoongArch known to libseccomp.
-ARCHES = frozenset({
-    "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_ARM",
-    "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32",
-    "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-    "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390", "SCMP_ARCH_S390X",
-    "SCMP_ARCH_PARISC", "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64", "SCMP_ARCH_LOONGARCH64",
-})
+ARCHES = frozenset(
+    {
+        "SCMP_ARCH_X86",
+        "SCMP_ARCH_X86_64",
+        "SCMP_ARCH_X32",
+        "SCMP_ARCH_ARM",
+        "SCMP_ARCH_AARCH64",
+        "SCMP_ARCH_MIPS",
+        "SCMP_ARCH_MIPS64",
+        "SCMP_ARCH_MIPS64N32",
+        "SCMP_ARCH_MIPSEL",
+        "SCMP_ARCH_MIPSEL64",
+        "SCMP_ARCH_MIPSEL64N32",
+        "SCMP_ARCH_PPC",
+        "SCMP_ARCH_PPC64",
+        "SCMP_ARCH_PPC64LE",
+        "SCMP_ARCH_S390",
+        "SCMP_ARCH_S390X",
+        "SCMP_ARCH_PARISC",
+        "SCMP_ARCH_PARISC64",
+        "SCMP_ARCH_RISCV64",
+        "SCMP_ARCH_LOONGARCH64",
+    }
+)
 
 #: Argument comparison operators of the OCI runtime spec (``LinuxSeccompOperator``).
-OPERATORS = frozenset({
-    "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE",
-    "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ",
-})
+OPERATORS = frozenset(
+    {
+        "SCMP_CMP_NE",
+        "SCMP_CMP_LT",
+        "SCMP_CMP_LE",
+        "SCMP_CMP_EQ",
+        "SCMP_CMP_GE",
+        "SCMP_CMP_GT",
+        "SCMP_CMP_MASKED_EQ",
+    }
+)
 
 #: Keys of the Docker/moby profile format that the OCI struct does not have.
 DOCKER_KEYS = ("archMap", "includes", "excludes", "name", "minKernel")
@@ -97,8 +131,9 @@ def check_profile(profile: Dict[str, Any]) -> List[str]:
 
     def action(value: str, where: str) -> None:
         if value not in ACTIONS:
-            problems.append(f"{where}: unknown action {json.dumps(value)}" if value
-                            else f"{where}: no action")
+            problems.append(
+                f"{where}: unknown action {json.dumps(value)}" if value else f"{where}: no action"
+            )
 
     action(profile.get("defaultAction", ""), "defaultAction")
     for i, arch in enumerate(profile.get("architectures") or ()):
@@ -108,7 +143,9 @@ def check_profile(profile: Dict[str, Any]) -> List[str]:
         action(rule.get("action", ""), f"syscalls[{i}].action")
         for j, arg in enumerate(rule.get("args") or ()):
             if arg.get("op") not in OPERATORS:
-                problems.append(f"syscalls[{i}].args[{j}].op: unknown operator {json.dumps(arg.get('op'))}")
+                problems.append(
+                    f"syscalls[{i}].args[{j}].op: unknown operator {json.dumps(arg.get('op'))}"
+                )
     return problems
 
 
@@ -149,6 +186,13 @@ def load_profile(path: str) -> Tuple[Dict[str, Any], List[str]]:
 
 
 __all__ = [
-    "ACTIONS", "ARCHES", "OPERATORS", "ProfileError", "check_profile", "decode_profile",
-    "docker_keys", "load_profile", "read_profile_file",
+    "ACTIONS",
+    "ARCHES",
+    "OPERATORS",
+    "ProfileError",
+    "check_profile",
+    "decode_profile",
+    "docker_keys",
+    "load_profile",
+    "read_profile_file",
 ]

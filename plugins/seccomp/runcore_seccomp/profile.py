@@ -10,6 +10,7 @@ The profile depends on three inputs, all taken where ctr takes them:
 The result is a plain ``dict`` in the JSON shape of the OCI ``LinuxSeccomp`` as Go
 marshals it: empty ``args`` and ``architectures`` are left out, ``valueTwo: 0`` too.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,7 +24,8 @@ ALLOW = "SCMP_ACT_ALLOW"
 ERRNO = "SCMP_ACT_ERRNO"
 
 #: Syscalls every container may use (rule 1), in containerd 1.7.13+'s order (355 names).
-BASE_SYSCALLS: Tuple[str, ...] = tuple("""
+BASE_SYSCALLS: Tuple[str, ...] = tuple(
+    """
 accept accept4 access adjtimex alarm bind brk cachestat capget capset chdir chmod chown
 chown32 clock_adjtime clock_adjtime64 clock_getres clock_getres_time64 clock_gettime
 clock_gettime64 clock_nanosleep clock_nanosleep_time64 close close_range connect
@@ -68,7 +70,8 @@ timer_delete timer_getoverrun timer_gettime timer_gettime64 timer_settime
 timer_settime64 timerfd_create timerfd_gettime timerfd_gettime64 timerfd_settime
 timerfd_settime64 times tkill truncate truncate64 ugetrlimit umask uname unlink unlinkat
 utime utimensat utimensat_time64 utimes vfork vmsplice wait4 waitid waitpid write writev
-""".split())
+""".split()
+)
 
 #: ``socket`` is allowed for every address family but AF_VSOCK (rule 2, 1.7.0–1.7.31).
 AF_VSOCK = 40
@@ -96,8 +99,14 @@ ARCHITECTURES: Dict[str, Tuple[str, ...]] = {
 #: Architecture-specific syscalls (rule 5), by GOARCH.
 ARCH_SYSCALLS: Dict[str, Tuple[str, ...]] = {
     "ppc64le": ("sync_file_range2", "swapcontext"),
-    "arm": ("arm_fadvise64_64", "arm_sync_file_range", "sync_file_range2", "breakpoint",
-            "cacheflush", "set_tls"),
+    "arm": (
+        "arm_fadvise64_64",
+        "arm_sync_file_range",
+        "sync_file_range2",
+        "breakpoint",
+        "cacheflush",
+        "set_tls",
+    ),
     "amd64": ("arch_prctl", "modify_ldt"),
     "386": ("modify_ldt",),
     "s390": ("s390_pci_mmio_read", "s390_pci_mmio_write", "s390_runtime_instr"),
@@ -110,17 +119,42 @@ ARCH_SYSCALLS["s390x"] = ARCH_SYSCALLS["s390"]
 CAP_SYSCALLS: Dict[str, Tuple[str, ...]] = {
     "CAP_DAC_READ_SEARCH": ("open_by_handle_at",),
     "CAP_SYS_ADMIN": (
-        "bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen", "fspick",
-        "lookup_dcookie", "mount", "mount_setattr", "move_mount", "open_tree",
-        "perf_event_open", "quotactl", "quotactl_fd", "setdomainname", "sethostname",
-        "setns", "syslog", "umount", "umount2", "unshare",
+        "bpf",
+        "clone",
+        "clone3",
+        "fanotify_init",
+        "fsconfig",
+        "fsmount",
+        "fsopen",
+        "fspick",
+        "lookup_dcookie",
+        "mount",
+        "mount_setattr",
+        "move_mount",
+        "open_tree",
+        "perf_event_open",
+        "quotactl",
+        "quotactl_fd",
+        "setdomainname",
+        "sethostname",
+        "setns",
+        "syslog",
+        "umount",
+        "umount2",
+        "unshare",
     ),
     "CAP_SYS_BOOT": ("reboot",),
     "CAP_SYS_CHROOT": ("chroot",),
     "CAP_SYS_MODULE": ("delete_module", "init_module", "finit_module"),
     "CAP_SYS_PACCT": ("acct",),
-    "CAP_SYS_PTRACE": ("kcmp", "pidfd_getfd", "process_madvise", "process_vm_readv",
-                       "process_vm_writev", "ptrace"),
+    "CAP_SYS_PTRACE": (
+        "kcmp",
+        "pidfd_getfd",
+        "process_madvise",
+        "process_vm_readv",
+        "process_vm_writev",
+        "ptrace",
+    ),
     "CAP_SYS_RAWIO": ("iopl", "ioperm"),
     "CAP_SYS_TIME": ("settimeofday", "stime", "clock_settime", "clock_settime64"),
     "CAP_SYS_TTY_CONFIG": ("vhangup",),
@@ -140,8 +174,15 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-CLONE_NAMESPACE_FLAGS = (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER
-                         | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP)
+CLONE_NAMESPACE_FLAGS = (
+    CLONE_NEWNS
+    | CLONE_NEWUTS
+    | CLONE_NEWIPC
+    | CLONE_NEWUSER
+    | CLONE_NEWPID
+    | CLONE_NEWNET
+    | CLONE_NEWCGROUP
+)
 
 #: On s390 the clone flags are the second argument.
 CLONE_FLAGS_ARG_INDEX: Dict[str, int] = {"s390": 1, "s390x": 1}
@@ -152,19 +193,32 @@ ENOSYS_DEFAULT = 38
 ENOSYS: Dict[str, int] = {"mips": 89, "mipsle": 89, "mips64": 89, "mips64le": 89, "sparc64": 90}
 
 _MACHINE_GOARCH = {
-    "x86_64": "amd64", "amd64": "amd64",
-    "i386": "386", "i486": "386", "i586": "386", "i686": "386", "x86": "386",
-    "aarch64": "arm64", "arm64": "arm64", "aarch64_be": "arm64be",
-    "ppc64le": "ppc64le", "ppc64": "ppc64", "ppc": "ppc",
-    "s390x": "s390x", "s390": "s390",
+    "x86_64": "amd64",
+    "amd64": "amd64",
+    "i386": "386",
+    "i486": "386",
+    "i586": "386",
+    "i686": "386",
+    "x86": "386",
+    "aarch64": "arm64",
+    "arm64": "arm64",
+    "aarch64_be": "arm64be",
+    "ppc64le": "ppc64le",
+    "ppc64": "ppc64",
+    "ppc": "ppc",
+    "s390x": "s390x",
+    "s390": "s390",
     "riscv64": "riscv64",
     "loongarch64": "loong64",
     "sparc64": "sparc64",
 }
 
 
-def host_goarch(machine: Optional[str] = None, pointer_bits: Optional[int] = None,
-                little_endian: Optional[bool] = None) -> str:
+def host_goarch(
+    machine: Optional[str] = None,
+    pointer_bits: Optional[int] = None,
+    little_endian: Optional[bool] = None,
+) -> str:
     """The GOARCH a native ctr on this machine would have been built for.
 
     Derived from ``uname -m`` and the width of this interpreter's pointers (a 32-bit
@@ -180,7 +234,9 @@ def host_goarch(machine: Optional[str] = None, pointer_bits: Optional[int] = Non
         return base + ("le" if little else "")
     goarch = _MACHINE_GOARCH.get(machine, machine)
     if bits == 32:
-        goarch = {"amd64": "386", "arm64": "arm", "ppc64": "ppc", "s390x": "s390"}.get(goarch, goarch)
+        goarch = {"amd64": "386", "arm64": "arm", "ppc64": "ppc", "s390x": "s390"}.get(
+            goarch, goarch
+        )
     return goarch
 
 
@@ -201,8 +257,12 @@ def kernel_version(release: Optional[str] = None) -> Optional[Tuple[int, int]]:
     return major, minor
 
 
-def _rule(names: Iterable[str], action: str = ALLOW, args: Sequence[Dict[str, Any]] = (),
-          errno_ret: Optional[int] = None) -> Dict[str, Any]:
+def _rule(
+    names: Iterable[str],
+    action: str = ALLOW,
+    args: Sequence[Dict[str, Any]] = (),
+    errno_ret: Optional[int] = None,
+) -> Dict[str, Any]:
     rule: Dict[str, Any] = {"names": list(names), "action": action}
     if errno_ret is not None:
         rule["errnoRet"] = errno_ret
@@ -216,8 +276,11 @@ def _arg(index: int, value: int, op: str) -> Dict[str, Any]:
     return {"index": index, "value": value, "op": op}
 
 
-def default_profile(bounding: Optional[Sequence[str]], goarch: Optional[str] = None,
-                    kernel_release: Optional[str] = None) -> Dict[str, Any]:
+def default_profile(
+    bounding: Optional[Sequence[str]],
+    goarch: Optional[str] = None,
+    kernel_release: Optional[str] = None,
+) -> Dict[str, Any]:
     """The default profile for a container whose bounding set is ``bounding``.
 
     :param bounding: ``process.capabilities.bounding`` (``None``: no capabilities).
@@ -247,7 +310,9 @@ def default_profile(bounding: Optional[Sequence[str]], goarch: Optional[str] = N
 
     if not admin:
         index = CLONE_FLAGS_ARG_INDEX.get(goarch, 0)
-        rules.append(_rule(["clone"], args=[_arg(index, CLONE_NAMESPACE_FLAGS, "SCMP_CMP_MASKED_EQ")]))
+        rules.append(
+            _rule(["clone"], args=[_arg(index, CLONE_NAMESPACE_FLAGS, "SCMP_CMP_MASKED_EQ")])
+        )
         rules.append(_rule(["clone3"], action=ERRNO, errno_ret=ENOSYS.get(goarch, ENOSYS_DEFAULT)))
 
     profile: Dict[str, Any] = {"defaultAction": ERRNO}

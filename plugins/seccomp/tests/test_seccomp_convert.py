@@ -1,4 +1,5 @@
 """--seccomp-profile FILE: decoded as ctr decodes it, then checked."""
+
 import json
 import os
 import sys
@@ -66,10 +67,15 @@ def test_valid_cases_pass_the_check():
 
 
 def test_every_problem_is_reported():
-    profile = decode_profile(json.dumps({
-        "defaultAction": "X", "architectures": ["Y"],
-        "syscalls": [{"names": ["a"], "action": "Z", "args": [{"op": "W"}]}],
-    }))
+    profile = decode_profile(
+        json.dumps(
+            {
+                "defaultAction": "X",
+                "architectures": ["Y"],
+                "syscalls": [{"names": ["a"], "action": "Z", "args": [{"op": "W"}]}],
+            }
+        )
+    )
     assert len(check_profile(profile)) == 4
 
 
@@ -127,10 +133,14 @@ def load_profile_text(text, _n=[0]):
 
 def test_long_s_and_kelvin_sign_fold_like_go():
     # U+017F folds to "s" in Go's encoding/json, U+212A to "k"; other letters do not fold.
-    got = decode_profile('{"defaultAction": "SCMP_ACT_ERRNO", "\u017fyscalls": [{"names": ["x"], '
-                         '"action": "SCMP_ACT_ALLOW"}], "d\u00e9faultAction": "no"}')
-    assert got == {"defaultAction": "SCMP_ACT_ERRNO",
-                   "syscalls": [{"names": ["x"], "action": "SCMP_ACT_ALLOW"}]}
+    got = decode_profile(
+        '{"defaultAction": "SCMP_ACT_ERRNO", "\u017fyscalls": [{"names": ["x"], '
+        '"action": "SCMP_ACT_ALLOW"}], "d\u00e9faultAction": "no"}'
+    )
+    assert got == {
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "syscalls": [{"names": ["x"], "action": "SCMP_ACT_ALLOW"}],
+    }
 
 
 def test_lone_surrogates_become_replacement_characters():

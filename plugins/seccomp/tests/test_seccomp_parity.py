@@ -5,6 +5,7 @@ Each parity case creates one container with ``ctr run -d --null-io FLAGS`` and o
 stored records (spec included). Error cases check that both refuse and that runcore leaves
 nothing behind (the ``namespace`` fixture's leak check).
 """
+
 import json
 
 import pytest
@@ -17,9 +18,19 @@ pytestmark = pytest.mark.containerd
 
 #: Capabilities whose presence in the bounding set changes the default profile.
 PROFILE_CAPS = [
-    "CAP_DAC_READ_SEARCH", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_MODULE", "CAP_SYS_PACCT",
-    "CAP_SYS_PTRACE", "CAP_SYS_RAWIO", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_SYS_NICE",
-    "CAP_SYSLOG", "CAP_BPF", "CAP_PERFMON",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_SYS_NICE",
+    "CAP_SYSLOG",
+    "CAP_BPF",
+    "CAP_PERFMON",
 ]
 
 CASES = [
@@ -27,24 +38,50 @@ CASES = [
     ("privileged", ["--privileged", "--seccomp"]),
     *[(f"cap-add-{cap[4:].lower()}", ["--seccomp", "--cap-add", cap]) for cap in PROFILE_CAPS],
     ("cap-drop-chroot", ["--seccomp", "--cap-drop", "CAP_SYS_CHROOT"]),
-    ("cap-order", ["--seccomp", "--cap-add", "CAP_BPF", "--cap-add", "CAP_SYS_ADMIN",
-                   "--cap-drop", "CAP_SYS_CHROOT", "--cap-add", "CAP_SYS_CHROOT"]),
+    (
+        "cap-order",
+        [
+            "--seccomp",
+            "--cap-add",
+            "CAP_BPF",
+            "--cap-add",
+            "CAP_SYS_ADMIN",
+            "--cap-drop",
+            "CAP_SYS_CHROOT",
+            "--cap-add",
+            "CAP_SYS_CHROOT",
+        ],
+    ),
     ("privileged-drop-admin", ["--privileged", "--cap-drop", "CAP_SYS_ADMIN", "--seccomp"]),
     ("empty-profile-is-default", ["--seccomp", "--seccomp-profile", ""]),
     ("empty-profile-without-seccomp", ["--seccomp-profile", ""]),
-    *[(f"profile-{name}", ["--seccomp", "--seccomp-profile", "{tmp}/" + name + ".json"])
-      for name in sorted(DECODE_CASES) if name not in REFUSED_BY_CHECK],
+    *[
+        (f"profile-{name}", ["--seccomp", "--seccomp-profile", "{tmp}/" + name + ".json"])
+        for name in sorted(DECODE_CASES)
+        if name not in REFUSED_BY_CHECK
+    ],
 ]
 
 ERROR_CASES = [
-    ("profile-without-seccomp", ["--seccomp-profile", "{tmp}/oci-full.json"],
-     "seccomp must be set to true, if using a custom seccomp-profile"),
-    ("profile-missing", ["--seccomp", "--seccomp-profile", "{tmp}/missing.json"],
-     'cannot load seccomp profile "{tmp}/missing.json": open {tmp}/missing.json: '
-     "no such file or directory"),
-    *[(f"decode-{name}", ["--seccomp", "--seccomp-profile", "{tmp}/" + name + ".json"],
-       'decoding seccomp profile failed "{tmp}/' + name + '.json": ')
-      for name in sorted(DECODE_ERRORS)],
+    (
+        "profile-without-seccomp",
+        ["--seccomp-profile", "{tmp}/oci-full.json"],
+        "seccomp must be set to true, if using a custom seccomp-profile",
+    ),
+    (
+        "profile-missing",
+        ["--seccomp", "--seccomp-profile", "{tmp}/missing.json"],
+        'cannot load seccomp profile "{tmp}/missing.json": open {tmp}/missing.json: '
+        "no such file or directory",
+    ),
+    *[
+        (
+            f"decode-{name}",
+            ["--seccomp", "--seccomp-profile", "{tmp}/" + name + ".json"],
+            'decoding seccomp profile failed "{tmp}/' + name + '.json": ',
+        )
+        for name in sorted(DECODE_ERRORS)
+    ],
 ]
 
 #: ctr stores these profiles; the runtime would refuse them when the task starts. runcore
@@ -71,7 +108,9 @@ def test_seccomp_parity(containerd, namespace, image, files, case_id, flags):
     ctr, rc = parity.compare(containerd, namespace, _expand(flags, files), image, ["sleep", "1000"])
     assert ctr.record is not None, f"ctr created nothing: {ctr.stderr}"
     assert rc.ok, f"runcore failed: {rc.stderr}"
-    problems = parity.diff(ctr.record, rc.record) + parity.diff(ctr.snapshot, rc.snapshot, "snapshot")
+    problems = parity.diff(ctr.record, rc.record) + parity.diff(
+        ctr.snapshot, rc.snapshot, "snapshot"
+    )
     assert not problems, "\n".join(problems)
     seccomp = rc.record["Spec"].get("linux", {}).get("seccomp")
     if "--seccomp" in flags:
@@ -79,7 +118,7 @@ def test_seccomp_parity(containerd, namespace, image, files, case_id, flags):
     else:
         assert seccomp is None
     if case_id.startswith("profile-"):
-        assert seccomp == DECODE_CASES[case_id[len("profile-"):]][1]
+        assert seccomp == DECODE_CASES[case_id[len("profile-") :]][1]
 
 
 @pytest.mark.parametrize("case_id,flags,message", ERROR_CASES, ids=[c[0] for c in ERROR_CASES])
@@ -127,13 +166,26 @@ def test_spec_command_prints_what_create_stores(containerd, namespace, image):
 
 # --------------------------------------------------------------------------- real containers
 
-SCRIPT = ("grep '^Seccomp:' /proc/self/status; unshare -U true; echo unshare=$?; "
-          "mkdir /tmp/d; echo mkdir=$?")
+SCRIPT = (
+    "grep '^Seccomp:' /proc/self/status; unshare -U true; echo unshare=$?; "
+    "mkdir /tmp/d; echo mkdir=$?"
+)
 
 
 def _run(containerd, namespace, image, flags, name):
-    r = containerd.runcore("run", "--rm", *flags, image, name, "sh", "-c", SCRIPT,
-                           namespace=namespace, check=False, timeout=120)
+    r = containerd.runcore(
+        "run",
+        "--rm",
+        *flags,
+        image,
+        name,
+        "sh",
+        "-c",
+        SCRIPT,
+        namespace=namespace,
+        check=False,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     return r
 
@@ -155,10 +207,16 @@ def test_seccomp_in_a_real_container(containerd, namespace, image):
 
 def test_profile_file_in_a_real_container(containerd, namespace, image, tmp_path):
     profile = tmp_path / "deny-mkdir.json"
-    profile.write_text(json.dumps({
-        "defaultAction": "SCMP_ACT_ALLOW",
-        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}],
-    }))
+    profile.write_text(
+        json.dumps(
+            {
+                "defaultAction": "SCMP_ACT_ALLOW",
+                "syscalls": [
+                    {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}
+                ],
+            }
+        )
+    )
     r = _run(containerd, namespace, image, ["--seccomp", "--seccomp-profile", str(profile)], "file")
     assert "Seccomp:\t2" in r.stdout
     assert "unshare=0" in r.stdout  # allowed by this profile's default action

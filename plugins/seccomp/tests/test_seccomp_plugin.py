@@ -1,4 +1,5 @@
 """The plugin's hooks, called as runcore calls them, and the plugin through the real CLI."""
+
 import json
 import os
 import subprocess
@@ -81,8 +82,14 @@ def test_empty_profile_means_default():
 
 def test_profile_file_replaces_default(tmp_path):
     path = tmp_path / "p.json"
-    path.write_text(json.dumps({"defaultAction": "SCMP_ACT_ALLOW",
-                                "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "defaultAction": "SCMP_ACT_ALLOW",
+                "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}],
+            }
+        )
+    )
     spec = run_hooks(make_ctx(seccomp=True, seccomp_profile=str(path)), make_spec())
     assert spec.spec["linux"]["seccomp"] == {
         "defaultAction": "SCMP_ACT_ALLOW",
@@ -102,13 +109,21 @@ def test_profile_file_is_read_in_configure(tmp_path):
     assert spec.spec["linux"]["seccomp"] == {"defaultAction": "SCMP_ACT_LOG"}
 
 
-@pytest.mark.parametrize("content,start", [
-    (None, 'cannot load seccomp profile "{p}": open {p}: no such file or directory'),
-    ("{", 'decoding seccomp profile failed "{p}": '),
-    ('{"defaultAction": "SCMP_ACT_NOPE"}', 'invalid seccomp profile "{p}": defaultAction: unknown action'),
-    ('{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["x86_64"]}',
-     'invalid seccomp profile "{p}": architectures[0]: unknown architecture "x86_64"'),
-])
+@pytest.mark.parametrize(
+    "content,start",
+    [
+        (None, 'cannot load seccomp profile "{p}": open {p}: no such file or directory'),
+        ("{", 'decoding seccomp profile failed "{p}": '),
+        (
+            '{"defaultAction": "SCMP_ACT_NOPE"}',
+            'invalid seccomp profile "{p}": defaultAction: unknown action',
+        ),
+        (
+            '{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["x86_64"]}',
+            'invalid seccomp profile "{p}": architectures[0]: unknown architecture "x86_64"',
+        ),
+    ],
+)
 def test_profile_errors_are_usage_errors(tmp_path, content, start):
     path = tmp_path / "p.json"
     if content is not None:
@@ -121,19 +136,26 @@ def test_profile_errors_are_usage_errors(tmp_path, content, start):
 
 def test_docker_keys_warn(tmp_path, capsys):
     path = tmp_path / "p.json"
-    path.write_text('{"defaultAction": "SCMP_ACT_ERRNO", "archMap": [], '
-                    '"syscalls": [{"names": ["x"], "action": "SCMP_ACT_ALLOW", "includes": {}}]}')
+    path.write_text(
+        '{"defaultAction": "SCMP_ACT_ERRNO", "archMap": [], '
+        '"syscalls": [{"names": ["x"], "action": "SCMP_ACT_ALLOW", "includes": {}}]}'
+    )
     spec = run_hooks(make_ctx(seccomp=True, seccomp_profile=str(path)), make_spec())
     err = capsys.readouterr().err
     assert "warning" in err and "archMap, includes ignored" in err and str(path) in err
     assert spec.spec["linux"]["seccomp"] == {
-        "defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["x"], "action": "SCMP_ACT_ALLOW"}]}
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "syscalls": [{"names": ["x"], "action": "SCMP_ACT_ALLOW"}],
+    }
 
 
 def test_config_ignores_the_flags(tmp_path):
     """ctr ignores every spec flag with --config (even the --seccomp-profile check)."""
-    ctx = make_ctx(config=str(tmp_path / "config.json"), seccomp=True,
-                   seccomp_profile=str(tmp_path / "missing.json"))
+    ctx = make_ctx(
+        config=str(tmp_path / "config.json"),
+        seccomp=True,
+        seccomp_profile=str(tmp_path / "missing.json"),
+    )
     spec = run_hooks(ctx, make_spec())
     assert "seccomp" not in spec.spec["linux"]
     plugin.runcore_configure(ctx=make_ctx(config="c.json", seccomp=False, seccomp_profile="x"))
@@ -146,8 +168,10 @@ def test_missing_capabilities_give_the_no_caps_profile():
 
 
 def test_module_import_is_cheap():
-    code = ("import sys, runcore_seccomp; "
-            "print(sorted(m for m in sys.modules if m.startswith('runcore_seccomp')))")
+    code = (
+        "import sys, runcore_seccomp; "
+        "print(sorted(m for m in sys.modules if m.startswith('runcore_seccomp')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['runcore_seccomp']"
 
@@ -163,8 +187,14 @@ def runcore(*args, env=None, pythonpath=None):
     if pythonpath:
         environ["PYTHONPATH"] = pythonpath + os.pathsep + environ.get("PYTHONPATH", "")
     environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "runcore", *args], capture_output=True,
-                          text=True, env=environ, timeout=60, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "runcore", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_plugin_is_listed_active():
@@ -182,10 +212,13 @@ def test_help_shows_the_flags():
     assert "--seccomp-profile FILE" in result.stdout
 
 
-@pytest.mark.parametrize("how,args,env", [
-    ("-p no:seccomp", ["-p", "no:seccomp"], {}),
-    ("RUNCORE_DISABLE_PLUGINS", [], {"RUNCORE_DISABLE_PLUGINS": "seccomp"}),
-])
+@pytest.mark.parametrize(
+    "how,args,env",
+    [
+        ("-p no:seccomp", ["-p", "no:seccomp"], {}),
+        ("RUNCORE_DISABLE_PLUGINS", [], {"RUNCORE_DISABLE_PLUGINS": "seccomp"}),
+    ],
+)
 @pytest.mark.parametrize("flag", [["--seccomp"], ["--seccomp-profile", "/x.json"]])
 def test_disabled_plugin_fails_closed(how, args, env, flag, tmp_path):
     result = runcore(*args, "create", *flag, "--rootfs", str(tmp_path), "id", env=env)
@@ -198,7 +231,9 @@ def test_disabled_plugin_fails_closed(how, args, env, flag, tmp_path):
 def test_broken_plugin_fails_closed(tmp_path):
     shadow = tmp_path / "shadow"
     (shadow / "runcore_seccomp").mkdir(parents=True)
-    (shadow / "runcore_seccomp" / "__init__.py").write_text("raise RuntimeError('broken on purpose')\n")
+    (shadow / "runcore_seccomp" / "__init__.py").write_text(
+        "raise RuntimeError('broken on purpose')\n"
+    )
     listing = runcore("plugins", "--json", pythonpath=str(shadow))
     row = {r["id"]: r for r in json.loads(listing.stdout)}["seccomp"]
     assert row["status"] == "failed" and "broken on purpose" in row["reason"]

@@ -22,6 +22,7 @@ on stderr). Then:
 ``runcore spec`` only builds the spec: it makes no remapped snapshot.
 Importing this module is cheap: nothing heavy is imported before a hook runs.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional, Tuple
@@ -51,15 +52,26 @@ MAPPINGS = StashKey[Tuple[IdMapping, IdMapping]]()
 
 @hookimpl
 def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
-    registrar.add("--uidmap", default="", metavar="CONTAINER-UID:HOST-UID:LENGTH",
-                  help="Run inside a user namespace with the specified UID mapping range; "
-                  "specified with the format `container-uid:host-uid:length`")
-    registrar.add("--gidmap", default="", metavar="CONTAINER-GID:HOST-GID:LENGTH",
-                  help="Run inside a user namespace with the specified GID mapping range; "
-                  "specified with the format `container-gid:host-gid:length`")
-    registrar.add("--remap-labels", is_flag=True,
-                  help="Provide the user namespace ID remapping to the snapshotter via label "
-                  "options; requires snapshotter support")
+    registrar.add(
+        "--uidmap",
+        default="",
+        metavar="CONTAINER-UID:HOST-UID:LENGTH",
+        help="Run inside a user namespace with the specified UID mapping range; "
+        "specified with the format `container-uid:host-uid:length`",
+    )
+    registrar.add(
+        "--gidmap",
+        default="",
+        metavar="CONTAINER-GID:HOST-GID:LENGTH",
+        help="Run inside a user namespace with the specified GID mapping range; "
+        "specified with the format `container-gid:host-gid:length`",
+    )
+    registrar.add(
+        "--remap-labels",
+        is_flag=True,
+        help="Provide the user namespace ID remapping to the snapshotter via label "
+        "options; requires snapshotter support",
+    )
 
 
 def mappings(ctx: RunContext) -> Optional[Tuple[IdMapping, IdMapping]]:
@@ -76,13 +88,17 @@ def runcore_configure(ctx: RunContext) -> None:
         return
     if not ctx.uses_image:
         why = "--config" if ctx.uses_config_file else "--rootfs"
-        warn(f"--uidmap/--gidmap are ignored with {why}: user namespace mappings apply to "
-              "image-based containers only (as in ctr)")
+        warn(
+            f"--uidmap/--gidmap are ignored with {why}: user namespace mappings apply to "
+            "image-based containers only (as in ctr)"
+        )
         return
     if not (uidmap and gidmap):
         given, missing = ("--uidmap", "--gidmap") if uidmap else ("--gidmap", "--uidmap")
-        warn(f"{given} is ignored without {missing}: both are needed for a user namespace "
-              "(as in ctr)")
+        warn(
+            f"{given} is ignored without {missing}: both are needed for a user namespace "
+            "(as in ctr)"
+        )
         return
     from runcore.api import parse_id_mapping
 
@@ -141,8 +157,9 @@ def runcore_prepare_snapshot(snapshot: SnapshotRequest, ctx: RunContext) -> None
         parent = snapshot.parent
     else:
         parent = _host_platform_chain_id(ctx, client)
-    snapshot.parent = remap.ensure_remapped(client, snapshot.snapshotter, parent,
-                                            uid["hostID"], gid["hostID"])
+    snapshot.parent = remap.ensure_remapped(
+        client, snapshot.snapshotter, parent, uid["hostID"], gid["hostID"]
+    )
 
 
 @hookimpl

@@ -16,6 +16,7 @@ container's snapshot on top of it. An existing one is reused. This module does t
 Everything runs inside the caller's lease: a snapshot left by a failure is removed here
 or, at the latest, with the lease.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -123,7 +124,8 @@ def mounted(mounts: Sequence[Any]) -> Iterator[str]:
 def snapshotter_capabilities(client: Any, snapshotter: str) -> List[str]:
     """The snapshotter plugin's capabilities (``Introspection/Plugins``), as ctr 1.7 asks."""
     resp = client.introspection.Plugins(
-        filters=[f"type=={SNAPSHOTTER_PLUGIN_TYPE}, id=={snapshotter}"])
+        filters=[f"type=={SNAPSHOTTER_PLUGIN_TYPE}, id=={snapshotter}"]
+    )
     if not resp.plugins:
         raise RuncoreError(f"inspection service could not find snapshotter {snapshotter} plugin")
     return list(resp.plugins[0].capabilities)
@@ -154,8 +156,9 @@ def _hold(client: Any, snapshotter: str, name: str) -> None:
         client.leases.AddResource(id=lease, resource=resource)
 
 
-def ensure_remapped(client: Any, snapshotter: str, parent: str, uid_host: int,
-                    gid_host: int) -> str:
+def ensure_remapped(
+    client: Any, snapshotter: str, parent: str, uid_host: int, gid_host: int
+) -> str:
     """The committed snapshot ``<parent>-<uidHost>-<gidHost>``, made now if it is missing.
 
     Must be called inside a lease. Returns the snapshot's name (the container snapshot's
@@ -183,8 +186,9 @@ def ensure_remapped(client: Any, snapshotter: str, parent: str, uid_host: int,
     except OSError as exc:
         _remove_quietly(client, snapshotter, key)
         where = f" {exc.filename}" if exc.filename else ""
-        raise RemapError(f"remapping snapshot {name}:{where}: "
-                         f"{(exc.strerror or str(exc)).lower()}") from None
+        raise RemapError(
+            f"remapping snapshot {name}:{where}: {(exc.strerror or str(exc)).lower()}"
+        ) from None
     except BaseException:
         _remove_quietly(client, snapshotter, key)
         raise

@@ -1,4 +1,5 @@
 """The plugin's hooks, called as runcore calls them, and the flags through the real CLI."""
+
 import json
 
 import click
@@ -18,8 +19,7 @@ GID = {"containerID": 0, "hostID": 200000, "size": 1000}
 
 def make_ctx(command="create", **options):
     sources = {k: COMMANDLINE for k, v in options.items() if v not in (None, False, "", ())}
-    return RunContext(command=command, options=dict(options), sources=sources,
-                      container_id="c1")
+    return RunContext(command=command, options=dict(options), sources=sources, container_id="c1")
 
 
 def configured(command="create", **options):
@@ -66,8 +66,10 @@ def test_both_maps_are_parsed():
 
 def test_go_number_syntax():
     ctx = configured(uidmap="0x0:0x186a0:0o200000", gidmap="00:017:0b1_1")
-    assert plugin.mappings(ctx) == ({"containerID": 0, "hostID": 100000, "size": 65536},
-                                    {"containerID": 0, "hostID": 15, "size": 3})
+    assert plugin.mappings(ctx) == (
+        {"containerID": 0, "hostID": 100000, "size": 65536},
+        {"containerID": 0, "hostID": 15, "size": 3},
+    )
 
 
 FORMAT = "user namespace mappings require the format `container-id:host-id:size`"
@@ -77,19 +79,37 @@ ERRORS = [
     ("0:1:1:1", "0:1:1", FORMAT),
     ("", "0:1:1", None),  # only one map: ignored, no error
     ("0:1:1", "1:2", FORMAT),
-    ("x:1:1", "0:1:1",
-     'invalid container id for user namespace remapping: strconv.ParseUint: parsing "x": invalid syntax'),
-    ("0:-1:1", "0:1:1",
-     'invalid host id for user namespace remapping: strconv.ParseUint: parsing "-1": invalid syntax'),
-    ("0:1:4294967296", "0:1:1",
-     'invalid size for user namespace remapping: strconv.ParseUint: parsing "4294967296": '
-     "value out of range"),
-    ("0:1:", "0:1:1",
-     'invalid size for user namespace remapping: strconv.ParseUint: parsing "": invalid syntax'),
-    ("x:1:1", "y:1:1",
-     'invalid container id for user namespace remapping: strconv.ParseUint: parsing "x": invalid syntax'),
-    ("0:1:1", "0:1:09",
-     'invalid size for user namespace remapping: strconv.ParseUint: parsing "09": invalid syntax'),
+    (
+        "x:1:1",
+        "0:1:1",
+        'invalid container id for user namespace remapping: strconv.ParseUint: parsing "x": invalid syntax',
+    ),
+    (
+        "0:-1:1",
+        "0:1:1",
+        'invalid host id for user namespace remapping: strconv.ParseUint: parsing "-1": invalid syntax',
+    ),
+    (
+        "0:1:4294967296",
+        "0:1:1",
+        'invalid size for user namespace remapping: strconv.ParseUint: parsing "4294967296": '
+        "value out of range",
+    ),
+    (
+        "0:1:",
+        "0:1:1",
+        'invalid size for user namespace remapping: strconv.ParseUint: parsing "": invalid syntax',
+    ),
+    (
+        "x:1:1",
+        "y:1:1",
+        'invalid container id for user namespace remapping: strconv.ParseUint: parsing "x": invalid syntax',
+    ),
+    (
+        "0:1:1",
+        "0:1:09",
+        'invalid size for user namespace remapping: strconv.ParseUint: parsing "09": invalid syntax',
+    ),
 ]
 
 
@@ -103,13 +123,16 @@ def test_format_errors_are_ctrs(uidmap, gidmap, message, capsys):
     assert str(info.value) == message
 
 
-@pytest.mark.parametrize("options,warning", [
-    ({"uidmap": "0:1:1"}, "--uidmap is ignored without --gidmap"),
-    ({"gidmap": "0:1:1"}, "--gidmap is ignored without --uidmap"),
-    ({"uidmap": "bad", "gidmap": "0:1:1", "rootfs": True}, "are ignored with --rootfs"),
-    ({"uidmap": "0:1:1", "gidmap": "bad", "config": "/x.json"}, "are ignored with --config"),
-    ({"remap_labels": True}, "--remap-labels is ignored without --uidmap and --gidmap"),
-])
+@pytest.mark.parametrize(
+    "options,warning",
+    [
+        ({"uidmap": "0:1:1"}, "--uidmap is ignored without --gidmap"),
+        ({"gidmap": "0:1:1"}, "--gidmap is ignored without --uidmap"),
+        ({"uidmap": "bad", "gidmap": "0:1:1", "rootfs": True}, "are ignored with --rootfs"),
+        ({"uidmap": "0:1:1", "gidmap": "bad", "config": "/x.json"}, "are ignored with --config"),
+        ({"remap_labels": True}, "--remap-labels is ignored without --uidmap and --gidmap"),
+    ],
+)
 def test_ignored_maps_are_ctrs_but_said(options, warning, capsys):
     ctx = configured(**options)
     assert plugin.mappings(ctx) is None
@@ -199,8 +222,9 @@ def prepare(ctx, labels=None, client=None):
     ctx.image = Image()
     ctx.globals = object()
     ctx.client = lambda: client or Client()  # type: ignore[method-assign]
-    request = SnapshotRequest(snapshotter="overlayfs", key="c1", parent="sha256:chain",
-                              labels=dict(labels or {}))
+    request = SnapshotRequest(
+        snapshotter="overlayfs", key="c1", parent="sha256:chain", labels=dict(labels or {})
+    )
     plugin.runcore_prepare_snapshot(snapshot=request, ctx=ctx)
     return request
 
@@ -234,8 +258,12 @@ def test_remap_labels_without_capability(ensure):
 
 
 def test_remap_labels_with_capability_leave_it_to_the_snapshotter(ensure):
-    ctx = configured(uidmap="3:100000:65536", gidmap="4:200000:1000", remap_labels=True,
-                     snapshotter_label=("a=b",))
+    ctx = configured(
+        uidmap="3:100000:65536",
+        gidmap="4:200000:1000",
+        remap_labels=True,
+        snapshotter_label=("a=b",),
+    )
     request = prepare(ctx, labels={"a": "b"}, client=Client(["remap-ids"]))
     assert request.labels == {
         "containerd.io/snapshot/uidmapping": "0:100000:65536",
@@ -266,6 +294,7 @@ def test_platform_uses_the_host_platform_chain_for_the_name(ensure, monkeypatch)
         chain_id = "sha256:host-chain"
 
     seen = []
+
     def resolve(client, ref):
         seen.append(ref)
         return HostImage()
@@ -314,8 +343,12 @@ def task_options(spec):
 
 
 def test_io_owner_from_the_first_mappings():
-    spec = {"linux": {"uidMappings": [UID, {"containerID": 1, "hostID": 5, "size": 1}],
-                      "gidMappings": [GID]}}
+    spec = {
+        "linux": {
+            "uidMappings": [UID, {"containerID": 1, "hostID": 5, "size": 1}],
+            "gidMappings": [GID],
+        }
+    }
     assert task_options(spec) == {"io_uid": 100000, "io_gid": 200000}
 
 
@@ -325,8 +358,12 @@ def test_io_owner_each_map_on_its_own():
 
 
 def test_io_owner_host_zero_still_sets_the_option():
-    spec = {"linux": {"uidMappings": [{"containerID": 0, "size": 1}],
-                      "gidMappings": [{"containerID": 0, "size": 1}]}}
+    spec = {
+        "linux": {
+            "uidMappings": [{"containerID": 0, "size": 1}],
+            "gidMappings": [{"containerID": 0, "size": 1}],
+        }
+    }
     assert task_options(spec) == {"io_uid": 0, "io_gid": 0}
 
 
@@ -341,8 +378,10 @@ def test_no_mappings_no_options(spec):
 def test_cli_refuses_bad_maps_in_one_line():
     from runcore.testing import CliHarness
 
-    result = CliHarness().run(["create", "--uidmap", "0:1", "--gidmap", "0:1:1",
-                               "docker.io/library/x:latest", "c1"], plugins={"userns": plugin})
+    result = CliHarness().run(
+        ["create", "--uidmap", "0:1", "--gidmap", "0:1:1", "docker.io/library/x:latest", "c1"],
+        plugins={"userns": plugin},
+    )
     assert result.exit_code == 1
     assert result.stderr == f"runcore: {FORMAT}\n"
 

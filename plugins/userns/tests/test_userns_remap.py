@@ -1,4 +1,5 @@
 """shift_tree on a real directory, and ensure_remapped against a scripted snapshots service."""
+
 import os
 import stat
 
@@ -11,7 +12,7 @@ from runcore_userns import remap
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")
 
 #: VFS_CAP_REVISION_2 | effective, permitted = CAP_NET_RAW (bit 13): `setcap cap_net_raw+ep`
-CAP_NET_RAW_EP = bytes.fromhex("01000002" "00200000" "00000000" "00000000" "00000000")
+CAP_NET_RAW_EP = bytes.fromhex("0100000200200000000000000000000000000000")
 
 
 def _owner(path):
@@ -282,8 +283,9 @@ def test_a_failed_shift_removes_the_work_snapshot(monkeypatch, shifted):
     sn = FakeSnapshots(existing=["sha256:c"])
     with pytest.raises(remap.RemapError) as info:
         remap.ensure_remapped(FakeClient(sn), "overlayfs", "sha256:c", 1, 1)
-    assert str(info.value) == ("remapping snapshot sha256:c-1-1: /tmp/containerd-mount1/bin/x: "
-                               "operation not permitted")
+    assert str(info.value) == (
+        "remapping snapshot sha256:c-1-1: /tmp/containerd-mount1/bin/x: operation not permitted"
+    )
     assert isinstance(info.value, RuncoreError)
     assert sn.calls[-1] == ("Remove", "overlayfs", "sha256:c-1-1-remap")
     assert sn.snaps == {"sha256:c": "committed"}
@@ -293,7 +295,9 @@ def test_snapshotter_capabilities():
     client = FakeClient(FakeSnapshots(), capabilities=["remap-ids"])
     assert remap.snapshotter_capabilities(client, "overlayfs") == ["remap-ids"]
     assert client.filters == [["type==io.containerd.snapshotter.v1, id==overlayfs"]]
-    with pytest.raises(RuncoreError, match="^inspection service could not find snapshotter nope plugin$"):
+    with pytest.raises(
+        RuncoreError, match="^inspection service could not find snapshotter nope plugin$"
+    ):
         remap.snapshotter_capabilities(FakeClient(FakeSnapshots()), "nope")
 
 

@@ -1,4 +1,5 @@
 """Helpers for the integration tests: read a snapshot's files, find remapped snapshots."""
+
 from __future__ import annotations
 
 import contextlib
@@ -13,19 +14,27 @@ MAPS = ["--uidmap", UIDMAP, "--gidmap", GIDMAP]
 
 def committed(daemon: Any, namespace: str, snapshotter: str = "overlayfs") -> Dict[str, str]:
     """Committed snapshots of ``namespace``: key -> parent."""
-    return {k: p for k, p, kind in daemon.snapshots(namespace, snapshotter) if kind.lower() == "committed"}
+    return {
+        k: p
+        for k, p, kind in daemon.snapshots(namespace, snapshotter)
+        if kind.lower() == "committed"
+    }
 
 
 def remapped(daemon: Any, namespace: str, snapshotter: str = "overlayfs") -> Dict[str, str]:
     """The committed snapshots that are remapped copies (``<chain>-<uid>-<gid>``)."""
-    return {k: p for k, p in committed(daemon, namespace, snapshotter).items()
-            if k.startswith(p + "-") and p}
+    return {
+        k: p
+        for k, p in committed(daemon, namespace, snapshotter).items()
+        if k.startswith(p + "-") and p
+    }
 
 
 def remove_remapped(daemon: Any, namespace: str, snapshotter: str = "overlayfs") -> None:
     for key in remapped(daemon, namespace, snapshotter):
-        daemon.ctr("snapshots", "--snapshotter", snapshotter, "rm", key, namespace=namespace,
-                   check=False)
+        daemon.ctr(
+            "snapshots", "--snapshotter", snapshotter, "rm", key, namespace=namespace, check=False
+        )
 
 
 @contextlib.contextmanager
@@ -57,8 +66,9 @@ def _xattrs(path: str) -> Tuple[Tuple[str, bytes], ...]:
     return tuple(out)
 
 
-def snapshot_tree(daemon: Any, namespace: str, name: str,
-                  snapshotter: str = "overlayfs") -> Dict[str, Tuple[int, int, int, Tuple]]:
+def snapshot_tree(
+    daemon: Any, namespace: str, name: str, snapshotter: str = "overlayfs"
+) -> Dict[str, Tuple[int, int, int, Tuple]]:
     """path -> (uid, gid, mode, xattrs) of every file of snapshot ``name``, read through a
     read-only view mounted here."""
     from runcore import rootfs_mount
@@ -71,11 +81,15 @@ def snapshot_tree(daemon: Any, namespace: str, name: str,
             target = rootfs_mount.temp_mount_dir()
             try:
                 for m in resp.mounts:
-                    mtype, source, options = rootfs_mount.readonly_mount(m.type, m.source, list(m.options))
+                    mtype, source, options = rootfs_mount.readonly_mount(
+                        m.type, m.source, list(m.options)
+                    )
                     rootfs_mount.mount(mtype, source, target, options)
                 try:
                     for dirpath, dirnames, filenames in os.walk(target):
-                        for entry in [dirpath] + [os.path.join(dirpath, n) for n in dirnames + filenames]:
+                        for entry in [dirpath] + [
+                            os.path.join(dirpath, n) for n in dirnames + filenames
+                        ]:
                             st = os.lstat(entry)
                             rel = "/" if entry == target else "/" + os.path.relpath(entry, target)
                             out[rel] = (st.st_uid, st.st_gid, st.st_mode, _xattrs(entry))
@@ -98,7 +112,7 @@ def differences(a: Dict[str, Tuple], b: Dict[str, Tuple]) -> List[str]:
 # --------------------------------------------------------------------------- special image
 
 #: VFS_CAP_REVISION_2 | effective, permitted = CAP_NET_RAW: what `setcap cap_net_raw+ep` writes
-CAP_NET_RAW_EP = bytes.fromhex("01000002" "00200000" "00000000" "00000000" "00000000")
+CAP_NET_RAW_EP = bytes.fromhex("0100000200200000000000000000000000000000")
 SPECIAL_NAME = "docker.io/library/rcuserns:special"
 
 
@@ -114,7 +128,14 @@ def build_special_image(path) -> Tuple[str, str]:
 
     def info(name, type_=tarfile.REGTYPE, mode=0o644, uid=0, gid=0, size=0, linkname="", pax=None):
         ti = tarfile.TarInfo(name)
-        ti.type, ti.mode, ti.uid, ti.gid, ti.size, ti.linkname = type_, mode, uid, gid, size, linkname
+        ti.type, ti.mode, ti.uid, ti.gid, ti.size, ti.linkname = (
+            type_,
+            mode,
+            uid,
+            gid,
+            size,
+            linkname,
+        )
         ti.mtime, ti.uname, ti.gname = bb.EPOCH, "", ""
         if pax:
             ti.pax_headers = pax
@@ -124,9 +145,15 @@ def build_special_image(path) -> Tuple[str, str]:
     layer = io.BytesIO()
     with tarfile.open(fileobj=layer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         tar.addfile(info("bin", tarfile.DIRTYPE, 0o755))
-        tar.addfile(info("bin/ping", mode=0o755, size=4, pax={
-            "SCHILY.xattr.security.capability": cap, "SCHILY.xattr.user.origin": "image"}),
-            io.BytesIO(b"ELF!"))
+        tar.addfile(
+            info(
+                "bin/ping",
+                mode=0o755,
+                size=4,
+                pax={"SCHILY.xattr.security.capability": cap, "SCHILY.xattr.user.origin": "image"},
+            ),
+            io.BytesIO(b"ELF!"),
+        )
         tar.addfile(info("bin/suid", mode=0o4755, size=3), io.BytesIO(b"#!\n"))
         tar.addfile(info("bin/sgid", mode=0o2755, gid=50, size=3), io.BytesIO(b"#!\n"))
         tar.addfile(info("data", tarfile.DIRTYPE, 0o2775, uid=5, gid=5))
@@ -135,21 +162,50 @@ def build_special_image(path) -> Tuple[str, str]:
     raw = layer.getvalue()
     diff_id = bb._sha256(raw)
     blob = gzip.compress(raw, mtime=0)
-    config = bb._canonical_json({
-        "created": bb.CREATED, "architecture": bb._goarch(), "os": "linux",
-        "config": {"Cmd": ["/bin/ping"]},
-        "rootfs": {"type": "layers", "diff_ids": [diff_id]}})
-    manifest = bb._canonical_json({
-        "schemaVersion": 2, "mediaType": bb.MT_OCI_MANIFEST,
-        "config": {"mediaType": bb.MT_OCI_CONFIG, "digest": bb._sha256(config), "size": len(config)},
-        "layers": [{"mediaType": bb.MT_OCI_LAYER_GZIP, "digest": bb._sha256(blob), "size": len(blob)}]})
-    index = bb._canonical_json({
-        "schemaVersion": 2, "mediaType": bb.MT_OCI_INDEX,
-        "manifests": [{"mediaType": bb.MT_OCI_MANIFEST, "digest": bb._sha256(manifest),
-                       "size": len(manifest),
-                       "annotations": {bb.ANN_IMAGE_NAME: SPECIAL_NAME,
-                                       bb.ANN_REF_NAME: "special"}}]})
-    files = [("oci-layout", bb._canonical_json({"imageLayoutVersion": "1.0.0"})), ("index.json", index)]
-    files += [(f"blobs/sha256/{bb._sha256(d).split(':', 1)[1]}", d) for d in sorted([config, manifest, blob])]
+    config = bb._canonical_json(
+        {
+            "created": bb.CREATED,
+            "architecture": bb._goarch(),
+            "os": "linux",
+            "config": {"Cmd": ["/bin/ping"]},
+            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        }
+    )
+    manifest = bb._canonical_json(
+        {
+            "schemaVersion": 2,
+            "mediaType": bb.MT_OCI_MANIFEST,
+            "config": {
+                "mediaType": bb.MT_OCI_CONFIG,
+                "digest": bb._sha256(config),
+                "size": len(config),
+            },
+            "layers": [
+                {"mediaType": bb.MT_OCI_LAYER_GZIP, "digest": bb._sha256(blob), "size": len(blob)}
+            ],
+        }
+    )
+    index = bb._canonical_json(
+        {
+            "schemaVersion": 2,
+            "mediaType": bb.MT_OCI_INDEX,
+            "manifests": [
+                {
+                    "mediaType": bb.MT_OCI_MANIFEST,
+                    "digest": bb._sha256(manifest),
+                    "size": len(manifest),
+                    "annotations": {bb.ANN_IMAGE_NAME: SPECIAL_NAME, bb.ANN_REF_NAME: "special"},
+                }
+            ],
+        }
+    )
+    files = [
+        ("oci-layout", bb._canonical_json({"imageLayoutVersion": "1.0.0"})),
+        ("index.json", index),
+    ]
+    files += [
+        (f"blobs/sha256/{bb._sha256(d).split(':', 1)[1]}", d)
+        for d in sorted([config, manifest, blob])
+    ]
     bb._write_archive(path, files, dirs=["blobs", "blobs/sha256"])
     return SPECIAL_NAME, diff_id

@@ -1,4 +1,5 @@
 """Fixtures for the runcore.oci unit tests: a container rootfs with the §7.4 passwd/group files."""
+
 import os
 import stat
 

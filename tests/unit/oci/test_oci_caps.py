@@ -1,4 +1,5 @@
 """Capabilities: CapEff parsing, cap-add/cap-drop, validation."""
+
 import pytest
 
 from runcore.oci import (
@@ -35,7 +36,11 @@ def test_capeff_bits_above_40_dropped():
 
 
 def test_capeff_ascending_order():
-    assert caps_from_bitmap((1 << 21) | (1 << 2) | 1) == ["CAP_CHOWN", "CAP_DAC_READ_SEARCH", "CAP_SYS_ADMIN"]
+    assert caps_from_bitmap((1 << 21) | (1 << 2) | 1) == [
+        "CAP_CHOWN",
+        "CAP_DAC_READ_SEARCH",
+        "CAP_SYS_ADMIN",
+    ]
 
 
 def test_capeff_missing_or_zero():

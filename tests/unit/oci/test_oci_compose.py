@@ -1,4 +1,5 @@
 """A whole ctr-run-like spec built in ctr's option order (§4.2 steps 7-13)."""
+
 import json
 
 from runcore.oci import (
@@ -59,11 +60,23 @@ def test_image_run_in_ctr_order(tmp_path, rootfs):
     assert p["args"] == ["id"]
     assert p["user"] == {"uid": 1002, "gid": 1002, "additionalGids": [1002, 29]}
     assert p["terminal"] is True
-    assert p["capabilities"]["bounding"][-1] == "CAP_SYS_ADMIN" and "CAP_KILL" not in p["capabilities"]["bounding"]
+    assert (
+        p["capabilities"]["bounding"][-1] == "CAP_SYS_ADMIN"
+        and "CAP_KILL" not in p["capabilities"]["bounding"]
+    )
     assert doc["annotations"] == {"z": "1"}
     assert doc["linux"]["resources"]["cpu"] == {"shares": 1024, "quota": 50000, "period": 100000}
-    assert doc["linux"]["namespaces"] == [{"type": "pid"}, {"type": "ipc", "path": "/proc/1/ns/ipc"}, {"type": "uts"}, {"type": "mount"}]
-    assert [m["destination"] for m in doc["mounts"]][-3:] == ["/b", "/etc/hosts", "/etc/resolv.conf"]
+    assert doc["linux"]["namespaces"] == [
+        {"type": "pid"},
+        {"type": "ipc", "path": "/proc/1/ns/ipc"},
+        {"type": "uts"},
+        {"type": "mount"},
+    ]
+    assert [m["destination"] for m in doc["mounts"]][-3:] == [
+        "/b",
+        "/etc/hosts",
+        "/etc/resolv.conf",
+    ]
 
 
 def test_rootfs_run_golden_bytes(tmp_path):

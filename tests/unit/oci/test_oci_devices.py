@@ -1,4 +1,5 @@
 """--device: DeviceFromPath, the directory walk and WithDevices (§7.5)."""
+
 import os
 import stat
 
@@ -54,7 +55,10 @@ def test_symlink_device_flag_is_not_a_device(dev_tree):
 def test_missing_device():
     with pytest.raises(DeviceError) as exc:
         devices_for("/nonexistent/dev")
-    assert str(exc.value) == "error stating device path: stat /nonexistent/dev: no such file or directory"
+    assert (
+        str(exc.value)
+        == "error stating device path: stat /nonexistent/dev: no such file or directory"
+    )
 
 
 def test_directory_walk(dev_tree):
@@ -91,10 +95,13 @@ def test_with_devices_adds_rules(spec, dev_tree):
         {"allow": True, "type": "b", "major": 7, "minor": 0, "access": "r"},
     ]
     uid, gid = os.getuid(), os.getgid()
-    expected = '"devices":[{"path":"%s/null","type":"c","major":1,"minor":3,"fileMode":438,"uid":%d,"gid":%d}' % (
-        dev_tree,
-        uid,
-        gid,
+    expected = (
+        '"devices":[{"path":"%s/null","type":"c","major":1,"minor":3,"fileMode":438,"uid":%d,"gid":%d}'
+        % (
+            dev_tree,
+            uid,
+            gid,
+        )
     )
     assert expected.encode() in to_go_json(spec)
 

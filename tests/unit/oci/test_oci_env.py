@@ -1,4 +1,5 @@
 """Environment merge (§7.1) and --env-file reading (§3.4)."""
+
 import os
 
 import pytest
@@ -62,7 +63,16 @@ def test_env_file_lines_are_raw(tmp_path):
     path = tmp_path / "env"
     # CRLF: one CR removed; CR CR LF: one kept; inner CR kept; final CR before EOF removed.
     path.write_bytes(b"A=1\r\nB=2\r\r\nC=3\rD=4\n# c=3\nNOEQ\n\n  X = y \nF=x\r")
-    assert parse_env_file(str(path)) == ["A=1", "B=2\r", "C=3\rD=4", "# c=3", "NOEQ", "", "  X = y ", "F=x"]
+    assert parse_env_file(str(path)) == [
+        "A=1",
+        "B=2\r",
+        "C=3\rD=4",
+        "# c=3",
+        "NOEQ",
+        "",
+        "  X = y ",
+        "F=x",
+    ]
 
 
 def test_env_file_merge_drops_lines_without_equals(tmp_path, spec):

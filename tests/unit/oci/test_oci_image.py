@@ -1,4 +1,5 @@
 """WithImageConfig (§7.2) and the small process/root options."""
+
 import json
 
 import pytest
@@ -24,7 +25,12 @@ from runcore.oci.image import image_config_section
 def test_args_env_cwd(spec, rootfs):
     apply_image_config(
         spec,
-        {"Env": ["PATH=/bin", "FOO=img"], "Entrypoint": ["/entry", "-x"], "Cmd": ["run"], "WorkingDir": "/work"},
+        {
+            "Env": ["PATH=/bin", "FOO=img"],
+            "Entrypoint": ["/entry", "-x"],
+            "Cmd": ["run"],
+            "WorkingDir": "/work",
+        },
         rootfs,
     )
     p = spec["process"]
@@ -57,7 +63,9 @@ def test_env_overrides_parameter(spec, rootfs):
 
 
 def test_case_insensitive_config_keys(spec, rootfs):
-    apply_image_config(spec, {"cmd": ["a"], "CMD": ["b"], "workingdir": "/w", "user": "bob"}, rootfs)
+    apply_image_config(
+        spec, {"cmd": ["a"], "CMD": ["b"], "workingdir": "/w", "user": "bob"}, rootfs
+    )
     assert spec["process"]["args"] == ["b"]
     assert spec["process"]["cwd"] == "/w"
     assert spec["process"]["user"]["uid"] == 1002
@@ -72,7 +80,9 @@ def test_command_replaces_entrypoint_and_cmd(spec, rootfs):
 
 
 def test_image_config_section():
-    assert image_config_section({"architecture": "amd64", "config": {"Cmd": ["sh"]}}) == {"Cmd": ["sh"]}
+    assert image_config_section({"architecture": "amd64", "config": {"Cmd": ["sh"]}}) == {
+        "Cmd": ["sh"]
+    }
     assert image_config_section({}) == {}
 
 

@@ -1,4 +1,5 @@
 """Go encoding/json compatibility of to_go_json and the default spec (§5)."""
+
 import json
 import os
 
@@ -33,24 +34,45 @@ def test_default_spec_values():
     assert s["process"]["capabilities"]["bounding"] == DEFAULT_CAPS
     assert s["process"]["capabilities"]["bounding"] is not s["process"]["capabilities"]["effective"]
     assert "/sys/devices/virtual/powercap" in s["linux"]["maskedPaths"]
-    assert [m["destination"] for m in s["mounts"]] == ["/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/run"]
+    assert [m["destination"] for m in s["mounts"]] == [
+        "/proc",
+        "/dev",
+        "/dev/pts",
+        "/dev/shm",
+        "/dev/mqueue",
+        "/sys",
+        "/run",
+    ]
     assert default_unix_spec("a/../b", "c")["linux"]["cgroupsPath"] == "/b/c"
 
 
 def test_default_unix_devices():
     devs = default_unix_devices()
     assert [(d["major"], d.get("minor")) for d in devs] == [
-        (1, 3), (1, 8), (1, 7), (5, 0), (1, 5), (1, 9), (5, 1), (136, None), (5, 2)
+        (1, 3),
+        (1, 8),
+        (1, 7),
+        (5, 0),
+        (1, 5),
+        (1, 9),
+        (5, 1),
+        (136, None),
+        (5, 2),
     ]
     assert "minor" not in devs[7]
 
 
 def test_user_ids_never_omitted():
-    assert to_go_json({"process": {"user": {}}}) == b'{"ociVersion":"","process":{"user":{"uid":0,"gid":0},"cwd":""}}'
+    assert (
+        to_go_json({"process": {"user": {}}})
+        == b'{"ociVersion":"","process":{"user":{"uid":0,"gid":0},"cwd":""}}'
+    )
 
 
 def test_missing_non_omitempty_fields_get_zero_values():
-    raw = to_go_json({"ociVersion": "1", "process": {}, "root": {}, "windows": {}, "linux": {"namespaces": [{}]}})
+    raw = to_go_json(
+        {"ociVersion": "1", "process": {}, "root": {}, "windows": {}, "linux": {"namespaces": [{}]}}
+    )
     assert raw == (
         b'{"ociVersion":"1","process":{"user":{"uid":0,"gid":0},"cwd":""},"root":{"path":""},'
         b'"linux":{"namespaces":[{"type":""}]},"windows":{"layerFolders":null}}'
@@ -76,12 +98,34 @@ def test_omitempty_rules():
         "linux": {
             "cgroupsPath": "",
             "resources": {
-                "devices": [{"allow": False}, {"allow": True, "type": "c", "major": 0, "minor": 0, "access": ""}],
+                "devices": [
+                    {"allow": False},
+                    {"allow": True, "type": "c", "major": 0, "minor": 0, "access": ""},
+                ],
                 "cpu": {"shares": 0, "quota": 0, "cpus": ""},
                 "memory": {"limit": 0},
             },
-            "devices": [{"path": "/dev/x", "type": "c", "major": 0, "minor": 0, "fileMode": 0, "uid": 0, "gid": 0}],
-            "seccomp": {"defaultAction": "", "syscalls": [{"names": [], "action": "A", "args": [{"index": 0, "value": 0, "valueTwo": 0, "op": "X"}]}]},
+            "devices": [
+                {
+                    "path": "/dev/x",
+                    "type": "c",
+                    "major": 0,
+                    "minor": 0,
+                    "fileMode": 0,
+                    "uid": 0,
+                    "gid": 0,
+                }
+            ],
+            "seccomp": {
+                "defaultAction": "",
+                "syscalls": [
+                    {
+                        "names": [],
+                        "action": "A",
+                        "args": [{"index": 0, "value": 0, "valueTwo": 0, "op": "X"}],
+                    }
+                ],
+            },
         },
     }
     assert to_go_json(spec) == (
@@ -95,11 +139,29 @@ def test_omitempty_rules():
 
 def test_key_order_process_and_linux():
     spec = {
-        "linux": {"readonlyPaths": ["/r"], "maskedPaths": ["/m"], "namespaces": [{"path": "/p", "type": "pid"}], "uidMappings": [{"size": 1, "hostID": 2, "containerID": 3}]},
+        "linux": {
+            "readonlyPaths": ["/r"],
+            "maskedPaths": ["/m"],
+            "namespaces": [{"path": "/p", "type": "pid"}],
+            "uidMappings": [{"size": 1, "hostID": 2, "containerID": 3}],
+        },
         "annotations": {"b": "1", "a": "2", "B": "3"},
         "hostname": "h",
         "root": {"readonly": True, "path": "/"},
-        "process": {"cwd": "/", "env": ["A=1"], "args": ["sh"], "terminal": True, "user": {"additionalGids": [1], "gid": 2, "uid": 3}, "capabilities": {"ambient": ["A"], "bounding": ["B"], "inheritable": ["I"], "permitted": ["P"], "effective": ["E"]}},
+        "process": {
+            "cwd": "/",
+            "env": ["A=1"],
+            "args": ["sh"],
+            "terminal": True,
+            "user": {"additionalGids": [1], "gid": 2, "uid": 3},
+            "capabilities": {
+                "ambient": ["A"],
+                "bounding": ["B"],
+                "inheritable": ["I"],
+                "permitted": ["P"],
+                "effective": ["E"],
+            },
+        },
         "ociVersion": "v",
     }
     assert to_go_json(spec) == (
@@ -112,7 +174,12 @@ def test_key_order_process_and_linux():
 
 
 def test_hooks_order():
-    spec = {"hooks": {"poststop": [{"path": "/b"}], "prestart": [{"timeout": 0, "env": ["E=1"], "args": ["a"], "path": "/a"}]}}
+    spec = {
+        "hooks": {
+            "poststop": [{"path": "/b"}],
+            "prestart": [{"timeout": 0, "env": ["E=1"], "args": ["a"], "path": "/a"}],
+        }
+    }
     assert to_go_json(spec) == (
         b'{"ociVersion":"","hooks":{"prestart":[{"path":"/a","args":["a"],"env":["E=1"],"timeout":0}],"poststop":[{"path":"/b"}]}}'
     )
@@ -141,12 +208,20 @@ def test_utf8_output():
 
 
 def test_unknown_keys_after_known_sorted():
-    spec = {"zzz": {"b": 1, "a": [True, None, 1.5]}, "ociVersion": "1", "aaa": "x<", "process": {"x-ext": 1, "cwd": "/"}}
+    spec = {
+        "zzz": {"b": 1, "a": [True, None, 1.5]},
+        "ociVersion": "1",
+        "aaa": "x<",
+        "process": {"x-ext": 1, "cwd": "/"},
+    }
     assert to_go_json(spec) == (
         b'{"ociVersion":"1","process":{"user":{"uid":0,"gid":0},"cwd":"/","x-ext":1},"aaa":"x\\u003c",'
         b'"zzz":{"a":[true,null,1.5],"b":1}}'
     )
-    assert to_go_json(spec, drop_unknown=True) == b'{"ociVersion":"1","process":{"user":{"uid":0,"gid":0},"cwd":"/"}}'
+    assert (
+        to_go_json(spec, drop_unknown=True)
+        == b'{"ociVersion":"1","process":{"user":{"uid":0,"gid":0},"cwd":"/"}}'
+    )
 
 
 def test_type_errors():
@@ -159,7 +234,10 @@ def test_type_errors():
 
 
 def test_encode_struct_resources():
-    assert encode_struct({"cpu": {"period": 1, "shares": 2}}, "LinuxResources") == b'{"cpu":{"shares":2,"period":1}}'
+    assert (
+        encode_struct({"cpu": {"period": 1, "shares": 2}}, "LinuxResources")
+        == b'{"cpu":{"shares":2,"period":1}}'
+    )
 
 
 def test_roundtrip_is_valid_json(spec):

@@ -1,4 +1,5 @@
 """--mount CSV parsing and --net-host (texts checked against a real ctr built with Go's encoding/csv)."""
+
 import pytest
 
 from runcore.oci import (
@@ -18,7 +19,10 @@ from runcore.oci.mounts import host_hostname, read_csv_record, without_mounts
             "type=bind,src=/a,dst=/b,options=rbind:ro",
             {"destination": "/b", "type": "bind", "source": "/a", "options": ["rbind", "ro"]},
         ),
-        ("type=bind,source=/a,destination=/b", {"destination": "/b", "type": "bind", "source": "/a"}),
+        (
+            "type=bind,source=/a,destination=/b",
+            {"destination": "/b", "type": "bind", "source": "/a"},
+        ),
         ('"type=bind",dst=/x', {"destination": "/x", "type": "bind"}),
         ('type=bind,"src=/a,b",dst=/c', {"destination": "/c", "type": "bind", "source": "/a,b"}),
         ('"type=b""ind",dst=/x', {"destination": "/x", "type": 'b"ind'}),
@@ -49,10 +53,22 @@ def test_parse_mount_flag(value, expected):
         ('type="bind"', 'parse error on line 1, column 6: bare " in non-quoted-field'),
         ('é"x', 'parse error on line 1, column 3: bare " in non-quoted-field'),
         ('"type=bind', 'parse error on line 1, column 11: extraneous or missing " in quoted-field'),
-        ('"type=bind"x', 'parse error on line 1, column 11: extraneous or missing " in quoted-field'),
-        ('"type=bind\nx"y', 'record on line 1; parse error on line 2, column 2: extraneous or missing " in quoted-field'),
-        ('dst=/x,"type=bind\nx', 'record on line 1; parse error on line 2, column 2: extraneous or missing " in quoted-field'),
-        ('dst=/x,"type=bind\n', 'parse error on line 1, column 19: extraneous or missing " in quoted-field'),
+        (
+            '"type=bind"x',
+            'parse error on line 1, column 11: extraneous or missing " in quoted-field',
+        ),
+        (
+            '"type=bind\nx"y',
+            'record on line 1; parse error on line 2, column 2: extraneous or missing " in quoted-field',
+        ),
+        (
+            'dst=/x,"type=bind\nx',
+            'record on line 1; parse error on line 2, column 2: extraneous or missing " in quoted-field',
+        ),
+        (
+            'dst=/x,"type=bind\n',
+            'parse error on line 1, column 19: extraneous or missing " in quoted-field',
+        ),
     ],
 )
 def test_parse_mount_flag_errors(value, message):
@@ -85,8 +101,18 @@ def test_with_host_network(spec):
     assert [ns["type"] for ns in spec["linux"]["namespaces"]] == ["pid", "ipc", "uts", "mount"]
     assert spec["mounts"][-3:] == [
         {"destination": "/b", "type": "bind", "source": "/a"},
-        {"destination": "/etc/hosts", "type": "bind", "source": "/etc/hosts", "options": ["rbind", "ro"]},
-        {"destination": "/etc/resolv.conf", "type": "bind", "source": "/etc/resolv.conf", "options": ["rbind", "ro"]},
+        {
+            "destination": "/etc/hosts",
+            "type": "bind",
+            "source": "/etc/hosts",
+            "options": ["rbind", "ro"],
+        },
+        {
+            "destination": "/etc/resolv.conf",
+            "type": "bind",
+            "source": "/etc/resolv.conf",
+            "options": ["rbind", "ro"],
+        },
     ]
     assert spec["process"]["env"] == ["HOSTNAME=myhost", "A=1"]
 

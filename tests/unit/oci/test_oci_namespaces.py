@@ -1,4 +1,5 @@
 """--with-ns, host namespaces and --uidmap/--gidmap."""
+
 import pytest
 
 from runcore.oci import (
@@ -83,13 +84,34 @@ def test_parse_id_mapping(value, expected):
     [
         ("1:2", "user namespace mappings require the format `container-id:host-id:size`"),
         ("1:2:3:4", "user namespace mappings require the format `container-id:host-id:size`"),
-        ("a:1:1", 'invalid container id for user namespace remapping: strconv.ParseUint: parsing "a": invalid syntax'),
-        ("0:-1:1", 'invalid host id for user namespace remapping: strconv.ParseUint: parsing "-1": invalid syntax'),
-        ("0:4294967296:1", 'invalid host id for user namespace remapping: strconv.ParseUint: parsing "4294967296": value out of range'),
-        ("0:0:", 'invalid size for user namespace remapping: strconv.ParseUint: parsing "": invalid syntax'),
-        ("0:0:1__0", 'invalid size for user namespace remapping: strconv.ParseUint: parsing "1__0": invalid syntax'),
-        ("0:0:09", 'invalid size for user namespace remapping: strconv.ParseUint: parsing "09": invalid syntax'),
-        ("0x:0:1", 'invalid container id for user namespace remapping: strconv.ParseUint: parsing "0x": invalid syntax'),
+        (
+            "a:1:1",
+            'invalid container id for user namespace remapping: strconv.ParseUint: parsing "a": invalid syntax',
+        ),
+        (
+            "0:-1:1",
+            'invalid host id for user namespace remapping: strconv.ParseUint: parsing "-1": invalid syntax',
+        ),
+        (
+            "0:4294967296:1",
+            'invalid host id for user namespace remapping: strconv.ParseUint: parsing "4294967296": value out of range',
+        ),
+        (
+            "0:0:",
+            'invalid size for user namespace remapping: strconv.ParseUint: parsing "": invalid syntax',
+        ),
+        (
+            "0:0:1__0",
+            'invalid size for user namespace remapping: strconv.ParseUint: parsing "1__0": invalid syntax',
+        ),
+        (
+            "0:0:09",
+            'invalid size for user namespace remapping: strconv.ParseUint: parsing "09": invalid syntax',
+        ),
+        (
+            "0x:0:1",
+            'invalid container id for user namespace remapping: strconv.ParseUint: parsing "0x": invalid syntax',
+        ),
     ],
 )
 def test_parse_id_mapping_errors(value, message):

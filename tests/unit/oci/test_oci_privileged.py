@@ -1,4 +1,5 @@
 """--privileged: WithPrivileged, WithAllDevicesAllowed, WithHostDevices."""
+
 import json
 
 from runcore.oci import (
@@ -11,7 +12,14 @@ from runcore.oci import (
 
 
 def test_with_privileged(spec):
-    spec["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro", "nosuid"]})
+    spec["mounts"].append(
+        {
+            "destination": "/sys/fs/cgroup",
+            "type": "cgroup",
+            "source": "cgroup",
+            "options": ["ro", "nosuid"],
+        }
+    )
     spec["process"]["apparmorProfile"] = "x"
     spec["process"]["selinuxLabel"] = "y"
     spec["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ERRNO"}

@@ -1,4 +1,5 @@
 """CPU, memory, cgroup, RDT options; labels and annotations."""
+
 import json
 
 import pytest
@@ -35,7 +36,9 @@ def test_cpus(spec):
     assert b'"cpu":{"shares":1024,"quota":150000,"period":100000}' in to_go_json(spec)
 
 
-@pytest.mark.parametrize("cpus, quota", [(0.333333, 33333), (0.000001, 0), (2.0, 200000), (1e-9, 0)])
+@pytest.mark.parametrize(
+    "cpus, quota", [(0.333333, 33333), (0.000001, 0), (2.0, 200000), (1e-9, 0)]
+)
 def test_cpus_truncates(cpus, quota):
     assert cpus_to_quota(cpus) == quota
 
@@ -93,7 +96,9 @@ def test_cgroup_empty_disappears(spec):
 def test_rdt(spec):
     with_rdt(spec, "gold")
     raw = to_go_json(spec)
-    assert raw.endswith(b'"readonlyPaths":["/proc/bus","/proc/fs","/proc/irq","/proc/sys","/proc/sysrq-trigger"],"intelRdt":{"closID":"gold"}}}')
+    assert raw.endswith(
+        b'"readonlyPaths":["/proc/bus","/proc/fs","/proc/irq","/proc/sys","/proc/sysrq-trigger"],"intelRdt":{"closID":"gold"}}}'
+    )
 
 
 def test_block_io_order(spec):
@@ -114,7 +119,12 @@ def test_block_io_order(spec):
 
 
 def test_labels():
-    assert parse_labels(["a=b", "flag", "x=y=z", "a=c", "=v"]) == {"a": "c", "flag": "true", "x": "y=z", "": "v"}
+    assert parse_labels(["a=b", "flag", "x=y=z", "a=c", "=v"]) == {
+        "a": "c",
+        "flag": "true",
+        "x": "y=z",
+        "": "v",
+    }
     assert parse_key_values(["k"], default="") == {"k": ""}
 
 

@@ -2,6 +2,7 @@
 
 The --user table and the error texts were also checked against Debian ctr 1.7.24 (`ctr c create --rootfs -u ...`).
 """
+
 import os
 
 import pytest
@@ -69,7 +70,9 @@ def test_user_flag_replaces_image_user(spec, rootfs):
     assert run_user(spec, "bob", rootfs) == (1002, 1002, [1002, 29])
 
 
-@pytest.mark.parametrize("value", ["nobody", "-1", "4294967295", "2147483648", "99999999999999999999", ""])
+@pytest.mark.parametrize(
+    "value", ["nobody", "-1", "4294967295", "2147483648", "99999999999999999999", ""]
+)
 def test_unknown_or_out_of_range_user_is_a_name(spec, rootfs, value):
     with pytest.raises(NoUsersFound) as exc:
         with_user(spec, value, rootfs)
@@ -119,7 +122,9 @@ def test_numeric_pair_needs_no_rootfs(spec):
     with_user(spec, "1000:50", Boom())
     assert spec["process"]["user"] == {"uid": 1000, "gid": 50, "additionalGids": [50]}
     assert not user_needs_rootfs("1000:50")
-    assert user_needs_rootfs("1000") and user_needs_rootfs("alice:50") and user_needs_rootfs("1000:-1")
+    assert (
+        user_needs_rootfs("1000") and user_needs_rootfs("alice:50") and user_needs_rootfs("1000:-1")
+    )
     assert not user_needs_rootfs("a:b:c")
 
 

@@ -5,6 +5,7 @@ ctr treats a missing file like an empty one for a numeric ``-u UID`` (uid=UID gi
 fails with Go's ``open <path>: no such file or directory`` for a name. These tests mount a
 directory read-only the way runcore mounts a snapshot, so they need root.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,7 +24,9 @@ def _rootfs(tmp_path, variant: str) -> SnapshotRootFS:
     root = tmp_path / "root"
     (root / "etc").mkdir(parents=True)
     if variant in ("no-group", "full"):
-        (root / "etc" / "passwd").write_text("root:x:0:0::/root:/bin/sh\nalice:x:1000:1001::/:/bin/sh\n")
+        (root / "etc" / "passwd").write_text(
+            "root:x:0:0::/root:/bin/sh\nalice:x:1000:1001::/:/bin/sh\n"
+        )
     if variant in ("no-passwd", "dangling-passwd", "full"):
         (root / "etc" / "group").write_text("root:x:0:\nstaff:x:50:alice\n")
     if variant == "dangling-passwd":
@@ -59,7 +62,9 @@ def test_user_name_without_passwd_is_go_open_error(tmp_path, variant):
         with pytest.raises(UserLookupError) as info:
             with_user(_spec(), "alice", rootfs)
         message = str(info.value)
-        assert message.startswith("open /") and message.endswith(": no such file or directory"), message
+        assert message.startswith("open /") and message.endswith(": no such file or directory"), (
+            message
+        )
         assert "\n" not in message
     finally:
         rootfs.close()

@@ -1,5 +1,6 @@
 """Unit tests of the task-command helpers: signals, reconnecting, detach keys, output
 loss, inspect paths, one-line containerd errors, the SIGINT report."""
+
 from __future__ import annotations
 
 import os
@@ -17,10 +18,18 @@ from runcore.task import reconnect
 from runcore.task.signals import parse_signal
 
 
-@pytest.mark.parametrize("text,number", [
-    ("SIGTERM", 15), ("TERM", 15), ("term", 15), ("sigkill", 9), ("9", 9), ("255", 255),
-    ("RTMIN+1", int(signal.SIGRTMIN) + 1),
-])
+@pytest.mark.parametrize(
+    "text,number",
+    [
+        ("SIGTERM", 15),
+        ("TERM", 15),
+        ("term", 15),
+        ("sigkill", 9),
+        ("9", 9),
+        ("255", 255),
+        ("RTMIN+1", int(signal.SIGRTMIN) + 1),
+    ],
+)
 def test_parse_signal_accepts_what_ctr_accepts(text: str, number: int) -> None:
     assert parse_signal(text) == number
 
@@ -52,8 +61,10 @@ def test_retrying_gives_up_after_the_window_with_one_line() -> None:
     with pytest.raises(reconnect.DaemonLost) as info:
         reconnect.retrying(SimpleNamespace(), down, "the wait for the task", window=0.5)
     assert time.monotonic() - started < 3
-    assert str(info.value) == ("lost the connection to containerd during the wait for the "
-                               "task and it did not come back within 0.5s")
+    assert str(info.value) == (
+        "lost the connection to containerd during the wait for the "
+        "task and it did not come back within 0.5s"
+    )
 
 
 def test_retrying_does_not_hide_other_errors() -> None:
@@ -108,8 +119,9 @@ def test_output_lost_is_reported_on_the_other_stream(tmp_path) -> None:
     c.output_lost = (1, OSError(28, "No space left on device"))
     c.report_output_lost()
     os.close(w)
-    assert os.read(r, 1000) == (b"runcore: output of the container lost: cannot write to "
-                                b"stdout: No space left on device\n")
+    assert os.read(r, 1000) == (
+        b"runcore: output of the container lost: cannot write to stdout: No space left on device\n"
+    )
     os.close(r)
 
 
@@ -136,18 +148,33 @@ class _RpcError(Exception):
         return self._details
 
 
-@pytest.mark.parametrize("code,details,kind,text", [
-    ("UNKNOWN", "Stream removed", Unavailable, "lost the connection to containerd"),
-    ("UNAVAILABLE", "Socket closed", Unavailable, "lost the connection to containerd"),
-    ("UNKNOWN", "ttrpc: closed: unknown", Unavailable,
-     "containerd lost its connection to the task's shim"),
-    ("UNKNOWN", "Stream removed (RST_STREAM frame received, error code 2)", ContainerdError,
-     "containerd rejected the request (it is too large or malformed)"),
-    ("UNKNOWN", "failed to create shim task: 1 error occurred:\n\t* failed to start binary "
-     "process: fork/exec /x: no such file or directory\n\n: unknown", ContainerdError,
-     "failed to create shim task: failed to start binary process: fork/exec /x: no such "
-     "file or directory: unknown"),
-])
+@pytest.mark.parametrize(
+    "code,details,kind,text",
+    [
+        ("UNKNOWN", "Stream removed", Unavailable, "lost the connection to containerd"),
+        ("UNAVAILABLE", "Socket closed", Unavailable, "lost the connection to containerd"),
+        (
+            "UNKNOWN",
+            "ttrpc: closed: unknown",
+            Unavailable,
+            "containerd lost its connection to the task's shim",
+        ),
+        (
+            "UNKNOWN",
+            "Stream removed (RST_STREAM frame received, error code 2)",
+            ContainerdError,
+            "containerd rejected the request (it is too large or malformed)",
+        ),
+        (
+            "UNKNOWN",
+            "failed to create shim task: 1 error occurred:\n\t* failed to start binary "
+            "process: fork/exec /x: no such file or directory\n\n: unknown",
+            ContainerdError,
+            "failed to create shim task: failed to start binary process: fork/exec /x: no such "
+            "file or directory: unknown",
+        ),
+    ],
+)
 def test_containerd_errors_are_one_plain_line(code, details, kind, text) -> None:
     import grpc
 
@@ -177,8 +204,9 @@ main(sys.argv[1:])
 
 
 def test_sigint_reports_one_line_without_a_blank_line() -> None:
-    p = subprocess.Popen([sys.executable, "-c", SLOW_LS, "ls"], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
+    p = subprocess.Popen(
+        [sys.executable, "-c", SLOW_LS, "ls"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert p.stdout is not None
     assert p.stdout.readline() == b"ready\n"
     time.sleep(1.5)

@@ -1,4 +1,5 @@
 """FIFO sets and the copy threads, with the shim's side played by the test."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """run_task / remove_container against a scripted fake containerd (no daemon needed)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -29,8 +30,12 @@ class World:
     def __init__(self) -> None:
         self.calls: List[tuple] = []
         self.container: Optional[Any] = pb.containers.Container(
-            id=CID, image="img", snapshotter="overlayfs", snapshot_key=CID,
-            runtime=pb.containers.Container.Runtime(name="io.containerd.runc.v2"))
+            id=CID,
+            image="img",
+            snapshotter="overlayfs",
+            snapshot_key=CID,
+            runtime=pb.containers.Container.Runtime(name="io.containerd.runc.v2"),
+        )
         self.task: Optional[Dict[str, Any]] = None
         self.exited = threading.Condition()
         self.fail: Dict[str, Exception] = {}
@@ -87,7 +92,7 @@ class FakeClient:
 
         def c_get(id: str, timeout: Any = None) -> Any:
             if w.container is None or w.container.id != id:
-                raise NotFound(f"container \"{id}\" in namespace \"ns\": not found")
+                raise NotFound(f'container "{id}" in namespace "ns": not found')
             return pb.containers.GetContainerResponse(container=w.container)
 
         def c_delete(id: str, timeout: Any = None) -> Any:
@@ -97,18 +102,24 @@ class FakeClient:
 
         def c_list(timeout: Any = None, **kw: Any) -> Any:
             return pb.containers.ListContainersResponse(
-                containers=[w.container] if w.container else [])
+                containers=[w.container] if w.container else []
+            )
 
         def s_mounts(snapshotter: str, key: str, timeout: Any = None) -> Any:
             return pb.snapshots.MountsResponse(
-                mounts=[pb.mount.Mount(type="bind", source="/snap/" + key, options=["rbind"])])
+                mounts=[pb.mount.Mount(type="bind", source="/snap/" + key, options=["rbind"])]
+            )
 
         def s_remove(snapshotter: str, key: str, timeout: Any = None) -> Any:
             return None
 
         def t_create(timeout: Any = None, **kw: Any) -> Any:
-            w.task = {"status": task_states.CREATED, "pid": 4242, "exit_status": 0,
-                      "stdout": kw.get("stdout", "")}
+            w.task = {
+                "status": task_states.CREATED,
+                "pid": 4242,
+                "exit_status": 0,
+                "stdout": kw.get("stdout", ""),
+            }
             return pb.tasks.CreateTaskResponse(container_id=CID, pid=4242)
 
         def t_start(container_id: str, timeout: Any = None) -> Any:
@@ -139,15 +150,23 @@ class FakeClient:
             if w.task is None:
                 raise NotFound(f"no running task found: task {container_id} not found: not found")
             t = w.task
-            return pb.tasks.GetResponse(process=pb.task.Process(
-                container_id=CID, pid=t["pid"], status=t["status"], exit_status=t["exit_status"],
-                stdout=t["stdout"]))
+            return pb.tasks.GetResponse(
+                process=pb.task.Process(
+                    container_id=CID,
+                    pid=t["pid"],
+                    status=t["status"],
+                    exit_status=t["exit_status"],
+                    stdout=t["stdout"],
+                )
+            )
 
         def t_delete(container_id: str, timeout: Any = None) -> Any:
             if w.task is None:
                 raise NotFound("not found")
             if w.task["status"] not in (task_states.STOPPED, task_states.CREATED):
-                raise FailedPrecondition("task must be stopped before deletion: running: failed precondition")
+                raise FailedPrecondition(
+                    "task must be stopped before deletion: running: failed precondition"
+                )
             t, w.task = w.task, None
             return pb.tasks.DeleteResponse(id=CID, pid=t["pid"], exit_status=t["exit_status"])
 
@@ -161,10 +180,22 @@ class FakeClient:
         self.containers._prefix = "Containers"
         self.snapshots = Svc(w, {"Mounts": s_mounts, "Remove": s_remove})
         self.snapshots._prefix = "Snapshots"
-        self.tasks = Svc(w, {"Create": t_create, "Start": t_start, "Wait": t_wait, "Kill": t_kill,
-                             "Get": t_get, "Delete": t_delete, "CloseIO": noop, "ResizePty": noop,
-                             "Resume": noop, "List": t_list,
-                             "ListPids": lambda timeout=None, **kw: pb.tasks.ListPidsResponse()})
+        self.tasks = Svc(
+            w,
+            {
+                "Create": t_create,
+                "Start": t_start,
+                "Wait": t_wait,
+                "Kill": t_kill,
+                "Get": t_get,
+                "Delete": t_delete,
+                "CloseIO": noop,
+                "ResizePty": noop,
+                "Resume": noop,
+                "List": t_list,
+                "ListPids": lambda timeout=None, **kw: pb.tasks.ListPidsResponse(),
+            },
+        )
         self.tasks._prefix = "Tasks"
         self.leases = Svc(w, {"List": lambda timeout=None, **kw: pb.leases.ListResponse()})
         self.leases._prefix = "Leases"
@@ -223,8 +254,12 @@ def test_foreground_exit_status_and_request(world: World) -> None:
     ctx = _ctx(world)
     assert lifecycle.run_task(ctx) == 3
     names = world.names()
-    assert names[:4] == ["Containers/Get", "Snapshots/Mounts", "Tasks/Create", "Tasks/Wait"] or \
-        names[:3] == ["Containers/Get", "Snapshots/Mounts", "Tasks/Create"]
+    assert names[:4] == [
+        "Containers/Get",
+        "Snapshots/Mounts",
+        "Tasks/Create",
+        "Tasks/Wait",
+    ] or names[:3] == ["Containers/Get", "Snapshots/Mounts", "Tasks/Create"]
     create = dict(world.calls)["Tasks/Create"]["_request"]
     assert create.container_id == CID and not create.terminal
     assert (create.stdin, create.stdout, create.stderr) == ("", "", "")
@@ -288,8 +323,9 @@ def test_is_runc_runtime() -> None:
 @pytest.mark.parametrize("rm", [False, True])
 def test_missing_command_exits_127(world: World, rm: bool) -> None:
     world.fail["Tasks/Create"] = ContainerdError(
-        'failed to create shim task: OCI runtime create failed: runc create failed: unable to '
-        'start container process: exec: "nosuch": executable file not found in $PATH: unknown')
+        "failed to create shim task: OCI runtime create failed: runc create failed: unable to "
+        'start container process: exec: "nosuch": executable file not found in $PATH: unknown'
+    )
     ctx = _ctx(world, rm=rm)
     with pytest.raises(task_errors.CommandError) as info:
         lifecycle.run_task(ctx)
@@ -490,16 +526,24 @@ def test_rm_hook_failure_is_a_warning(world: World, capsys) -> None:
         raise RuntimeError("boom")
 
     seen: List[str] = []
-    registry = manager.build(loader.Policy(), builtins=False, entry_points=[
-        EntryPoint("bad", SimpleNamespace(runcore_task_deleted=boom)),
-        EntryPoint("good", SimpleNamespace(
-            runcore_task_deleted=lambda task: seen.append(task.container_id))),
-    ])
+    registry = manager.build(
+        loader.Policy(),
+        builtins=False,
+        entry_points=[
+            EntryPoint("bad", SimpleNamespace(runcore_task_deleted=boom)),
+            EntryPoint(
+                "good",
+                SimpleNamespace(runcore_task_deleted=lambda task: seen.append(task.container_id)),
+            ),
+        ],
+    )
     remove_container(FakeClient(world), CID, plugins=registry)
     assert world.container is None
     assert seen == [CID]  # the next plugin still ran
     err = capsys.readouterr().err
-    assert err == "runcore: warning: plugin 'bad' failed in runcore_task_deleted: RuntimeError: boom\n"
+    assert (
+        err == "runcore: warning: plugin 'bad' failed in runcore_task_deleted: RuntimeError: boom\n"
+    )
 
 
 def test_legacy_encoding_rejects_unknown() -> None:
@@ -510,8 +554,9 @@ def test_legacy_encoding_rejects_unknown() -> None:
 def test_legacy_encoding_is_the_create_options_message() -> None:
     from runcore.runtime_options import LEGACY_OPTIONS_URL
 
-    value = task_options.task_options_any(FakeClient(World()), "io.other.runtime",
-                                          {"io_uid": 1000, "io_gid": 1000, "terminal": True})
+    value = task_options.task_options_any(
+        FakeClient(World()), "io.other.runtime", {"io_uid": 1000, "io_gid": 1000, "terminal": True}
+    )
     assert value.type_url == LEGACY_OPTIONS_URL
     # field 4 (terminal) varint 1, field 10/11 (io_uid/io_gid) varint 1000
     assert value.value == bytes([0x20, 0x01, 0x50, 0xE8, 0x07, 0x58, 0xE8, 0x07])

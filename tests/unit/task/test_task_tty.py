@@ -1,4 +1,5 @@
 """Raw mode (ctr's: cfmakeraw + OPOST), window size, the TTY check, signal sets."""
+
 from __future__ import annotations
 
 import fcntl
@@ -17,9 +18,15 @@ from runcore.task import tty
 
 
 def test_make_raw_keeps_opost() -> None:
-    attrs = [termios.ICRNL | termios.IXON, termios.OPOST | termios.ONLCR,
-             termios.CS7 | termios.PARENB, termios.ECHO | termios.ICANON | termios.ISIG,
-             termios.B38400, termios.B38400, [b"\x00"] * 32]
+    attrs = [
+        termios.ICRNL | termios.IXON,
+        termios.OPOST | termios.ONLCR,
+        termios.CS7 | termios.PARENB,
+        termios.ECHO | termios.ICANON | termios.ISIG,
+        termios.B38400,
+        termios.B38400,
+        [b"\x00"] * 32,
+    ]
     iflag, oflag, cflag, lflag, _, _, cc = tty.make_raw(attrs)
     assert not iflag & (termios.ICRNL | termios.IXON)
     assert oflag & termios.OPOST and oflag & termios.ONLCR
@@ -67,11 +74,26 @@ def test_require_terminal() -> None:
 
 def test_forwardable_signals() -> None:
     fwd = sigs.forwardable()
-    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGQUIT,
-              signal.SIGCONT, signal.SIGTSTP, signal.SIGRTMIN):
+    for s in (
+        signal.SIGTERM,
+        signal.SIGINT,
+        signal.SIGHUP,
+        signal.SIGUSR1,
+        signal.SIGQUIT,
+        signal.SIGCONT,
+        signal.SIGTSTP,
+        signal.SIGRTMIN,
+    ):
         assert s in fwd
-    for s in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGURG, signal.SIGWINCH, signal.SIGKILL,
-              signal.SIGSTOP, signal.SIGSEGV):
+    for s in (
+        signal.SIGCHLD,
+        signal.SIGPIPE,
+        signal.SIGURG,
+        signal.SIGWINCH,
+        signal.SIGKILL,
+        signal.SIGSTOP,
+        signal.SIGSEGV,
+    ):
         assert s not in fwd
     assert sigs.is_fatal(signal.SIGTERM) and not sigs.is_fatal(signal.SIGCONT)
 

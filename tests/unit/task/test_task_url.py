@@ -1,4 +1,5 @@
 """--log-uri parsing: Go url.Parse results and error texts, String() round trips."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,8 +34,12 @@ def test_string_round_trip(raw: str, text: str) -> None:
 
 def test_fields() -> None:
     url = parse_url("binary:///usr/bin/logger?id=1&tag=x")
-    assert (url.scheme, url.host, url.path, url.raw_query) == ("binary", "", "/usr/bin/logger",
-                                                               "id=1&tag=x")
+    assert (url.scheme, url.host, url.path, url.raw_query) == (
+        "binary",
+        "",
+        "/usr/bin/logger",
+        "id=1&tag=x",
+    )
     assert parse_url("/tmp/x").scheme == ""
     assert parse_url("file:///tmp/a%20b").path == "/tmp/a b"
 
@@ -67,8 +72,18 @@ def test_go_quote() -> None:
 
 def test_plan_null_and_log_uri() -> None:
     plan = plan_io("c1", null_io=True, log_uri="file:///x")
-    assert (plan.stdin, plan.stdout, plan.stderr, plan.terminal, plan.fifos) == ("", "", "", False, None)
+    assert (plan.stdin, plan.stdout, plan.stderr, plan.terminal, plan.fifos) == (
+        "",
+        "",
+        "",
+        False,
+        None,
+    )
     plan = plan_io("c1", log_uri="file:///var/log/a b")
-    assert (plan.stdin, plan.stdout, plan.stderr) == ("", "file:///var/log/a%20b", "file:///var/log/a%20b")
+    assert (plan.stdin, plan.stdout, plan.stderr) == (
+        "",
+        "file:///var/log/a%20b",
+        "file:///var/log/a%20b",
+    )
     assert plan.fifos is None
     # tty wins over null-io and log-uri (ctr's order), with stdin+stdout only

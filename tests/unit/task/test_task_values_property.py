@@ -1,5 +1,6 @@
 """Property tests over the task commands' untrusted values (signal names, detach keys,
 --format paths, exec env): a result or a UsageError/ValueError, never anything else."""
+
 from __future__ import annotations
 
 from hypothesis import given, settings
@@ -37,9 +38,14 @@ def test_detach_keys(text: str) -> None:
 
 
 @BUDGET
-@given(TEXT, st.recursive(st.none() | st.integers() | TEXT,
-                          lambda inner: st.lists(inner, max_size=3)
-                          | st.dictionaries(TEXT, inner, max_size=3), max_leaves=8))
+@given(
+    TEXT,
+    st.recursive(
+        st.none() | st.integers() | TEXT,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+        max_leaves=8,
+    ),
+)
 def test_format_paths(path: str, data: object) -> None:
     try:
         select(data, path)

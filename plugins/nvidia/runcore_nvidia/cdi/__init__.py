@@ -5,4 +5,5 @@ directories (default ``/etc/cdi`` then ``/var/run/cdi``; later directories take
 priority). A fully qualified name ``vendor.com/class=name`` resolves to that device's
 container edits plus, once per spec file, the file's own container edits.
 """
+
 DEFAULT_SPEC_DIRS = ("/etc/cdi", "/var/run/cdi")

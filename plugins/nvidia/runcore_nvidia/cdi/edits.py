@@ -13,6 +13,7 @@ Beyond the reference library, two requested devices whose edits disagree (one de
 path, mount destination, variable, network interface or RDT setting with different
 values) are refused before anything is created.
 """
+
 from __future__ import annotations
 
 import copy
@@ -47,8 +48,10 @@ def fill_device_node(node: Dict[str, Any]) -> Dict[str, Any]:
     if node["type"] == "":
         node["type"] = host_type
     if node["type"] != host_type:
-        raise CDIError(f'CDI device ("{node["path"]}", "{host}"), host type mismatch '
-                       f'({node["type"]}, {host_type})')
+        raise CDIError(
+            f'CDI device ("{node["path"]}", "{host}"), host type mismatch '
+            f"({node['type']}, {host_type})"
+        )
     if node["type"] == "p":
         return node
     if node["major"] == 0:
@@ -82,8 +85,10 @@ class EditSet:
             self.seen[(what, key)] = (value, origin)
             return
         if previous[0] != value:
-            raise CDIError(f'conflicting CDI edits: {what} "{key}" is set differently by '
-                           f"{previous[1]} and {origin}")
+            raise CDIError(
+                f'conflicting CDI edits: {what} "{key}" is set differently by '
+                f"{previous[1]} and {origin}"
+            )
 
     def add(self, prepared: Prepared) -> None:
         e, origin = prepared.edits, prepared.origin
@@ -91,15 +96,28 @@ class EditSet:
             key = env.split("=", 1)[0]
             self._claim("environment variable", key, env, origin)
         for node in e["deviceNodes"]:
-            value = tuple(node.get(k) for k in ("hostPath", "type", "major", "minor", "fileMode",
-                                                  "permissions", "uid", "gid"))
+            value = tuple(
+                node.get(k)
+                for k in (
+                    "hostPath",
+                    "type",
+                    "major",
+                    "minor",
+                    "fileMode",
+                    "permissions",
+                    "uid",
+                    "gid",
+                )
+            )
             self._claim("device node", node["path"], value, origin)
         for mount in e["mounts"] or ():
             value = (mount["hostPath"], tuple(mount["options"] or ()), mount["type"])
             self._claim("mount", mount["containerPath"], value, origin)
         for net in e["netDevices"] or ():
             self._claim("network device", net["hostInterfaceName"], net["name"], origin)
-            self._claim("container network interface", net["name"], net["hostInterfaceName"], origin)
+            self._claim(
+                "container network interface", net["name"], net["hostInterfaceName"], origin
+            )
         if e["intelRdt"] is not None:
             self._claim("RDT setting", "intelRdt", repr(sorted(e["intelRdt"].items())), origin)
 
@@ -150,8 +168,12 @@ def apply(spec: Any, prepared: Prepared) -> None:
         spec.set("process.env", env, replace=True)  # CDI: an edit's env wins over the same key
 
     for node in e["deviceNodes"]:
-        dev: Dict[str, Any] = {"path": node["path"], "type": node["type"],
-                               "major": node["major"], "minor": node["minor"]}
+        dev: Dict[str, Any] = {
+            "path": node["path"],
+            "type": node["type"],
+            "major": node["major"],
+            "minor": node["minor"],
+        }
         if node["fileMode"] is not None:
             dev["fileMode"] = node["fileMode"]
         uid, gid = node["uid"], node["gid"]
@@ -172,14 +194,20 @@ def apply(spec: Any, prepared: Prepared) -> None:
         spec.set("linux.devices", devices, replace=True)  # CDI: replaces a node of the same path
         if dev["type"] in ("b", "c"):
             access = {"": "rwm", "none": ""}.get(node["permissions"], node["permissions"])
-            rule: Dict[str, Any] = {"allow": True, "type": dev["type"], "major": dev["major"],
-                                    "minor": dev["minor"]}
+            rule: Dict[str, Any] = {
+                "allow": True,
+                "type": dev["type"],
+                "major": dev["major"],
+                "minor": dev["minor"],
+            }
             if access:
                 rule["access"] = access
             spec.append("linux.resources.devices", rule)
 
     for net in e["netDevices"] or ():
-        spec.set(("linux", "netDevices", net["hostInterfaceName"]), {"name": net["name"]}, replace=True)
+        spec.set(
+            ("linux", "netDevices", net["hostInterfaceName"]), {"name": net["name"]}, replace=True
+        )
 
     if e["mounts"]:
         mounts = spec.get("mounts", []) or []
@@ -214,8 +242,11 @@ def apply(spec: Any, prepared: Prepared) -> None:
     rdt = e["intelRdt"]
     if rdt is not None:
         value: Dict[str, Any] = {}
-        for src, dst in (("closID", "closID"), ("l3CacheSchema", "l3CacheSchema"),
-                         ("memBwSchema", "memBwSchema")):
+        for src, dst in (
+            ("closID", "closID"),
+            ("l3CacheSchema", "l3CacheSchema"),
+            ("memBwSchema", "memBwSchema"),
+        ):
             if rdt[src]:
                 value[dst] = rdt[src]
         if rdt["schemata"]:

@@ -1,4 +1,5 @@
 """Qualified CDI device names: ``<vendor>/<class>=<name>`` and their syntax checks."""
+
 from __future__ import annotations
 
 from typing import Tuple
@@ -84,8 +85,11 @@ def parse_qualified(device: str) -> Tuple[str, str, str]:
     vendor, cls, name = parse_device(device)
     if vendor == "":
         raise NameError_(f'unqualified device "{device}", missing vendor')
-    for check, value in ((validate_vendor, vendor), (validate_class, cls),
-                         (validate_device_name, name)):
+    for check, value in (
+        (validate_vendor, vendor),
+        (validate_class, cls),
+        (validate_device_name, name),
+    ):
         try:
             check(value)
         except NameError_ as exc:

@@ -6,6 +6,7 @@ conflict (neither definition is used); a later directory overrides an earlier on
 Files that cannot be read or are invalid are remembered with their error: requesting a
 device of their kind (or any unresolvable device) reports them.
 """
+
 from __future__ import annotations
 
 import os
@@ -115,20 +116,26 @@ class Registry:
         kind = f"{vendor}/{cls}"
         broken = [b for b in self.broken if b.kind == kind]
         if broken:
-            raise CDIError(f"CDI device {device}: spec file {broken[0].path} of kind {kind} "
-                           f"is unusable: {broken[0].error}")
+            raise CDIError(
+                f"CDI device {device}: spec file {broken[0].path} of kind {kind} "
+                f"is unusable: {broken[0].error}"
+            )
         conflicting = self.conflicts.get(device)
         if conflicting:
-            raise CDIError(f"CDI device {device} is defined by more than one spec file: "
-                           + ", ".join(conflicting))
+            raise CDIError(
+                f"CDI device {device} is defined by more than one spec file: "
+                + ", ".join(conflicting)
+            )
         found = self.devices.get(device)
         if found is not None:
             return [found]
         if name == "all":
             kind_conflicts = sorted(n for n in self.conflicts if n.startswith(kind + "="))
             if kind_conflicts:
-                raise CDIError(f"CDI device {device}: {kind_conflicts[0]} is defined by more than "
-                               "one spec file: " + ", ".join(self.conflicts[kind_conflicts[0]]))
+                raise CDIError(
+                    f"CDI device {device}: {kind_conflicts[0]} is defined by more than "
+                    "one spec file: " + ", ".join(self.conflicts[kind_conflicts[0]])
+                )
             devices = self.kind_devices(kind)
             if devices:
                 return devices
@@ -139,7 +146,9 @@ class Registry:
         message = f"unresolvable CDI devices {device} (spec directories: {where})"
         unknown = [b for b in self.broken if b.kind is None]
         if unknown:
-            message += "; unreadable spec files: " + "; ".join(f"{b.path}: {b.error}" for b in unknown)
+            message += "; unreadable spec files: " + "; ".join(
+                f"{b.path}: {b.error}" for b in unknown
+            )
         return message
 
 

@@ -6,6 +6,7 @@ of the requests before it. The returned applier applies, in the mounts phase, th
 spec-wide edits of each spec file the first time one of its devices is applied, then the
 device's own edits (the order of the reference library's ``InjectDevices``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

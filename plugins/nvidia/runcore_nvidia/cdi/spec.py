@@ -9,6 +9,7 @@ valid environment entries, device nodes, hooks, mounts, RDT and network devices.
 
 The decoded spec is plain dicts keyed by the JSON field names, every field present.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,9 +19,27 @@ from typing import Any, Dict, List, Optional
 from . import names
 
 #: Known spec versions, newest first.
-VERSIONS = ("1.1.0", "1.0.0", "0.8.0", "0.7.0", "0.6.0", "0.5.0", "0.4.0", "0.3.0", "0.2.0", "0.1.0")
+VERSIONS = (
+    "1.1.0",
+    "1.0.0",
+    "0.8.0",
+    "0.7.0",
+    "0.6.0",
+    "0.5.0",
+    "0.4.0",
+    "0.3.0",
+    "0.2.0",
+    "0.1.0",
+)
 EARLIEST = "0.3.0"
-HOOK_NAMES = ("prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop")
+HOOK_NAMES = (
+    "prestart",
+    "createRuntime",
+    "createContainer",
+    "startContainer",
+    "poststart",
+    "poststop",
+)
 
 
 class SpecError(ValueError):
@@ -130,7 +149,9 @@ def decode_spec(raw: Dict[str, Any]) -> Dict[str, Any]:
     except gojson.JSONError as exc:
         raise SpecError(str(exc)) from None
     for where, edits in [("containerEdits", spec["containerEdits"])] + [
-            (f"devices[{i}].containerEdits", d["containerEdits"]) for i, d in enumerate(spec["devices"] or ())]:
+        (f"devices[{i}].containerEdits", d["containerEdits"])
+        for i, d in enumerate(spec["devices"] or ())
+    ]:
         for key in _POINTER_LISTS:
             for i, item in enumerate(edits[key] or ()):
                 if item is None:
@@ -157,7 +178,9 @@ def _loader():
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if key in out:
-                raise SpecError(f'line {key_node.start_mark.line + 1}: key "{key}" already set in map')
+                raise SpecError(
+                    f'line {key_node.start_mark.line + 1}: key "{key}" already set in map'
+                )
             out[key] = loader.construct_object(value_node, deep=True)
         return out
 
@@ -263,7 +286,9 @@ def validate_edits(edits: Dict[str, Any]) -> None:
     rdt = edits["intelRdt"]
     if rdt is not None:
         clos = rdt["closID"]
-        if clos != "/" and (len(clos) >= 4096 or clos in (".", "..") or "/" in clos or "\n" in clos):
+        if clos != "/" and (
+            len(clos) >= 4096 or clos in (".", "..") or "/" in clos or "\n" in clos
+        ):
             raise SpecError("invalid ClosID")
     hosts: Dict[str, str] = {}
     nets: Dict[str, str] = {}
@@ -273,19 +298,32 @@ def validate_edits(edits: Dict[str, Any]) -> None:
         if dev["name"] == "":
             raise SpecError("invalid linux net device, empty Name")
         if dev["hostInterfaceName"] in hosts:
-            raise SpecError(f'invalid linux net device, duplicate HostInterfaceName '
-                            f'"{dev["hostInterfaceName"]}" with names "{dev["name"]}" and '
-                            f'"{hosts[dev["hostInterfaceName"]]}"')
+            raise SpecError(
+                f"invalid linux net device, duplicate HostInterfaceName "
+                f'"{dev["hostInterfaceName"]}" with names "{dev["name"]}" and '
+                f'"{hosts[dev["hostInterfaceName"]]}"'
+            )
         hosts[dev["hostInterfaceName"]] = dev["name"]
         if dev["name"] in nets:
-            raise SpecError(f'invalid linux net device, duplicate Name "{dev["name"]}" with '
-                            f'HostInterfaceName "{dev["hostInterfaceName"]}" and "{nets[dev["name"]]}"')
+            raise SpecError(
+                f'invalid linux net device, duplicate Name "{dev["name"]}" with '
+                f'HostInterfaceName "{dev["hostInterfaceName"]}" and "{nets[dev["name"]]}"'
+            )
         nets[dev["name"]] = dev["hostInterfaceName"]
 
 
 def _edits_empty(edits: Dict[str, Any]) -> bool:
-    return not any((edits["env"], edits["deviceNodes"], edits["hooks"], edits["mounts"],
-                    edits["additionalGids"], edits["intelRdt"] is not None, edits["netDevices"]))
+    return not any(
+        (
+            edits["env"],
+            edits["deviceNodes"],
+            edits["hooks"],
+            edits["mounts"],
+            edits["additionalGids"],
+            edits["intelRdt"] is not None,
+            edits["netDevices"],
+        )
+    )
 
 
 @dataclass

@@ -9,6 +9,7 @@ directory (with its ``.dist-info``) on ``PYTHONPATH``. It knows nothing about NR
 * ``--nritest-crash`` - raises in the resources phase (a broken plugin);
 * ``--nritest-drop-annotation KEY`` - removes a spec annotation (finish phase).
 """
+
 from __future__ import annotations
 
 import time
@@ -20,7 +21,9 @@ from runcore.api import hookimpl
 @hookimpl
 def runcore_add_options(registrar: Any, command: str) -> None:
     registrar.add("--nritest-nofile", type=int, default=0, help="RLIMIT_NOFILE for the process.")
-    registrar.add("--nritest-hook-file", default="", help="createRuntime hook writing the state here.")
+    registrar.add(
+        "--nritest-hook-file", default="", help="createRuntime hook writing the state here."
+    )
     registrar.add("--nritest-sleep", type=float, default=0.0, help="Sleep this long in a phase.")
     registrar.add("--nritest-started-file", default="", help="Created when the sleep starts.")
     registrar.add("--nritest-crash", is_flag=True, help="Raise in a phase.")
@@ -32,7 +35,9 @@ def runcore_spec_mounts(spec: Any, ctx: Any) -> None:
     """The OCI hook (mounts phase: the filesystem, devices and hooks)."""
     path = ctx.opt("nritest_hook_file", "")
     if path:
-        spec.append("hooks.createRuntime", {"path": "/bin/sh", "args": ["sh", "-c", f"cat > {path}"]})
+        spec.append(
+            "hooks.createRuntime", {"path": "/bin/sh", "args": ["sh", "-c", f"cat > {path}"]}
+        )
 
 
 @hookimpl
