@@ -128,7 +128,9 @@ def _document(data: bytes, desc: Dict[str, Any]) -> Dict[str, Any]:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ImageError(f"{media_type} {desc['digest']}: invalid JSON: {exc}") from None
-    if isinstance(doc, dict) and doc.get("schemaVersion") == 1:
+    if not isinstance(doc, dict):
+        raise ImageError(f"pull: invalid desc {desc['digest']}: not a JSON object")
+    if doc.get("schemaVersion") == 1:
         raise ImageError(f"{desc['digest']}: schema 1 manifests are not supported")
     validate_media_type(data, media_type, desc["digest"], "pull")
     return doc
