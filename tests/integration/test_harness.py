@@ -245,23 +245,33 @@ def test_leak_check_catches_client_mount(
 
 
 def test_leak_check_default_fifo_root(containerd, scratch_namespace, busybox_archive):
-    """FIFO dirs left in /run/containerd/fifo count, unless a process still has them open."""
+    """A FIFO dir left in /run/containerd/fifo counts when it serves one of the test's own
+    containers and nobody holds it open; another client's dir never counts."""
     ns = scratch_namespace
     baseline = take_baseline(containerd)
-    os.makedirs("/run/containerd/fifo", exist_ok=True)
-    left = tempfile.mkdtemp(dir="/run/containerd/fifo")
-    busy = tempfile.mkdtemp(dir="/run/containerd/fifo")
-    os.mkfifo(os.path.join(busy, "x-stdout"))
-    holder = os.open(os.path.join(busy, "x-stdout"), os.O_RDONLY | os.O_NONBLOCK)
     try:
-        text = "\n".join(check_leaks(containerd, ns, baseline, settle=0))
-        assert os.path.basename(left) in text
-        assert os.path.basename(busy) not in text
+        containerd.ctr("containers", "create", busybox_archive.name, "own", namespace=ns)
+        containerd.ctr("containers", "rm", "own", namespace=ns)
+        os.makedirs("/run/containerd/fifo", exist_ok=True)
+        left = tempfile.mkdtemp(dir="/run/containerd/fifo")
+        os.mkfifo(os.path.join(left, "own-stdout"))
+        busy = tempfile.mkdtemp(dir="/run/containerd/fifo")
+        os.mkfifo(os.path.join(busy, "own-stderr"))
+        foreign = tempfile.mkdtemp(dir="/run/containerd/fifo")
+        os.mkfifo(os.path.join(foreign, "someone-else-stdout"))
+        holder = os.open(os.path.join(busy, "own-stderr"), os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            text = "\n".join(check_leaks(containerd, ns, baseline, settle=0))
+            assert os.path.basename(left) in text
+            assert os.path.basename(busy) not in text
+            assert os.path.basename(foreign) not in text
+        finally:
+            os.close(holder)
+            for d in (left, busy, foreign):
+                shutil.rmtree(d)
+        assert check_leaks(containerd, ns, baseline, settle=0) == []
     finally:
-        os.close(holder)
-        shutil.rmtree(left)
-        shutil.rmtree(busy)
-    assert check_leaks(containerd, ns, baseline, settle=0) == []
+        baseline.close()
 
 
 @pytest.mark.containerd

@@ -420,7 +420,10 @@ def test_plugin_disabled_with_p_no_is_not_run(cri_daemon, serve, pods):
     pod = pods.run_pod("disabled", {"runcore.io/nritest-nofile": "512"})
     with pytest.raises(CRIError) as err:
         pod.create("disabled")
-    assert "runcore: No such option: --nritest-nofile" in err.value.details
+    assert (
+        "runcore: --nritest-nofile is not available: plugin 'nritest' is disabled by "
+        "-p no:nritest (from annotation runcore.io/nritest-nofile)" in err.value.details
+    )
 
 
 def test_annotation_removed_by_a_plugin_is_removed_from_the_spec(cri_daemon, serve, pods):
