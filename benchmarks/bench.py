@@ -2,7 +2,7 @@
 """runcore against ctr, side by side: start-up, run, parallel runs, import, listing, RSS.
 
 Everything runs against a PRIVATE containerd 1.7.24 that this script starts (through
-``tests/support/daemon.py``: its own root, state and socket under /tmp) and stops; no
+``runcore.testing.daemon``: its own root, state and socket under /tmp) and stops; no
 other daemon is touched. ctr and runcore are always measured ALTERNATING in the same run,
 so both see the same machine load, and every line reports the ratio runcore/ctr (or
 runcore/``python -c pass``) next to the goal of issue 16.
@@ -52,15 +52,14 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 # The daemon's debug log costs both sides the same, but it is noise here.
 os.environ.setdefault("RUNCORE_CONTAINERD_LOG_LEVEL", "info")
 
-from support.busybox_image import build_busybox_oci_archive  # noqa: E402
-from support.daemon import Daemon, discover_binaries, start_daemon  # noqa: E402
+if TYPE_CHECKING:  # the harness ships in runcore.testing: imported once the venv runs us
+    from runcore.testing.daemon import Daemon
 
 DEFAULT_VENV = "/tmp/runcore-bench-venv"
 ALL = ("startup", "run", "parallel", "import", "ls", "rpcs", "changes")
@@ -234,6 +233,8 @@ class Bench:
     def ensure_image(self) -> str:
         if not self.image:
             with tempfile.TemporaryDirectory() as tmp:
+                from runcore.testing.busybox_image import build_busybox_oci_archive
+
                 archive = build_busybox_oci_archive(Path(tmp) / "rcbox.tar")
                 self.d.ctr("images", "import", str(archive.path), namespace=NS)
             self.image = archive.name
@@ -408,6 +409,8 @@ c.close()
         # The busybox image (content and record) in ls500; its target is reused for 500
         # names, as tags of one image would (content is per namespace in containerd).
         with tempfile.TemporaryDirectory() as tmp:
+            from runcore.testing.busybox_image import build_busybox_oci_archive
+
             archive = build_busybox_oci_archive(Path(tmp) / "rcbox.tar")
             self.d.ctr("images", "import", str(archive.path), namespace="ls500")
         measure([sys.executable, "-c", populate, self.d.address, image])
@@ -780,6 +783,8 @@ def main() -> None:
     for w in wanted:
         if w not in ALL:
             raise SystemExit(f"bench: unknown sub-benchmark {w!r}")
+    from runcore.testing.daemon import discover_binaries, start_daemon
+
     binaries = discover_binaries()
     daemon = start_daemon(binaries["1.7"], binaries["1.7"])
     report = Report()
