@@ -1,3 +1,3 @@
-from runcore.cli.main import entry
+from runcore.cli.launch import entry
 
 entry()

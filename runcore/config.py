@@ -38,12 +38,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
 
 from runcore.errors import PluginError, UsageError
+from runcore.fingerprint import main_config_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from runcore.plugin.loader import Policy
     from runcore.plugin.manager import PluginRegistry
 
-DEFAULT_PATH = "/etc/runcore/config.toml"
 
 #: The keys a configuration file may hold, by table ("" = top level).
 ALLOWED_KEYS: Dict[str, Tuple[str, ...]] = {
@@ -135,7 +135,7 @@ def _read_toml(path: Path) -> Dict[str, Any]:
 def config_files(environ: Optional[Dict[str, str]] = None) -> List[Path]:
     """The configuration files that exist, in the order they apply."""
     env = os.environ if environ is None else environ
-    main = Path(env.get("RUNCORE_CONFIG") or DEFAULT_PATH)
+    main = Path(main_config_path(env))
     files: List[Path] = []
     if env.get("RUNCORE_CONFIG") and not main.exists():
         raise UsageError(f"RUNCORE_CONFIG names {main}, which does not exist")

@@ -70,7 +70,9 @@ def runcore_add_options(registrar: "OptionRegistrar", command: str) -> None:
         with a task (``--detach``, ``--null-io``) are added for ``"run"`` only.
 
     Called once per command while the CLI is built, before any argument is parsed.
-    Must be cheap: import nothing heavy here.
+    Must be cheap: import nothing heavy here. Declare the same options for the same
+    installed code, configuration and ``RUNCORE_*``/``CONTAINERD_*`` environment:
+    ``--help`` text is replayed while those are unchanged.
     """
 
 

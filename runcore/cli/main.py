@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, NoReturn, Optional, Sequence
 
 import click
 
@@ -12,28 +12,122 @@ from runcore import __version__
 from runcore.cli.common import DEFAULT_ADDRESS, GlobalOptions, parse_duration
 from runcore.errors import ExitStatus, PluginFailed, RuncoreError
 
-#: Sub-commands of the core: name -> (module, attribute). Imported only when used.
-CORE_COMMANDS: Dict[str, Tuple[str, str]] = {
-    "run": ("runcore.cli.run", "run_command"),
-    "create": ("runcore.cli.run", "create_command"),
-    "spec": ("runcore.cli.run", "spec_command"),
-    "rm": ("runcore.cli.containers", "rm_command"),
-    "ls": ("runcore.cli.containers", "ls_command"),
-    "prune": ("runcore.cli.containers", "prune_command"),
-    "start": ("runcore.cli.tasks", "start_command"),
-    "exec": ("runcore.cli.tasks", "exec_command"),
-    "attach": ("runcore.cli.tasks", "attach_command"),
-    "kill": ("runcore.cli.tasks", "kill_command"),
-    "stop": ("runcore.cli.tasks", "stop_command"),
-    "wait": ("runcore.cli.tasks", "wait_command"),
-    "ps": ("runcore.cli.tasks", "ps_command"),
-    "pause": ("runcore.cli.tasks", "pause_command"),
-    "resume": ("runcore.cli.tasks", "resume_command"),
-    "logs": ("runcore.cli.tasks", "logs_command"),
-    "inspect": ("runcore.cli.tasks", "inspect_command"),
-    "completion": ("runcore.cli.completion", "completion_command"),
-    "images": ("runcore.cli.images", "images"),
-    "plugins": ("runcore.cli.plugins", "plugins_command"),
+
+class CoreCommand(NamedTuple):
+    """A sub-command of the core: where its factory is, and its help summary.
+
+    ``runcore --help`` lists the core commands from ``summary`` without importing their
+    modules (``tests/unit/test_cli_help.py`` checks it is the command's own first
+    paragraph).
+    """
+
+    module: str
+    attr: str
+    summary: str
+
+
+#: Sub-commands of the core: name -> where and what. Imported only when used.
+CORE_COMMANDS: Dict[str, CoreCommand] = {
+    "run": CoreCommand(
+        "runcore.cli.run",
+        "run_command",
+        "Run a container: IMAGE|ROOTFS ID [COMMAND [ARG...]].",
+    ),
+    "create": CoreCommand(
+        "runcore.cli.run",
+        "create_command",
+        "Create a container without starting it: IMAGE|ROOTFS ID [COMMAND [ARG...]].",
+    ),
+    "spec": CoreCommand(
+        "runcore.cli.run",
+        "spec_command",
+        "Print the OCI spec 'create' would store, creating nothing.",
+    ),
+    "rm": CoreCommand(
+        "runcore.cli.containers",
+        "rm_command",
+        "Remove containers: task (stopped, or killed with -f), FIFOs, snapshot, record.",
+    ),
+    "ls": CoreCommand(
+        "runcore.cli.containers",
+        "ls_command",
+        "List the namespace's containers with image, runtime, task pid and status.",
+    ),
+    "prune": CoreCommand(
+        "runcore.cli.containers",
+        "prune_command",
+        "Remove what killed runs left in the namespace: leases and snapshots of containers that were never created (runcore-made only).",
+    ),
+    "start": CoreCommand(
+        "runcore.cli.tasks",
+        "start_command",
+        "Start the task of a created container, as 'run' would after creating it.",
+    ),
+    "exec": CoreCommand(
+        "runcore.cli.tasks",
+        "exec_command",
+        "Run an extra process in a running container (its exit status is runcore's).",
+    ),
+    "attach": CoreCommand(
+        "runcore.cli.tasks",
+        "attach_command",
+        "Attach to the stdio of a task started with 'run -d' or 'start -d'.",
+    ),
+    "kill": CoreCommand(
+        "runcore.cli.tasks",
+        "kill_command",
+        "Send a signal to the task of containers.",
+    ),
+    "stop": CoreCommand(
+        "runcore.cli.tasks",
+        "stop_command",
+        "Stop tasks: the image's stop signal, SIGKILL after --time; the task is deleted, the container stays (start it again with 'runcore start').",
+    ),
+    "wait": CoreCommand(
+        "runcore.cli.tasks",
+        "wait_command",
+        "Wait for tasks to exit; print each exit status; exit with the last one.",
+    ),
+    "ps": CoreCommand(
+        "runcore.cli.tasks",
+        "ps_command",
+        "List the processes of a task (as 'ctr tasks ps').",
+    ),
+    "pause": CoreCommand(
+        "runcore.cli.tasks",
+        "pause_command",
+        "Pause (freeze) the tasks of containers.",
+    ),
+    "resume": CoreCommand(
+        "runcore.cli.tasks",
+        "resume_command",
+        "Resume paused tasks.",
+    ),
+    "logs": CoreCommand(
+        "runcore.cli.tasks",
+        "logs_command",
+        "Print the output of a task started with --log-uri file:///PATH.",
+    ),
+    "inspect": CoreCommand(
+        "runcore.cli.tasks",
+        "inspect_command",
+        "Show a container's record, spec and task state as JSON.",
+    ),
+    "completion": CoreCommand(
+        "runcore.cli.completion",
+        "completion_command",
+        "Print the completion script for bash, zsh or fish.",
+    ),
+    "images": CoreCommand(
+        "runcore.cli.images",
+        "images",
+        "Manage images: import archives, list, remove.",
+    ),
+    "plugins": CoreCommand(
+        "runcore.cli.plugins",
+        "plugins_command",
+        "List plugins: id, distribution, version, status and the flags each adds.",
+    ),
 }
 
 
@@ -78,7 +172,9 @@ class RootGroup(click.Group):
         names = self.list_commands(ctx)
         width = formatter.width - 6 - max((len(n) for n in names), default=0)
         for name in names:
-            cmd = self.get_command(ctx, name)
+            core = CORE_COMMANDS.get(name)
+            # a core command's summary is listed without importing its module
+            cmd = click.Command(name, help=core.summary) if core else self.get_command(ctx, name)
             if cmd is None or cmd.hidden:
                 continue
             title = grouped.get(name, "Commands of plugins")
@@ -96,10 +192,10 @@ class RootGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
         if name in CORE_COMMANDS:
-            module_name, attr = CORE_COMMANDS[name]
+            core = CORE_COMMANDS[name]
             import importlib
 
-            factory = getattr(importlib.import_module(module_name), attr)
+            factory = getattr(importlib.import_module(core.module), core.attr)
             return factory() if not isinstance(factory, click.Command) else factory
         return _plugin_commands(ctx).get(name)
 
@@ -229,8 +325,15 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     try:
         from runcore.plugin import diagnostics
 
-        diagnostics.start(init_plugin_set(args, core_commands=CORE_COMMANDS))
-        rv = cli.main(args=args, prog_name="runcore", standalone_mode=False)
+        plugins = init_plugin_set(args, core_commands=CORE_COMMANDS)
+        diagnostics.start(plugins)
+
+        def run() -> Any:
+            return cli.main(args=args, prog_name="runcore", standalone_mode=False)
+
+        from runcore.cli import help_cache
+
+        rv = help_cache.capture(args, run) if help_cache.replayable(cli, args, plugins) else run()
     except ExitStatus as status:
         sys.exit(status.code)
     except click.exceptions.Exit as exc:

@@ -42,11 +42,11 @@ import sys
 import zlib
 from typing import Any, Callable, Dict, Iterable, List, Optional, TypeVar
 
+from runcore import fingerprint as _fingerprint
+
 #: Bumped when the file format changes.
 FORMAT = 1
 
-_INFO_SUFFIXES = (".dist-info", ".egg-info")
-_INFO_FILES = ("entry_points.txt", "METADATA", "PKG-INFO")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -105,49 +105,17 @@ class CachedEntryPoint:
 # ----------------------------------------------------------------------------- fingerprint
 
 
-def _stat(path: str) -> Optional[List[int]]:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_mtime_ns, st.st_size]
-
-
 def fingerprint(paths: Optional[Iterable[str]] = None) -> List[Any]:
     """What the installed distributions look like on ``paths`` (default ``sys.path``)."""
-    entries: List[Any] = []
-    for entry in list(sys.path if paths is None else paths):
-        where = entry or "."
-        try:
-            names = os.listdir(where)
-        except OSError:  # a zip file, or gone
-            entries.append([entry, _stat(where), None])
-            continue
-        infos = []
-        for name in sorted(n for n in names if n.endswith(_INFO_SUFFIXES)):
-            base = os.path.join(where, name)
-            infos.append([name, _stat(base)] + [_stat(os.path.join(base, f)) for f in _INFO_FILES])
-        entries.append([entry, None, infos])
-    return [FORMAT, sys.version, sys.prefix, entries]
+    return [FORMAT, *_fingerprint.distributions(paths)]
 
 
 # ----------------------------------------------------------------------------- the file
 
 
-def cache_dir(environ: Optional[Dict[str, str]] = None) -> Optional[str]:
-    """The directory of the cache files, or None when the cache is off."""
-    env = os.environ if environ is None else environ
-    if env.get("RUNCORE_NO_CACHE", "") not in ("", "0"):
-        return None
-    if env.get("RUNCORE_CACHE_DIR"):
-        return env["RUNCORE_CACHE_DIR"]
-    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "runcore")
-
-
 def cache_file(environ: Optional[Dict[str, str]] = None) -> Optional[str]:
     """This interpreter's cache file (one per ``sys.prefix`` and executable)."""
-    where = cache_dir(environ)
+    where = _fingerprint.cache_dir(environ)
     if where is None:
         return None
     key = zlib.crc32(f"{sys.prefix}\0{sys.executable}".encode())  # the file checks the rest

@@ -201,6 +201,20 @@ class PluginRegistry:
         return call.results
 
 
+class _PluginManager(pluggy.PluginManager):
+    """pluggy's manager, looking only at ``runcore_*`` names for hook implementations.
+
+    pluggy inspects every attribute of a registered plugin (``inspect.getattr_static``);
+    every hook of runcore is named ``runcore_*`` (:mod:`runcore.hookspecs`), so the other
+    names (the proxy's dunders) are skipped before that: a few ms on every command.
+    """
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        if not name.startswith("runcore_"):
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
+
+
 def _register(pm: pluggy.PluginManager, info: PluginInfo) -> None:
     """Register one plugin; refused markers, unknown hooks or bad signatures mark it failed."""
     try:
@@ -222,7 +236,7 @@ def build(
     """Load built-in and installed plugins according to ``policy``."""
     from runcore import __version__
 
-    pm = pluggy.PluginManager("runcore")
+    pm = _PluginManager("runcore")
     pm.add_hookspecs(hookspecs)
     infos: List[PluginInfo] = []
     if builtins:

@@ -55,3 +55,23 @@ def test_detach_keys_default_is_the_same_in_cli_and_task() -> None:
     from runcore.task.attach import DEFAULT_DETACH_KEYS as TASK_DEFAULT
 
     assert DEFAULT_DETACH_KEYS == TASK_DEFAULT
+
+
+def test_core_summaries_are_the_commands_own_help() -> None:
+    """``runcore --help`` lists core commands from CORE_COMMANDS' summaries (without
+    importing them): each must be what the command itself would show, at every width."""
+    import inspect
+
+    import click
+
+    from runcore.cli.main import CORE_COMMANDS, cli
+
+    ctx = click.Context(cli)
+    for name, core in CORE_COMMANDS.items():
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.help, name
+        first_paragraph = inspect.cleandoc(command.help).split("\n\n")[0].replace("\n", " ")
+        assert core.summary == first_paragraph, name
+        for width in (20, 45, 74, 200):
+            listed = click.Command(name, help=core.summary).get_short_help_str(width)
+            assert listed == command.get_short_help_str(width), (name, width)

@@ -84,6 +84,8 @@ ALLOWED_LIGHT = [
     "runcore.spec_editor",
     "runcore.containerd",
     "runcore.runtime_options",
+    # what the caches depend on (installed distributions, configuration files)
+    "runcore.fingerprint",
     # option value types with Go ranges, and the Go texts their errors use
     "runcore.options_types",
     "runcore.gocompat",
