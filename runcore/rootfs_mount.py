@@ -7,11 +7,8 @@ on first use and removed by :meth:`SnapshotRootFS.close`.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
-import shutil
-import tempfile
 from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,7 +28,15 @@ _IGNORED = {"rw", "volatile"}
 def _libc() -> Any:
     # the interpreter's own symbols include libc's (ctypes.util.find_library("c") would
     # run ldconfig in two subprocesses: 10-20 ms on every run)
+    import ctypes
+
     return ctypes.CDLL(None, use_errno=True)
+
+
+def _errno() -> int:
+    import ctypes
+
+    return ctypes.get_errno()
 
 
 def readonly_mount(
@@ -69,12 +74,12 @@ def mount(mount_type: str, source: str, target: str, options: Sequence[str]) -> 
         ",".join(data).encode() if data else None,
     )
     if rc != 0:
-        err = ctypes.get_errno()
+        err = _errno()
         raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
     if flags & MS_BIND and flags & MS_RDONLY:
         rc = libc.mount(None, target.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
         if rc != 0:
-            err = ctypes.get_errno()
+            err = _errno()
             unmount(target)
             raise OSError(err, f"remount {target} read-only: {os.strerror(err)}")
 
@@ -87,6 +92,8 @@ def unmount(target: str) -> None:
 
 def temp_mount_dir() -> str:
     """A new ``containerd-mount<digits>`` directory where ctr would make it."""
+    import tempfile
+
     base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
     return tempfile.mkdtemp(prefix="containerd-mount", dir=base)
 
@@ -109,6 +116,8 @@ class SnapshotRootFS:
                     mtype, source, options = readonly_mount(m.type, m.source, list(m.options))
                     mount(mtype, source, target, options)
             except OSError:
+                import shutil
+
                 shutil.rmtree(target, ignore_errors=True)
                 raise
             self._dir = target

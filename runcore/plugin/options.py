@@ -92,6 +92,7 @@ class OptionRegistrar:
     owner_label: str = "the core"
     options: List[RegisteredOption] = field(default_factory=list)
     by_flag: Dict[str, RegisteredOption] = field(default_factory=dict)
+    _by_name: Dict[Optional[str], RegisteredOption] = field(default_factory=dict, repr=False)
 
     def bind(self, plugin_id: str, owner_label: str) -> "OptionRegistrar":
         """Attribute the options added next to ``plugin_id`` (shown as ``owner_label``)."""
@@ -124,14 +125,15 @@ class OptionRegistrar:
                     f"flag {flag} is declared by both {taken.owner_label} and {self.owner_label}",
                     hint=clash_hint(taken.plugin_id, self.plugin_id),
                 )
-        if any(o.option.name == option.name for o in self.options):
-            other = next(o for o in self.options if o.option.name == option.name)
+        other = self._by_name.get(option.name)
+        if other is not None:
             raise PluginError(
                 f"option name {option.name!r} is declared by both {other.owner_label} "
                 f"and {self.owner_label}"
             )
         registered = RegisteredOption(option, self.plugin_id, self.owner_label)
         self.options.append(registered)
+        self._by_name[option.name] = registered
         for flag in flags:
             self.by_flag[flag] = registered
         return option
@@ -157,4 +159,5 @@ class OptionRegistrar:
         )
         registered = RegisteredOption(option, "core", "the core")
         self.options.append(registered)
+        self._by_name[option.name] = registered
         self.by_flag[flag] = registered

@@ -44,21 +44,23 @@ def runcore_add_options(registrar: OptionRegistrar, command: str) -> None:
 @hookimpl
 def runcore_configure(ctx: RunContext) -> None:
     """Load the configuration and resolve the class now: errors stop before any RPC."""
-    from runcore.api import UsageError
-
-    from . import classes
-
     ctx.stash.pop(BLOCK_IO, None)
     if ctx.uses_config_file:
         return  # ctr ignores every spec flag with --config
     params: Dict[str, Any] = {}
     path = ctx.opt("blockio_config_file", "")
+    name = ctx.opt("blockio_class", "")
+    if not (path or name):
+        return  # the configuration code is imported only when a flag is given
+    from runcore.api import UsageError
+
+    from . import classes
+
     if path:
         try:
             params = classes.set_config_from_file(path)
         except classes.LoadError as exc:
             raise UsageError(f"blockio-config-file error: {str(exc).rstrip()}") from None
-    name = ctx.opt("blockio_class", "")
     if name:
         try:
             ctx.stash[BLOCK_IO] = classes.oci_block_io(params, name)
