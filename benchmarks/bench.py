@@ -27,9 +27,14 @@ Sub-benchmarks (``--only``, comma-separated; default all):
 * ``ls``       ``ls`` / ``images ls`` vs ``ctr containers ls`` / ``ctr images ls``, 0 and 500
 * ``rpcs``     gRPC calls of one ``run --rm``, counted by a counting proxy in front of the
                daemon (needs ``hpack``), ctr's list next to runcore's
-* ``changes``  what two start-up changes save, each against itself switched off, alternating:
-               leaving through ``os._exit`` (vs the interpreter's teardown, which closes the
-               gRPC channel) and the plugin discovery cache (vs ``RUNCORE_NO_CACHE=1``)
+* ``changes``  what three start-up changes save, each against itself switched off,
+               alternating: leaving through ``os._exit`` (vs the interpreter's teardown,
+               which closes the gRPC channel), the plugin discovery cache (vs
+               ``RUNCORE_NO_CACHE=1``) and the help replay (vs ``RUNCORE_HELP_CACHE=0``)
+
+``startup`` measures what a user sees from the second call on: the first ``--help`` of an
+installation builds the help and keeps it (``runcore/cli/help_cache.py``); ``changes``
+shows the cost of building it.
 
 Needs root and scripts/bootstrap.sh. Prints numbers; asserts nothing (exit 0 unless a
 command fails).
@@ -248,6 +253,7 @@ class Bench:
         for args in (["--help"], ["plugins"], ["run", "--help"]):
             ours_argv = [self.runcore_bin, *args]
             before_argv = [self.before_bin, *args] if self.before_bin else []
+            measure(ours_argv)  # the first run keeps the text that later ones replay
             base, ours, before = alternate(
                 lambda i: py,
                 lambda i: ours_argv,
@@ -534,6 +540,14 @@ c.close()
                 on.append(measure(self.rc(*a)))
                 off.append(measure_env(self.rc(*b), env_off))
             rows.append((f"plugin cache ({what})", on, off))
+        env_off = dict(os.environ, RUNCORE_HELP_CACHE="0")
+        for args in (["--help"], ["run", "--help"], ["plugins"]):
+            measure(self.rc(*args))
+            on, off = [], []
+            for _ in range(self.n):
+                on.append(measure(self.rc(*args)))
+                off.append(measure_env(self.rc(*args), env_off))
+            rows.append((f"help replay ({' '.join(args)})", on, off))
         for name, on, off in rows:
             w_on, w_off = med([s.wall for s in on]), med([s.wall for s in off])
             c_on, c_off = med([s.cpu for s in on]), med([s.cpu for s in off])

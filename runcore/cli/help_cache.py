@@ -27,7 +27,7 @@ The full run decides what may be kept (:func:`replayable`, :func:`capture`):
   ``dist-info`` stays the same). ``RUNCORE_HELP_CACHE=1`` keeps text from editable
   installs too (the test suite uses it).
 
-``RUNCORE_NO_CACHE=1`` turns it off. The file is ``help-<interpreter>.marshal`` in the
+``RUNCORE_HELP_CACHE=0`` turns the replay off, ``RUNCORE_NO_CACHE=1`` every cache. The file is ``help-<interpreter>.marshal`` in the
 cache directory (:func:`runcore.fingerprint.cache_dir`), read only when owned by the
 user; ``marshal`` because it needs no import, and the key holds the interpreter version.
 
@@ -97,6 +97,8 @@ def _key(environ: "Dict[str, str]") -> "List[Any]":
 
 
 def _file(environ: "Dict[str, str]") -> "Optional[str]":
+    if environ.get("RUNCORE_HELP_CACHE") == "0":
+        return None
     where = fingerprint.cache_dir(environ)
     if where is None:
         return None
@@ -218,7 +220,7 @@ def _help_request(root: "click.Group", argv: "Sequence[str]") -> "Optional[click
 
 def _regular_install(plugins: "PluginSet") -> bool:
     """Whether runcore and every loaded plugin live in a ``site-packages`` directory."""
-    if os.environ.get("RUNCORE_HELP_CACHE", "") not in ("", "0"):
+    if os.environ.get("RUNCORE_HELP_CACHE") == "1":
         return True
     import runcore
 
@@ -234,7 +236,7 @@ def _regular_install(plugins: "PluginSet") -> bool:
 
 def replayable(root: "click.Group", argv: "Sequence[str]", plugins: "PluginSet") -> bool:
     """Whether the output of ``argv`` may be kept (see the module docstring)."""
-    if fingerprint.cache_dir() is None:
+    if _file(dict(os.environ)) is None:
         return False
     if not ({"-h", "--help", "plugins"} & set(argv)):
         return False  # the common case, decided without building commands

@@ -148,10 +148,13 @@ def test_editable_installs_are_not_replayed_unless_asked(env) -> None:
     assert not runcore(env, "--help")[1]  # this checkout is an editable install
 
 
-def test_no_cache_turns_it_off(env) -> None:
-    env["RUNCORE_NO_CACHE"] = "1"
+@pytest.mark.parametrize("switch", ["RUNCORE_NO_CACHE=1", "RUNCORE_HELP_CACHE=0"])
+def test_it_can_be_turned_off(env, tmp_path, switch: str) -> None:
+    name, value = switch.split("=")
+    env[name] = value
     runcore(env, "--help")
     assert not runcore(env, "--help")[1]
+    assert not list((tmp_path / "cache").glob("help-*"))
 
 
 @pytest.mark.parametrize(
