@@ -11,7 +11,7 @@ by its name; its own options it reads with :meth:`RunContext.opt`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Generic, List, Optional, TypeVar, Union, cast
+from typing import TYPE_CHECKING, Any, Dict, Generic, List, Optional, Tuple, TypeVar, Union, cast
 
 if TYPE_CHECKING:  # pragma: no cover
     from runcore.cli.common import GlobalOptions
@@ -83,6 +83,13 @@ class Stash:
 
     def __len__(self) -> int:
         return len(self._values)
+
+
+#: The core's own notes from ``create`` to the task code of the same ``run``, which
+#: spare it two calls: the record ``Containers/Create`` returned, and the mounts
+#: ``Snapshots/Prepare`` returned, as ``(snapshot key, mounts)``.
+CREATED_RECORD: "StashKey[Any]" = StashKey()
+PREPARED_MOUNTS: "StashKey[Tuple[str, List[Any]]]" = StashKey()
 
 
 @dataclass

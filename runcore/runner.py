@@ -209,8 +209,11 @@ class _Snapshot:
                 )
             raise AlreadyExists(f'snapshot "{request.key}": already exists', hint=hint) from None
         self.created = True
+        from runcore.context import PREPARED_MOUNTS
         from runcore.rootfs_mount import SnapshotRootFS
 
+        if self.keep:
+            ctx.stash[PREPARED_MOUNTS] = (request.key, list(resp.mounts))
         ctx.rootfs = SnapshotRootFS(list(resp.mounts))
 
     def release(self, failed: bool) -> None:
@@ -256,9 +259,12 @@ def build(ctx: RunContext, create: bool) -> SpecEditor:
                 record = build_record(ctx)
                 message = _record_message(client, record, editor.spec)
                 try:
-                    client.containers.Create(
+                    created = client.containers.Create(
                         client.pb.containers.CreateContainerRequest(container=message)
                     )
+                    from runcore.context import CREATED_RECORD
+
+                    ctx.stash[CREATED_RECORD] = created.container
                 except AlreadyExists:
                     raise AlreadyExists(f'container "{ctx.container_id}": already exists') from None
             failed = False

@@ -27,6 +27,7 @@ import threading
 from queue import Empty, SimpleQueue
 from typing import Any, Dict, List, Optional, Tuple
 
+from runcore.context import CREATED_RECORD, PREPARED_MOUNTS
 from runcore.errors import (
     ContainerdError,
     NotFound,
@@ -81,7 +82,9 @@ class TaskRun:
         self.terminal: Optional[ttymod.RawTerminal] = None
         self.plan: Optional[IOPlan] = None
         self.copier: Optional[Copier] = None
-        self.record: Any = None
+        stash = getattr(ctx, "stash", None)
+        #: the container record (``Containers/Get`` when the same command did not create it)
+        self.record: Any = stash.get(CREATED_RECORD, None) if stash is not None else None
         self.pid = 0
         self.task_exists = False
         self.started = False
@@ -204,7 +207,11 @@ class TaskRun:
     def _create(self, options: Dict[str, Any]) -> int:
         client, pb = self.client, self.client.pb
         rootfs: List[Any] = []
-        if self.record.snapshot_key:
+        stash = getattr(self.ctx, "stash", None)
+        prepared = stash.get(PREPARED_MOUNTS, None) if stash is not None else None
+        if prepared is not None and prepared[0] == self.record.snapshot_key:
+            rootfs = list(prepared[1])  # what Snapshots/Prepare answered in this command
+        elif self.record.snapshot_key:
             snapshotter = self.record.snapshotter or client.default_snapshotter()
             rootfs = list(
                 client.snapshots.Mounts(

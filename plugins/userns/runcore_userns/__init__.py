@@ -31,6 +31,7 @@ from runcore.api import (
     OptionRegistrar,
     RunContext,
     SnapshotRequest,
+    TaskInfo,
     SpecEditor,
     StashKey,
     hookimpl,
@@ -163,12 +164,13 @@ def runcore_prepare_snapshot(snapshot: SnapshotRequest, ctx: RunContext) -> None
 
 
 @hookimpl
-def runcore_task_options(options: Dict[str, Any], ctx: RunContext) -> None:
+def runcore_task_options(options: Dict[str, Any], task: TaskInfo, ctx: RunContext) -> None:
     """IO owner = host ids of the first mappings of the stored spec (ctr 1.7's NewTask)."""
     import json
 
-    client = ctx.client()
-    record = client.containers.Get(id=ctx.container_id).container
+    record = task.record
+    if record is None:
+        record = ctx.client().containers.Get(id=ctx.container_id).container
     if not record.spec.value:
         return
     try:

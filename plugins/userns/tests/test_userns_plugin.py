@@ -333,13 +333,22 @@ class RecordClient:
 
 
 def task_options(spec):
-    ctx = make_ctx("run")
-    client = RecordClient(spec)
-    ctx.client = lambda: client  # type: ignore[method-assign]
-    options = {}
-    plugin.runcore_task_options(options=options, ctx=ctx)
-    assert client.asked == ["c1"]
-    return options
+    """The hook's options from the record the task code hands it (no RPC), which must
+    equal those from the record it fetches when none is handed (``Containers/Get``)."""
+    from runcore.api import TaskInfo
+
+    results = []
+    for handed in (True, False):
+        ctx = make_ctx("run")
+        client = RecordClient(spec)
+        ctx.client = lambda client=client: client  # type: ignore[method-assign]
+        task = TaskInfo(container_id="c1", record=client.stored.container if handed else None)
+        options = {}
+        plugin.runcore_task_options(options=options, task=task, ctx=ctx)
+        assert client.asked == ([] if handed else ["c1"])
+        results.append(options)
+    assert results[0] == results[1]
+    return results[0]
 
 
 def test_io_owner_from_the_first_mappings():
