@@ -41,13 +41,16 @@ def destroy_task(
 ) -> Optional[Any]:
     """SIGKILL the task unless stopped, wait for it, ``Tasks/Delete``; None if no task.
 
-    ``exited`` is set by a ``Tasks/Wait`` already in flight (else one is issued here).
+    ``exited`` is set by a ``Tasks/Wait`` already in flight (else one is issued here);
+    once it is set the task is known to be stopped and ``Tasks/Delete`` comes at once.
     Returns the ``DeleteResponse``.
     """
-    process = get_task(client, container_id)
-    if process is None:
-        return None
-    if process.status != STOPPED:
+    process = None
+    if exited is None or not exited.is_set():
+        process = get_task(client, container_id)
+        if process is None:
+            return None
+    if process is not None and process.status != STOPPED:
         try:
             client.tasks.Kill(container_id=container_id, signal=int(signal.SIGKILL), all=kill_all)
         except NotFound:
@@ -83,13 +86,16 @@ def delete_process(
 ) -> Optional[Any]:
     """SIGKILL an exec process unless it exited, wait for it, ``Tasks/DeleteProcess``.
 
-    None when the process (or its task) is gone already.
+    None when the process (or its task) is gone already. Once ``exited`` is set the
+    process is known to have exited and ``Tasks/DeleteProcess`` comes at once.
     """
-    try:
-        process = client.tasks.Get(container_id=container_id, exec_id=exec_id).process
-    except NotFound:
-        return None
-    if process.status not in (STOPPED, CREATED):
+    process = None
+    if exited is None or not exited.is_set():
+        try:
+            process = client.tasks.Get(container_id=container_id, exec_id=exec_id).process
+        except NotFound:
+            return None
+    if process is not None and process.status not in (STOPPED, CREATED):
         try:
             client.tasks.Kill(
                 container_id=container_id, exec_id=exec_id, signal=int(signal.SIGKILL)
