@@ -144,9 +144,11 @@ class _Service:
         request = args[0] if args else None
         cid = kwargs.get("container_id") or getattr(request, "container_id", "")
         exec_id = kwargs.get("exec_id", "")
-        get = lambda: self._service.Get(  # noqa: E731
-            container_id=cid, **({"exec_id": exec_id} if exec_id else {})
-        ).process
+
+        def get() -> Any:
+            scope = {"exec_id": exec_id} if exec_id else {}
+            return self._service.Get(container_id=cid, **scope).process
+
         try:
             process = get()
             # a Start still running in the shim shows CREATED a moment longer
