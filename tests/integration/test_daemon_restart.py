@@ -106,12 +106,6 @@ def test_run_rm_survives_a_restart(daemon, busybox_archive, fifo_dir, sig, down)
 
 
 def test_exec_survives_a_restart(daemon, busybox_archive, fifo_dir) -> None:
-    if daemon.version == "1.7":
-        # containerd 1.7.24's shim (not 1.6.20's) loses exec accounting across a daemon
-        # restart: about one run in three its handleInitExit panics ("makechan: size out
-        # of range" in containerd.log) or the exec is killed – to be investigated (is a
-        # repeated call of runcore's part of the trigger?).
-        pytest.skip("containerd 1.7.24 shim panics after an exec outlived a restart")
     r = subprocess.run(
         _runcore(
             daemon, "run", "-d", "--fifo-dir", fifo_dir, busybox_archive.name, "r2", "sleep", "1000"
@@ -124,25 +118,109 @@ def test_exec_survives_a_restart(daemon, busybox_archive, fifo_dir) -> None:
     assert r.returncode == 0, r.stderr
     ex = _start(daemon, "exec", "--fifo-dir", fifo_dir, "r2", "sh", "-c", COUNT)
     first = _first_line(ex)
+    mark = daemon.log.stat().st_size
     daemon.restart(signal.SIGKILL, 2.0)
     out, err = ex.communicate(timeout=TIMEOUT)
     assert (ex.returncode, first + out, err) == (3, b"1\n2\n3\n4\n5\n6\n", b"")
-    # containerd 1.7.24's shim may panic when this init then exits (``makechan: size out
-    # of range`` in handleInitExit): the first rm -f can meet the dying shim
-    for _ in range(3):
-        r = subprocess.run(
-            _runcore(daemon, "rm", "-f", "r2"), capture_output=True, env=_env(), timeout=TIMEOUT
-        )
-        if r.returncode == 0:
+    _init_exit_is_published(daemon, "r2", mark)
+    r = subprocess.run(
+        _runcore(daemon, "rm", "-f", "r2"), capture_output=True, env=_env(), timeout=TIMEOUT
+    )
+    assert r.returncode == 0, r.stderr
+
+
+def _init_exit_is_published(d: Daemon, cid: str, mark: int) -> None:
+    """Kill the init of ``cid``: the shim reports it STOPPED and does not panic (containerd
+    1.7's runc shim panicked – ``makechan: size out of range`` in ``handleInitExit`` – once
+    its count of running exec processes had gone negative)."""
+    d.ctr("tasks", "kill", "-s", "KILL", cid, namespace=NS)
+    deadline = time.monotonic() + 30
+    status = ""
+    while time.monotonic() < deadline:
+        rows = [l.split() for l in d.lines("tasks", "ls", namespace=NS)[1:]]
+        status = next((row[-1] for row in rows if row[0] == cid), "")
+        if status == "STOPPED":
             break
-        time.sleep(1)
+        time.sleep(0.2)
+    with open(d.log, "rb") as f:
+        f.seek(mark)
+        log = f.read().decode(errors="replace")
+    assert "panic" not in log, [l for l in log.splitlines() if "panic" in l][:3]
+    assert status == "STOPPED"
+
+
+#: runcore whose first ``Tasks/Start`` of an exec process gets through but whose answer is
+#: lost: it tells the test (a file), waits until containerd was restarted, then fails as a
+#: lost connection does.
+LOSE_START_ANSWER = r"""
+import os, sys, time
+from runcore.errors import Unavailable
+from runcore.task import reconnect
+signal_file = os.environ["RC_TEST_SIGNAL"]
+original = reconnect._Service.__init__
+class LosingStart:
+    def __init__(self, service):
+        self._service, self._lost = service, False
+    def __getattr__(self, name):
+        return getattr(self._service, name)
+    def Start(self, *args, **kwargs):
+        answer = self._service.Start(*args, **kwargs)
+        if kwargs.get("exec_id") and not self._lost:
+            self._lost = True
+            open(signal_file, "w").close()
+            deadline = time.monotonic() + 60
+            while os.path.exists(signal_file) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            raise Unavailable("lost the connection to containerd")
+        return answer
+def init(self, owner, name, service):
+    original(self, owner, name, LosingStart(service) if name == "tasks" else service)
+reconnect._Service.__init__ = init
+from runcore.cli.main import main
+main(sys.argv[1:])
+"""
+
+
+def test_exec_whose_start_answer_was_lost(daemon, busybox_archive, fifo_dir, tmp_path) -> None:
+    """containerd restarts after it started an exec process but before runcore had the
+    answer: runcore looks the process up instead of sending ``Tasks/Start`` again (a second
+    Start of a running exec made containerd 1.7.24's shim panic when the init exited)."""
+    r = subprocess.run(
+        _runcore(
+            daemon, "run", "-d", "--fifo-dir", fifo_dir, busybox_archive.name, "r7", "sleep", "1000"
+        ),
+        capture_output=True,
+        env=_env(),
+        timeout=TIMEOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    assert r.returncode == 0, r.stderr
+    flag = tmp_path / "started"
+    argv = _runcore(daemon, "exec", "--fifo-dir", fifo_dir, "r7", "sh", "-c", COUNT)
+    ex = subprocess.Popen(
+        [argv[0], "-c", LOSE_START_ANSWER, *argv[3:]],
+        env={**_env(), "RC_TEST_SIGNAL": str(flag)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + TIMEOUT
+    while not flag.exists():
+        assert ex.poll() is None and time.monotonic() < deadline, ex.communicate()
+        time.sleep(0.05)
+    mark = daemon.log.stat().st_size
+    daemon.restart(signal.SIGKILL, 1.0)
+    flag.unlink()
+    out, err = ex.communicate(timeout=TIMEOUT)
+    assert (ex.returncode, out, err) == (3, b"1\n2\n3\n4\n5\n6\n", b"")
+    _init_exit_is_published(daemon, "r7", mark)
+    r = subprocess.run(
+        _runcore(daemon, "rm", "r7"), capture_output=True, env=_env(), timeout=TIMEOUT
+    )
     assert r.returncode == 0, r.stderr
 
 
 def test_wait_survives_a_restart(daemon, busybox_archive, fifo_dir) -> None:
-    """(Apart from exec: containerd 1.7.24's shim can panic – ``makechan: size out of
-    range`` in handleInitExit – when the init exits after an exec process outlived a
-    daemon restart; the task is then gone, whoever the client is.)"""
     r = subprocess.run(
         _runcore(
             daemon,
