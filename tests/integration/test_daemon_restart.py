@@ -606,3 +606,56 @@ def test_import_rerun_after_the_client_was_killed(import_namespaces, big_archive
     p.communicate(timeout=TIMEOUT)
     assert d.lines("leases", "ls", "-q", namespace=NS_IMPORT) != []
     _rerun_matches_ctr(d, big_archive)
+
+
+class _CollectAfter(io.RawIOBase):
+    """An archive file that runs ``action`` once reading passed ``position``."""
+
+    def __init__(self, path: Path, position: int, action) -> None:
+        self._f = open(path, "rb")
+        self._position, self._action = position, action
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        n = self._f.readinto(buf)
+        if self._action is not None and self._f.tell() > self._position:
+            action, self._action = self._action, None
+            action()
+        return n
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
+def test_import_keeps_content_it_found_in_the_store(import_namespaces, busybox_archive) -> None:
+    """The archive's index.json (stored without a known digest) is in the namespace
+    already, held only by another lease that goes away mid-import: the import's own lease
+    must hold it, or the collector takes it before the image record refers to it (a
+    commit naming the digest made containerd answer AlreadyExists without leasing it)."""
+    from runcore.containerd.client import Client
+    from runcore.images import import_archive
+
+    d = import_namespaces
+    with tarfile.open(busybox_archive.path) as tar:
+        member = tar.getmember("index.json")
+        index = tar.extractfile(member).read()  # type: ignore[union-attr]
+        after_index = member.offset_data + member.size + (64 << 10)
+    client = Client.connect(d.address, NS_IMPORT)
+    client.leases.Create(id="other-client")
+    with client.holding_lease("other-client"):
+        client.write_blob("other-index", index)
+
+    def collect() -> None:
+        d.ctr("leases", "rm", "--sync", "other-client", namespace=NS_IMPORT)
+
+    source = _CollectAfter(busybox_archive.path, after_index, collect)
+    try:
+        written = import_archive(client, source, name="archive", out=io.StringIO())
+    finally:
+        source.close()
+    assert [image.name for image in written] == [busybox_archive.name]
+    assert d.lines("leases", "ls", "-q", namespace=NS_IMPORT) == []
+    assert_no_leaks(d, NS_IMPORT)
