@@ -608,26 +608,19 @@ def test_import_rerun_after_the_client_was_killed(import_namespaces, big_archive
     _rerun_matches_ctr(d, big_archive)
 
 
-class _CollectAfter(io.RawIOBase):
+class _CollectAfter(io.FileIO):
     """An archive file that runs ``action`` once reading passed ``position``."""
 
     def __init__(self, path: Path, position: int, action) -> None:
-        self._f = open(path, "rb")
+        super().__init__(path, "rb")
         self._position, self._action = position, action
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf) -> int:
-        n = self._f.readinto(buf)
-        if self._action is not None and self._f.tell() > self._position:
+    def read(self, size: int = -1) -> bytes:
+        data = super().read(size)
+        if self._action is not None and self.tell() > self._position:
             action, self._action = self._action, None
             action()
-        return n
-
-    def close(self) -> None:
-        self._f.close()
-        super().close()
+        return data
 
 
 def test_import_keeps_content_it_found_in_the_store(import_namespaces, busybox_archive) -> None:
