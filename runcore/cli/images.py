@@ -105,10 +105,25 @@ def import_command(
         snapshotter=snapshotter,
     )
     source, name, total = _open_source(file)
-    client = global_options(click.get_current_context()).client()
+    options = global_options(click.get_current_context())
+    client = options.client()
+    # the window a containerd restart is waited out (as for task commands)
+    client.reconnect_window = options.connect_timeout or None
     bar = Progress(f"importing {os.path.basename(name)}", total)
+
+    def rewind() -> None:  # a containerd restart: the import starts over
+        source.seek(0)
+        bar.done = 0
+
     try:
-        import_archive(client, source, opts, name=name, progress=bar)
+        import_archive(
+            client,
+            source,
+            opts,
+            name=name,
+            progress=bar,
+            rewind=rewind if total is not None else None,
+        )
     finally:
         bar.close()
         if source is not sys.stdin.buffer:

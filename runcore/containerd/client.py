@@ -106,6 +106,9 @@ class Client:
     """
 
     pb: ModuleType = _pb
+    #: Seconds a command waits for containerd to come back after a restart (None: the
+    #: default of :mod:`runcore.task.reconnect`).
+    reconnect_window: Optional[float] = None
 
     containers: Service
     content: Service
@@ -219,6 +222,16 @@ class Client:
     def current_lease(self) -> Optional[str]:
         """The id of the lease calls carry right now, if any."""
         return self._ctx.lease.get()
+
+    @contextlib.contextmanager
+    def holding_lease(self, lease_id: str) -> Iterator[None]:
+        """Send ``lease_id`` (created and deleted by the caller) with every call inside
+        the block; :meth:`lease` inside it reuses it."""
+        token = self._ctx.lease.set(lease_id)
+        try:
+            yield
+        finally:
+            self._ctx.lease.reset(token)
 
     @contextlib.contextmanager
     def lease(

@@ -128,17 +128,25 @@ def write_blob(
         if expected_digest and actual != expected_digest:
             raise DigestMismatch(ref, expected_digest, actual)
         try:
-            stream.exchange(
+            # Without an announced digest the commit names none either (as ctr's import):
+            # containerd answers a commit naming the digest of a blob it has with
+            # AlreadyExists before the blob is added to the caller's lease, and the
+            # collector may then take it before anything refers to it. Its own digest of
+            # what it was sent is checked below instead.
+            resp = stream.exchange(
                 pb.WriteContentRequest(
                     action=pb.COMMIT,
                     total=offset,
                     offset=offset,
-                    expected=actual,
+                    expected=actual if expected_digest else "",
                     labels=labels or {},
                 )
             )
         except errors.AlreadyExists:
-            pass  # someone committed the same content meanwhile
+            pass  # present already (now held by the caller's lease)
+        else:
+            if resp.digest and resp.digest != actual:
+                raise DigestMismatch(ref, actual, resp.digest)
         done = True
         return actual
     finally:

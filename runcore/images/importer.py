@@ -27,6 +27,7 @@ from typing import IO, TYPE_CHECKING, Callable, Optional
 from runcore import errors
 from runcore.images import mediatypes as mt
 from runcore.images.archive import read_archive
+from runcore.images.import_lease import import_lease
 from runcore.images.manifests import (
     NoMatchingManifest,
     children,
@@ -38,6 +39,7 @@ from runcore.images.platforms import ALL, Matcher, default_platform, only, only_
 from runcore.images.reference import add_ref_prefix, filter_ref_prefix, image_name
 from runcore.images.store import ClientStore, ContentStore
 from runcore.images.unpack import descriptor_to_pb, inspect_image, unpack
+from runcore.task.reconnect import is_connection_lost, retrying
 
 if TYPE_CHECKING:  # pragma: no cover
     from runcore.containerd.client import Client
@@ -168,9 +170,16 @@ def _record(client: "Client", name: str, target: dict):
     return client.pb.images.Image(name=name, target=descriptor_to_pb(client, target))
 
 
-def store_records(client: "Client", images: list[tuple[str, dict]]) -> list[ImportedImage]:
-    """``Images/Update`` (target only) or, when missing, ``Images/Create`` for each image."""
+def store_records(
+    client: "Client", images: list[tuple[str, dict]], created: Optional[set[str]] = None
+) -> list[ImportedImage]:
+    """``Images/Update`` (target only) or, when missing, ``Images/Create`` for each image.
+
+    ``created`` names records an earlier attempt of the same import created (they count
+    as created, so a rollback deletes them); the names created now are added to it.
+    """
     pb = client.pb
+    created = set() if created is None else created
     done: list[ImportedImage] = []
     try:
         for name, target in images:
@@ -184,11 +193,15 @@ def store_records(client: "Client", images: list[tuple[str, dict]]) -> list[Impo
                     image=_record(client, name, target),
                     update_mask=pb.field_mask.FieldMask(paths=["target"]),
                 )
-                done.append(
-                    ImportedImage(name, target, False, _desc(previous) if previous else None)
-                )
+                if name in created:
+                    done.append(ImportedImage(name, target, True))
+                else:
+                    done.append(
+                        ImportedImage(name, target, False, _desc(previous) if previous else None)
+                    )
             except errors.NotFound:
                 client.images.Create(image=_record(client, name, target))
+                created.add(name)
                 done.append(ImportedImage(name, target, True))
     except BaseException:
         rollback(client, done)
@@ -227,41 +240,80 @@ def import_archive(
     name: str = "archive",
     out: Optional[IO[str]] = None,
     progress: Optional[Callable[[int], None]] = None,
+    rewind: Optional[Callable[[], None]] = None,
 ) -> list[ImportedImage]:
     """Import the tar stream ``source``; returns the image records written.
 
     ``out`` receives ctr's ``unpacking <name> (<digest>)...done`` lines (stdout by
     default); ``progress`` is called with the byte count of every chunk stored.
+
+    With ``rewind`` (puts ``source`` back at its start: a regular file) the import rides
+    out a containerd restart: it waits for the daemon (the reconnect window of
+    :mod:`runcore.task.reconnect`) and starts over under the same lease; what is stored
+    already is not sent again and a half-written ingest is overwritten. Without it, a lost
+    connection is one line asking for a rerun, which then completes.
     """
     opts = opts or ImportOptions()
     out = out if out is not None else sys.stdout
     if opts.platform:
         parse(opts.platform)  # a bad --platform fails before anything is stored
     store = ClientStore(client, progress=progress)
-    with client.lease():
-        contents = read_archive(source, store, name=name)
-        unpack_with = unpack_matcher(opts)
-        try:
-            images = name_images(store, contents.index, opts)
-            for image_name_, target in images:
-                check_complete(store, target, unpack_with, image_name_, required=not opts.no_unpack)
-        except errors.ImageError:
-            raise
-        except errors.NotFound as exc:
-            raise errors.ImageError(f"{name}: {exc} (missing from the archive?)") from None
-        written = store_records(client, images)
-        if opts.no_unpack:
-            return written
-        try:
-            for image in written:
-                out.write(f"unpacking {image.name} ({image.target['digest']})...")
-                out.flush()
-                info = inspect_image(store, image.name, image.target, {}, unpack_with)
-                unpack(client, info, opts.snapshotter or None)
-                out.write("done\n")
-                out.flush()
-        except BaseException:
-            out.write("\n")
-            rollback(client, written)
-            raise
+    created: set[str] = set()
+    with import_lease(client):
+        restarts = 0
+        while True:
+            try:
+                return _import_once(client, store, source, opts, name, out, created)
+            except errors.ContainerdError as exc:
+                if not is_connection_lost(exc):
+                    raise
+                restarts += 1
+                if rewind is None or restarts > MAX_RESTARTS:
+                    raise errors.Unavailable(
+                        f"lost the connection to containerd while importing {name}; "
+                        "run the import again once containerd is back"
+                    ) from None
+            retrying(client, lambda: client.version.Version(), f"the import of {name}")
+            rewind()
+
+
+#: containerd restarts one import rides out before it gives up.
+MAX_RESTARTS = 3
+
+
+def _import_once(
+    client: "Client",
+    store: ClientStore,
+    source: IO[bytes],
+    opts: ImportOptions,
+    name: str,
+    out: IO[str],
+    created: set[str],
+) -> list[ImportedImage]:
+    """One pass of :func:`import_archive` over ``source`` (inside its lease)."""
+    contents = read_archive(source, store, name=name)
+    unpack_with = unpack_matcher(opts)
+    try:
+        images = name_images(store, contents.index, opts)
+        for image_name_, target in images:
+            check_complete(store, target, unpack_with, image_name_, required=not opts.no_unpack)
+    except errors.ImageError:
+        raise
+    except errors.NotFound as exc:
+        raise errors.ImageError(f"{name}: {exc} (missing from the archive?)") from None
+    written = store_records(client, images, created)
+    if opts.no_unpack:
         return written
+    try:
+        for image in written:
+            out.write(f"unpacking {image.name} ({image.target['digest']})...")
+            out.flush()
+            info = inspect_image(store, image.name, image.target, {}, unpack_with)
+            unpack(client, info, opts.snapshotter or None)
+            out.write("done\n")
+            out.flush()
+    except BaseException:
+        out.write("\n")
+        rollback(client, written)
+        raise
+    return written

@@ -189,6 +189,8 @@ def _apply_layer(client: "Client", sn: str, layer: dict, chain: list[str], diff_
     try:
         try:
             applied = client.diff.Apply(diff=descriptor_to_pb(client, layer), mounts=mounts).applied
+        except errors.Unavailable:
+            raise  # containerd went away: the caller may wait for it and start over
         except errors.ContainerdError as exc:
             raise errors.ImageError(f"failed to extract layer {diff_id}: {exc}") from None
         if applied.digest != diff_id:

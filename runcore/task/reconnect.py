@@ -105,40 +105,75 @@ class _Service:
         return target
 
     def _once(self, method: str, target: Any, *args: Any, **kwargs: Any) -> Any:
-        """Create/Exec/Start: repeated while containerd is away; a repeat that finds the
-        work done (the first attempt reached containerd) counts as success."""
-        attempts = [0]
+        """Create/Exec/Start: sent again only when containerd certainly did not do it.
 
-        def call() -> Any:
-            attempts[0] += 1
+        When the answer is lost (containerd went away) the call may have reached the
+        shim: the process is looked up (``Tasks/Get``, retried while containerd is away)
+        and the call repeated only if it did not happen. Never repeat a ``Start`` that
+        got through: containerd 1.7's runc shim counts a second ``Start`` of a running
+        exec process as a second process with the same pid, handles its exit twice, and
+        panics (``makechan: size out of range`` in ``handleInitExit``) when the init exits.
+        """
+        try:
+            return target(*args, **kwargs)
+        except ContainerdError as exc:
+            if not is_connection_lost(exc):
+                raise
+
+        def settle() -> Any:
+            done = self._done(method, args, kwargs)
+            if done is not None:
+                return done
             try:
                 return target(*args, **kwargs)
             except ContainerdError as exc:
-                if attempts[0] == 1 or is_connection_lost(exc):
+                if is_connection_lost(exc):
                     raise
                 done = self._done(method, args, kwargs)
                 if done is None:
                     raise
                 return done
 
-        return retrying(self._owner, call, f"tasks/{method}")
+        return retrying(self._owner, settle, f"tasks/{method}")
 
     def _done(self, method: str, args: Any, kwargs: Any) -> Any:
+        """The answer of ``method`` if containerd did it already, else None.
+
+        Raises when containerd is (still) away, so that nothing is repeated blindly.
+        """
         request = args[0] if args else None
         cid = kwargs.get("container_id") or getattr(request, "container_id", "")
         exec_id = kwargs.get("exec_id", "")
+
+        def get() -> Any:
+            scope = {"exec_id": exec_id} if exec_id else {}
+            return self._service.Get(container_id=cid, **scope).process
+
         try:
-            process = self._service.Get(
-                container_id=cid, **({"exec_id": exec_id} if exec_id else {})
-            ).process
-        except ContainerdError:
+            process = get()
+            # a Start still running in the shim shows CREATED a moment longer
+            for _ in range(CREATED_RECHECKS if method == "Start" else 0):
+                if process.status != CREATED:
+                    break
+                time.sleep(CREATED_PAUSE)
+                process = get()
+        except ContainerdError as exc:
+            if is_connection_lost(exc):
+                raise
             return None
         pb = self._owner.pb
         if method == "Create":
             return pb.tasks.CreateTaskResponse(container_id=cid, pid=process.pid)
         if method == "Start":
-            return pb.tasks.StartResponse(pid=process.pid) if process.status != 1 else None
+            return pb.tasks.StartResponse(pid=process.pid) if process.status != CREATED else None
         return pb.empty.Empty()
+
+
+#: ``Tasks/Get`` status of a process created but not started (containerd's task.Status).
+CREATED = 1
+#: How often, and how far apart, a CREATED process is looked at again before ``Start`` is
+#: repeated.
+CREATED_RECHECKS, CREATED_PAUSE = 3, 0.5
 
 
 class Resilient:

@@ -95,6 +95,50 @@ def test_resilient_create_that_reached_containerd_counts_as_done() -> None:
     assert wrapped.tasks.Create(pb.tasks.CreateTaskRequest(container_id="c1")).pid == 77
 
 
+def _start_client(statuses: List[Any], first_start_lost: bool = True) -> Any:
+    """A tasks service whose first Start answer is lost; Get answers from ``statuses``
+    (an exception is raised, a number is the process status)."""
+    from runcore.containerd import pb
+
+    calls: List[str] = []
+
+    class Tasks:
+        def Start(self, **kw: Any) -> Any:
+            calls.append("Start")
+            if first_start_lost and calls.count("Start") == 1:
+                raise Unavailable("lost the connection to containerd")
+            return pb.tasks.StartResponse(pid=42)
+
+        def Get(self, **kw: Any) -> Any:
+            calls.append("Get")
+            answer = statuses.pop(0) if len(statuses) > 1 else statuses[0]
+            if isinstance(answer, Exception):
+                raise answer
+            return pb.tasks.GetResponse(process=pb.task.Process(pid=42, status=answer))
+
+    return SimpleNamespace(tasks=Tasks(), pb=pb, calls=calls)
+
+
+def test_a_start_that_got_through_is_never_sent_again() -> None:
+    """containerd 1.7's shim counts a repeated Start of a running exec as a second
+    process and panics when the init exits: the lost answer is looked up instead."""
+    client = _start_client([Unavailable("lost the connection to containerd"), 2])
+    wrapped = reconnect.resilient(client, 5)
+    assert wrapped.tasks.Start(container_id="c1", exec_id="e1").pid == 42
+    assert client.calls.count("Start") == 1
+    assert client.calls == ["Start", "Get", "Get"]
+
+
+def test_a_start_that_did_not_get_through_is_sent_again(monkeypatch) -> None:
+    monkeypatch.setattr(reconnect, "CREATED_PAUSE", 0.01)
+    client = _start_client([reconnect.CREATED])
+    wrapped = reconnect.resilient(client, 5)
+    assert wrapped.tasks.Start(container_id="c1", exec_id="e1").pid == 42
+    assert client.calls.count("Start") == 2
+    # looked at again (a Start still under way in the shim) before it was repeated
+    assert client.calls.count("Get") == 1 + reconnect.CREATED_RECHECKS
+
+
 def test_detach_keys_are_cut_out_of_the_input() -> None:
     from runcore.task.attach import parse_detach_keys
     from runcore.task.copier import Copier
