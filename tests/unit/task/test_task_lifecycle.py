@@ -265,10 +265,34 @@ def test_foreground_exit_status_and_request(world: World) -> None:
     assert (create.stdin, create.stdout, create.stderr) == ("", "", "")
     assert [m.source for m in create.rootfs] == ["/snap/c1"]
     assert not create.HasField("options")
-    assert names[-2:] == ["Tasks/Get", "Tasks/Delete"]
+    # Tasks/Wait returned: the task is known to be stopped, no Tasks/Get before Delete
+    assert names[-1] == "Tasks/Delete" and "Tasks/Get" not in names
     assert world.container is not None  # no --rm
     assert world.task is None
     assert [(t.container_id, t.pid, t.exit_status) for t in ctx.plugins.deleted] == [(CID, 4242, 3)]
+
+
+def test_the_record_and_mounts_of_create_spare_two_calls(world: World) -> None:
+    """``run`` hands the task code what Containers/Create and Snapshots/Prepare answered."""
+    from runcore.context import CREATED_RECORD, PREPARED_MOUNTS, Stash
+
+    world.exit_on_start = 0
+    ctx = _ctx(world)
+    ctx.stash = Stash()
+    ctx.stash[CREATED_RECORD] = world.container
+    mount = pb.mount.Mount(type="overlay", source="overlay", options=["lowerdir=/l"])
+    ctx.stash[PREPARED_MOUNTS] = (CID, [mount])
+    assert lifecycle.run_task(ctx) == 0
+    names = world.names()
+    assert "Containers/Get" not in names and "Snapshots/Mounts" not in names
+    create = dict(world.calls)["Tasks/Create"]["_request"]
+    assert list(create.rootfs) == [mount]
+    # mounts prepared for another snapshot are not used
+    world.exit_on_start = 0
+    ctx.stash[PREPARED_MOUNTS] = ("other", [mount])
+    world.calls.clear()
+    assert lifecycle.run_task(ctx) == 0
+    assert "Snapshots/Mounts" in world.names()
 
 
 def test_rm_deletes_snapshot_then_record(world: World) -> None:
