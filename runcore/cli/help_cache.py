@@ -218,15 +218,11 @@ def _help_request(root: "click.Group", argv: "Sequence[str]") -> "Optional[click
     return command if path == ["plugins"] else None
 
 
-def _regular_install(plugins: "PluginSet") -> bool:
-    """Whether runcore and every loaded plugin live in a ``site-packages`` directory."""
+def _installed(files: "Sequence[str]") -> bool:
+    """Whether every file lies in a ``site-packages`` or ``dist-packages`` directory
+    (always, with ``RUNCORE_HELP_CACHE=1``)."""
     if os.environ.get("RUNCORE_HELP_CACHE") == "1":
         return True
-    import runcore
-
-    files = [runcore.__file__] + [
-        getattr(info.module, "__file__", None) or "" for info in plugins.registry.infos
-    ]
     for name in files:
         parts = os.path.normpath(name or "").split(os.sep)
         if "site-packages" not in parts and "dist-packages" not in parts:
@@ -234,12 +230,30 @@ def _regular_install(plugins: "PluginSet") -> bool:
     return True
 
 
+def _regular_install(plugins: "PluginSet") -> bool:
+    """Whether runcore and every loaded plugin live in a ``site-packages`` directory."""
+    import runcore
+
+    return _installed(
+        [runcore.__file__ or ""]
+        + [getattr(info.module, "__file__", None) or "" for info in plugins.registry.infos]
+    )
+
+
+def may_keep(argv: "Sequence[str]") -> bool:
+    """Whether ``argv`` could be a help request worth keeping (cheap, before anything is
+    built; :func:`replayable` decides)."""
+    if not ({"-h", "--help", "plugins"} & set(argv)) or _file(dict(os.environ)) is None:
+        return False
+    import runcore
+
+    return _installed([runcore.__file__ or ""])
+
+
 def replayable(root: "click.Group", argv: "Sequence[str]", plugins: "PluginSet") -> bool:
     """Whether the output of ``argv`` may be kept (see the module docstring)."""
-    if _file(dict(os.environ)) is None:
+    if not may_keep(argv):
         return False
-    if not ({"-h", "--help", "plugins"} & set(argv)):
-        return False  # the common case, decided without building commands
     from runcore.plugin import loader
 
     if plugins.problems or any(i.status == loader.FAILED for i in plugins.registry.infos):
@@ -247,9 +261,10 @@ def replayable(root: "click.Group", argv: "Sequence[str]", plugins: "PluginSet")
     return _help_request(root, argv) is not None and _regular_install(plugins)
 
 
-def capture(argv: "Sequence[str]", run: "Callable[[], Any]") -> "Any":
+def capture(argv: "Sequence[str]", run: "Callable[[], Any]", keep: "Callable[[], bool]") -> "Any":
     """``run()`` with its stdout and stderr collected, then printed; the stdout text
-    is kept for ``argv`` when ``run`` ended with status 0 and wrote nothing to stderr."""
+    is kept for ``argv`` when ``run`` ended with status 0, wrote nothing to stderr and
+    ``keep()`` (asked afterwards) agrees."""
     import contextlib
     import io
 
@@ -264,5 +279,5 @@ def capture(argv: "Sequence[str]", run: "Callable[[], Any]") -> "Any":
         text = out.getvalue()
         sys.stdout.write(text)
         sys.stderr.write(err.getvalue())
-        if status == 0 and text and not err.getvalue():
+        if status == 0 and text and not err.getvalue() and keep():
             store(argv, text)

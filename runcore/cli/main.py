@@ -313,7 +313,7 @@ def _report(message: str) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> None:
     """Console-script entry point: run the CLI, turn every user error into one line."""
     args = list(sys.argv[1:] if argv is None else argv)
-    from runcore.cli.plugin_set import init_plugin_set
+    from runcore.cli.plugin_set import init_plugin_set, plugin_set
 
     debug = "--debug" in args[: args.index("--") if "--" in args else len(args)]
     import signal
@@ -323,17 +323,17 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _raise_interrupted)
     try:
+        from runcore.cli import help_cache
         from runcore.plugin import diagnostics
 
-        plugins = init_plugin_set(args, core_commands=CORE_COMMANDS)
-        diagnostics.start(plugins)
-
         def run() -> Any:
+            diagnostics.start(init_plugin_set(args, core_commands=CORE_COMMANDS))
             return cli.main(args=args, prog_name="runcore", standalone_mode=False)
 
-        from runcore.cli import help_cache
+        def keep() -> bool:
+            return help_cache.replayable(cli, args, plugin_set())
 
-        rv = help_cache.capture(args, run) if help_cache.replayable(cli, args, plugins) else run()
+        rv = help_cache.capture(args, run, keep) if help_cache.may_keep(args) else run()
     except ExitStatus as status:
         sys.exit(status.code)
     except click.exceptions.Exit as exc:

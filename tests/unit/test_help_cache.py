@@ -142,6 +142,22 @@ def test_nothing_is_kept_when_a_plugin_failed(env, tmp_path) -> None:
     assert runcore(env, "--help") == (first, False)
 
 
+def test_nothing_is_kept_when_a_warning_was_printed(env) -> None:
+    """A warning of the plugin set (before the command runs) must come on every call."""
+    env["RUNCORE_DISABLE_PLUGINS"] = "nosuch"
+    for _ in range(2):
+        r = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "runcore", "--help"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert r.returncode == 0 and "names no installed plugin" in r.stderr
+        imported = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines()}
+        assert "click" in imported  # built, not replayed
+
+
 def test_editable_installs_are_not_replayed_unless_asked(env) -> None:
     del env["RUNCORE_HELP_CACHE"]
     runcore(env, "--help")
@@ -200,13 +216,15 @@ def test_capture_keeps_only_a_clean_success(tmp_path, monkeypatch, capsys) -> No
     def clean() -> None:
         print("the help")
 
-    assert help_cache.capture(["a"], failing) == 2
-    help_cache.capture(["b"], noisy)
-    help_cache.capture(["c"], clean)
-    assert capsys.readouterr() == ("partial\ntext\nthe help\n", "a warning\n")
+    assert help_cache.capture(["a"], failing, lambda: True) == 2
+    help_cache.capture(["b"], noisy, lambda: True)
+    help_cache.capture(["c"], clean, lambda: True)
+    help_cache.capture(["d"], clean, lambda: False)
+    assert capsys.readouterr() == ("partial\ntext\nthe help\nthe help\n", "a warning\n")
     assert help_cache.lookup(["a"]) is None
     assert help_cache.lookup(["b"]) is None
     assert help_cache.lookup(["c"]) == "the help\n"
+    assert help_cache.lookup(["d"]) is None
 
 
 def test_a_foreign_or_corrupt_file_is_ignored(tmp_path, monkeypatch) -> None:
