@@ -39,7 +39,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 __all__ = [
     "BINARY_DIRS",
@@ -452,8 +452,16 @@ class Daemon:
         return self.proc.pid if self.proc else None
 
     def _run(
-        self, argv: List[str], *, check: bool, input, timeout: float, env=None, text: bool = True
+        self,
+        argv: List[str],
+        *,
+        check: bool = True,
+        input=None,
+        timeout: float = 120,
+        env=None,
+        text: bool = True,
     ) -> subprocess.CompletedProcess:
+        """Run ``argv`` with output captured; ``check`` raises :class:`CtrError` on failure."""
         if input is not None and text and isinstance(input, bytes):
             text = False
         r = subprocess.run(
@@ -483,33 +491,21 @@ class Daemon:
         input=None,
         timeout: float = 120,
         text: bool = True,
+        own: bool = False,
     ) -> subprocess.CompletedProcess:
-        """Run the oracle ``ctr`` (1.7.24) against this daemon; output is captured."""
+        """Run the oracle ``ctr`` (1.7.24), or with ``own`` this daemon's own ``ctr``,
+        against this daemon; output is captured."""
         return self._run(
-            self.ctr_argv(*args, namespace=namespace),
+            self.ctr_argv(*args, namespace=namespace, own=own),
             check=check,
             input=input,
             timeout=timeout,
             text=text,
         )
 
-    def ctr_own(
-        self,
-        *args: str,
-        namespace: Optional[str] = None,
-        check: bool = True,
-        input=None,
-        timeout: float = 120,
-        text: bool = True,
-    ) -> subprocess.CompletedProcess:
-        """Run this daemon's own ``ctr`` (1.6.20 for the 1.6 daemon)."""
-        return self._run(
-            self.ctr_argv(*args, namespace=namespace, own=True),
-            check=check,
-            input=input,
-            timeout=timeout,
-            text=text,
-        )
+    def ctr_own(self, *args: str, **kw: Any) -> subprocess.CompletedProcess:
+        """Run this daemon's own ``ctr`` (1.6.20 for the 1.6 daemon); keywords as :meth:`ctr`."""
+        return self.ctr(*args, own=True, **kw)
 
     def runcore_argv(self, *args: str, namespace: Optional[str] = None) -> List[str]:
         argv = [sys.executable, "-m", "runcore", "--address", self.address]
@@ -518,22 +514,11 @@ class Daemon:
         return argv + [str(a) for a in args]
 
     def runcore(
-        self,
-        *args: str,
-        namespace: Optional[str] = None,
-        check: bool = True,
-        input=None,
-        timeout: float = 120,
-        text: bool = True,
+        self, *args: str, namespace: Optional[str] = None, **kw: Any
     ) -> subprocess.CompletedProcess:
-        """Run ``python -m runcore --address <this daemon> [--namespace NS] ARGS``."""
-        return self._run(
-            self.runcore_argv(*args, namespace=namespace),
-            check=check,
-            input=input,
-            timeout=timeout,
-            text=text,
-        )
+        """Run ``python -m runcore --address <this daemon> [--namespace NS] ARGS``; keywords
+        (``check``, ``input``, ``timeout``, ``text``) as :meth:`ctr`."""
+        return self._run(self.runcore_argv(*args, namespace=namespace), **kw)
 
     # ----------------------------------------------------------------- queries
 
