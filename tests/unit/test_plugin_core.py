@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from runcore.testing.cli import run_runcore
 from runcore.testing.dists import write_dist
 
 GOOD = """
@@ -27,19 +25,8 @@ def runcore_spec_finish(spec, ctx):
 
 
 def runcore(site: Path, *args: str, env=None):
-    environ = dict(os.environ)
-    environ["PYTHONPATH"] = str(site) + os.pathsep + environ.get("PYTHONPATH", "")
-    environ.pop("RUNCORE_PLUGINS", None)
-    environ.pop("RUNCORE_DISABLE_PLUGINS", None)
-    environ["RUNCORE_CONFIG"] = ""
-    environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "runcore", *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-    )
+    """``python -m runcore ARGS`` with the distributions written to ``site`` installed."""
+    return run_runcore(*args, env=env, pythonpath=str(site))
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 from runcore.context import COMMANDLINE, RunContext
 from runcore.errors import RuncoreError, UsageError
 from runcore.spec_editor import SpecEditor
+from runcore.testing.cli import run_runcore
 
 import runcore_apparmor as plugin
 from runcore_apparmor import loader
@@ -255,24 +256,8 @@ def test_module_import_is_cheap():
 # --------------------------------------------------------------------------- real CLI
 
 
-def runcore(*args, env=None):
-    environ = dict(os.environ)
-    environ["RUNCORE_CONFIG"] = ""
-    environ.pop("RUNCORE_PLUGINS", None)
-    environ.pop("RUNCORE_DISABLE_PLUGINS", None)
-    environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "runcore", *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def test_plugin_is_listed_active():
-    result = runcore("plugins", "--json")
+    result = run_runcore("plugins", "--json")
     assert result.returncode == 0, result.stderr
     row = {r["id"]: r for r in json.loads(result.stdout)}["apparmor"]
     assert row["status"] == "active" and row["distribution"] == "runcore-apparmor"
@@ -281,7 +266,7 @@ def test_plugin_is_listed_active():
 
 @pytest.mark.parametrize("flag", ["--apparmor-default-profile", "--apparmor-profile"])
 def test_disabled_plugin_fails_closed(flag, tmp_path):
-    result = runcore("-p", "no:apparmor", "create", flag, "p", "--rootfs", str(tmp_path), "id")
+    result = run_runcore("-p", "no:apparmor", "create", flag, "p", "--rootfs", str(tmp_path), "id")
     assert result.returncode != 0
     assert f"{flag} is not available" in result.stderr and "disabled" in result.stderr
     assert "Traceback" not in result.stderr

@@ -11,6 +11,7 @@ import pytest
 from runcore.context import COMMANDLINE, RunContext
 from runcore.errors import UsageError
 from runcore.spec_editor import SpecEditor
+from runcore.testing.cli import run_runcore
 
 import runcore_blockio as plugin
 
@@ -96,16 +97,6 @@ def test_module_import_is_cheap():
 
 
 # ------------------------------------------------------------------ through the CLI
-def runcore(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "runcore", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=60,
-    )
-
-
 @pytest.fixture
 def rootfs(tmp_path):
     d = tmp_path / "rootfs"
@@ -117,7 +108,7 @@ def test_cli_spec_has_the_class(tmp_path, rootfs):
     path = write(
         tmp_path, "Classes:\n  c:\n    - Weight: 80\n    - Devices: [/dev/null]\n      Weight: 50\n"
     )
-    r = runcore(
+    r = run_runcore(
         "spec", "--rootfs", "--blockio-config-file", path, "--blockio-class", "c", rootfs, "id"
     )
     assert r.returncode == 0, r.stderr
@@ -129,10 +120,12 @@ def test_cli_spec_has_the_class(tmp_path, rootfs):
 
 
 def test_cli_errors(tmp_path, rootfs):
-    r = runcore("spec", "--rootfs", "--blockio-class", "c", rootfs, "id")
+    r = run_runcore("spec", "--rootfs", "--blockio-class", "c", rootfs, "id")
     assert r.returncode == 1
     assert r.stderr == 'runcore: blockio-class error: no OCI BlockIO parameters for class "c"\n'
-    r = runcore("spec", "--rootfs", "--blockio-config-file", str(tmp_path / "nope"), rootfs, "id")
+    r = run_runcore(
+        "spec", "--rootfs", "--blockio-config-file", str(tmp_path / "nope"), rootfs, "id"
+    )
     assert r.returncode == 1
     assert r.stderr == (
         f'runcore: blockio-config-file error: failed to read config file "{tmp_path}/nope": '
@@ -142,7 +135,7 @@ def test_cli_errors(tmp_path, rootfs):
 
 def test_cli_explain_names_the_plugin(tmp_path, rootfs):
     path = write(tmp_path, "Classes:\n  c:\n    - Weight: 80\n")
-    r = runcore(
+    r = run_runcore(
         "spec",
         "--explain",
         "--rootfs",

@@ -1,7 +1,6 @@
 """The plugin's hooks, called as runcore calls them, and the plugin through the real CLI."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -10,6 +9,7 @@ import pytest
 from runcore.context import COMMANDLINE, RunContext
 from runcore.errors import UsageError
 from runcore.spec_editor import SpecEditor
+from runcore.testing.cli import run_runcore
 
 import runcore_seccomp as plugin
 from runcore_seccomp.profile import default_profile
@@ -179,26 +179,8 @@ def test_module_import_is_cheap():
 # --------------------------------------------------------------------------- real CLI
 
 
-def runcore(*args, env=None, pythonpath=None):
-    environ = dict(os.environ)
-    environ["RUNCORE_CONFIG"] = ""
-    environ.pop("RUNCORE_PLUGINS", None)
-    environ.pop("RUNCORE_DISABLE_PLUGINS", None)
-    if pythonpath:
-        environ["PYTHONPATH"] = pythonpath + os.pathsep + environ.get("PYTHONPATH", "")
-    environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "runcore", *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def test_plugin_is_listed_active():
-    result = runcore("plugins", "--json")
+    result = run_runcore("plugins", "--json")
     assert result.returncode == 0, result.stderr
     row = {r["id"]: r for r in json.loads(result.stdout)}["seccomp"]
     assert row["status"] == "active"
@@ -207,7 +189,7 @@ def test_plugin_is_listed_active():
 
 
 def test_help_shows_the_flags():
-    result = runcore("run", "--help")
+    result = run_runcore("run", "--help")
     assert result.returncode == 0, result.stderr
     assert "--seccomp-profile FILE" in result.stdout
 
@@ -221,7 +203,7 @@ def test_help_shows_the_flags():
 )
 @pytest.mark.parametrize("flag", [["--seccomp"], ["--seccomp-profile", "/x.json"]])
 def test_disabled_plugin_fails_closed(how, args, env, flag, tmp_path):
-    result = runcore(*args, "create", *flag, "--rootfs", str(tmp_path), "id", env=env)
+    result = run_runcore(*args, "create", *flag, "--rootfs", str(tmp_path), "id", env=env)
     assert result.returncode != 0
     assert f"{flag[0]} is not available" in result.stderr
     assert "disabled" in result.stderr
@@ -234,9 +216,11 @@ def test_broken_plugin_fails_closed(tmp_path):
     (shadow / "runcore_seccomp" / "__init__.py").write_text(
         "raise RuntimeError('broken on purpose')\n"
     )
-    listing = runcore("plugins", "--json", pythonpath=str(shadow))
+    listing = run_runcore("plugins", "--json", pythonpath=str(shadow))
     row = {r["id"]: r for r in json.loads(listing.stdout)}["seccomp"]
     assert row["status"] == "failed" and "broken on purpose" in row["reason"]
-    result = runcore("create", "--seccomp", "--rootfs", str(tmp_path), "id", pythonpath=str(shadow))
+    result = run_runcore(
+        "create", "--seccomp", "--rootfs", str(tmp_path), "id", pythonpath=str(shadow)
+    )
     assert result.returncode != 0
     assert "--seccomp is not available" in result.stderr and "broken on purpose" in result.stderr
