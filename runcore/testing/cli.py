@@ -14,12 +14,13 @@ daemon's ``--address`` is the only one that counts) and with the system director
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 from runcore.testing.daemon import Daemon, _clean_env
 from runcore.testing.harness import isolated_environ
@@ -110,6 +111,18 @@ class RuncoreCli:
         """Start ``runcore ARGS`` in :func:`cli_env`; ``kw`` as for ``subprocess.Popen``."""
         kw.setdefault("env", cli_env())
         return subprocess.Popen(self.argv(*args), **kw)
+
+    @contextlib.contextmanager
+    def start(self, *args: str, **kw: Any) -> Iterator[subprocess.Popen]:
+        """:meth:`popen` for a ``with`` block, which kills the process (SIGKILL) and waits
+        for it if it still runs when the block ends."""
+        p = self.popen(*args, **kw)
+        try:
+            yield p
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
 
     def run(self, *args: str, **kw: Any) -> subprocess.CompletedProcess:
         """``runcore run --fifo-dir <the test's FIFO directory> ARGS``."""

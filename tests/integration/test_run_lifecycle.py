@@ -11,18 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pty
-import select
 import signal
 import subprocess
 import sys
 import termios
 import time
-from typing import List
 
 import pytest
 
-from runcore.testing.cli import TIMEOUT, cli_env, run_process, stderr_text
+from runcore.testing.cli import TIMEOUT, run_process, stderr_text
+from runcore.testing.terminal import Terminal
 
 pytestmark = pytest.mark.containerd
 
@@ -110,149 +108,54 @@ def test_exit_137_from_a_killed_child(rc, image) -> None:
 
 
 def test_exit_137_when_killed_from_outside(rc, image) -> None:
-    p = rc.popen(
-        "run",
-        "--rm",
-        "--fifo-dir",
-        rc.fifo_dir,
-        image,
-        "k2",
-        "sh",
-        "-c",
-        "echo ready; exec sleep 60",
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
+    args = ("--rm", "--fifo-dir", rc.fifo_dir, image, "k2", "sh", "-c", "echo ready; exec sleep 60")
+    with rc.start("run", *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
         assert p.stdout.readline() == b"ready\n"
-        rc.daemon.ctr("tasks", "kill", "-s", "SIGKILL", "k2", namespace=rc.namespace)
+        rc.ctr("tasks", "kill", "-s", "SIGKILL", "k2")
         assert p.wait(TIMEOUT) == 137
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
 
 
 # --------------------------------------------------------------------------- signals
 
 
-def test_sigterm_to_runcore_reaches_the_container(rc, image) -> None:
-    script = 'trap "echo got TERM; exit 42" TERM; echo ready; while true; do sleep 0.1; done'
-    p = rc.popen(
-        "run",
-        "--rm",
-        "--fifo-dir",
-        rc.fifo_dir,
-        image,
-        "sig1",
-        "sh",
-        "-c",
-        script,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 42), (signal.SIGUSR1, 5)])
+def test_signals_to_runcore_reach_the_container(rc, image, sig: signal.Signals, code: int) -> None:
+    name = sig.name[3:]
+    script = (
+        f'trap "echo got {name}; exit {code}" {name}; echo ready; while true; do sleep 0.1; done'
     )
-    try:
+    args = ("--rm", "--fifo-dir", rc.fifo_dir, image, f"sig-{name.lower()}", "sh", "-c", script)
+    with rc.start("run", *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
         assert p.stdout.readline() == b"ready\n"
-        p.send_signal(signal.SIGTERM)
-        assert p.wait(TIMEOUT) == 42
-        assert p.stdout.read() == b"got TERM\n"
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-
-def test_sigusr1_is_forwarded(rc, image) -> None:
-    script = 'trap "echo got USR1; exit 5" USR1; echo ready; while true; do sleep 0.1; done'
-    p = rc.popen(
-        "run",
-        "--rm",
-        "--fifo-dir",
-        rc.fifo_dir,
-        image,
-        "sig2",
-        "sh",
-        "-c",
-        script,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        assert p.stdout.readline() == b"ready\n"
-        p.send_signal(signal.SIGUSR1)
-        assert p.wait(TIMEOUT) == 5
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        p.send_signal(sig)
+        assert p.wait(TIMEOUT) == code
+        assert p.stdout.read() == f"got {name}\n".encode()
 
 
 # --------------------------------------------------------------------------- tty
 
 
-def _pty_run(argv: List[str], to_send: List[bytes], until: bytes, timeout: float = TIMEOUT):
-    """Run ``argv`` with a pty as stdin/stdout/stderr; returns (code, output, attrs before,
-    during, after)."""
-    master, slave = pty.openpty()
-    before = termios.tcgetattr(slave)
-    p = subprocess.Popen(
-        argv, stdin=slave, stdout=slave, stderr=slave, env=cli_env(), start_new_session=True
-    )
-    out = b""
-    during = None
-    deadline = time.monotonic() + timeout
-    try:
-        while until not in out and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.2)[0]:
-                out += os.read(master, 4096)
-        during = termios.tcgetattr(slave)
-        for chunk in to_send:
-            os.write(master, chunk)
-            time.sleep(0.3)
-        code = p.wait(timeout)
-        while select.select([master], [], [], 0.3)[0]:
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                break
-            if not data:
-                break
-            out += data
-        after = termios.tcgetattr(slave)
-        return code, out, before, during, after
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-        os.close(slave)
-
-
 def test_tty_raw_mode_and_restore(rc, image) -> None:
     script = 'trap "echo INT; exit 9" INT; echo READY; read x; echo got:$x; sleep 30'
-    code, out, before, during, after = _pty_run(
-        rc.argv("run", "--rm", "-t", "--fifo-dir", rc.fifo_dir, image, "tty1", "sh", "-c", script),
-        [b"abc\r", b"\x03"],
-        until=b"READY",
-    )
-    assert code == 9, out
-    assert b"got:abc" in out and b"INT" in out
-    assert not during[3] & (termios.ICANON | termios.ECHO | termios.ISIG)  # raw
-    assert during[1] & termios.OPOST  # output processing kept, as ctr
-    assert after == before
+    args = ("--rm", "-t", "--fifo-dir", rc.fifo_dir, image, "tty1", "sh", "-c", script)
+    with Terminal() as term:
+        before = term.attrs()
+        with rc.start("run", *args, **term.stdio()) as p:
+            term.read_until(b"READY")
+            during = term.attrs()
+            for chunk in (b"abc\r", b"\x03"):
+                term.write(chunk)
+                time.sleep(0.3)
+            assert p.wait(TIMEOUT) == 9, term.read_rest()
+        out = term.read_rest()
+        assert b"got:abc" in out and b"INT" in out
+        assert not during[3] & (termios.ICANON | termios.ECHO | termios.ISIG)  # raw
+        assert during[1] & termios.OPOST  # output processing kept, as ctr
+        assert term.attrs() == before
 
 
 def test_tty_window_size_is_sent(rc, image) -> None:
-    import fcntl
-    import struct
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
-    p = rc.popen(
-        "run",
+    args = (
         "--rm",
         "-t",
         "--fifo-dir",
@@ -262,23 +165,10 @@ def test_tty_window_size_is_sent(rc, image) -> None:
         "sh",
         "-c",
         "sleep 1; stty size",
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
     )
-    try:
+    with Terminal(rows=33, cols=111) as term, rc.start("run", *args, **term.stdio()) as p:
         assert p.wait(TIMEOUT) == 0
-        out = b""
-        while select.select([master], [], [], 0.3)[0]:
-            out += os.read(master, 4096)
-        assert b"33 111" in out
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-        os.close(slave)
+        assert b"33 111" in term.read_rest()
 
 
 @pytest.mark.parametrize("rm", [True, False])
@@ -470,45 +360,14 @@ def test_ls_without_task(rc, image) -> None:
 
 
 def test_tty_resize_on_sigwinch(rc, image) -> None:
-    import fcntl
-    import struct
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 20, 70, 0, 0))
-    p = rc.popen(
-        "run",
-        "--rm",
-        "-t",
-        "--fifo-dir",
-        rc.fifo_dir,
-        image,
-        "tty4",
-        "sh",
-        "-c",
-        "echo READY; sleep 2; stty size",
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-    )
-    out = b""
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while b"READY" not in out and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.2)[0]:
-                out += os.read(master, 4096)
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 120, 0, 0))
+    script = "echo READY; sleep 2; stty size"
+    args = ("--rm", "-t", "--fifo-dir", rc.fifo_dir, image, "tty4", "sh", "-c", script)
+    with Terminal(rows=20, cols=70) as term, rc.start("run", *args, **term.stdio()) as p:
+        term.read_until(b"READY")
+        term.set_size(50, 120)
         p.send_signal(signal.SIGWINCH)
         assert p.wait(TIMEOUT) == 0
-        while select.select([master], [], [], 0.3)[0]:
-            out += os.read(master, 4096)
-        assert b"50 120" in out
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-        os.close(slave)
+        assert b"50 120" in term.read_rest()
 
 
 def test_closed_stdin_and_stdout(rc, image) -> None:
@@ -535,41 +394,14 @@ def test_closed_stdin_and_stdout(rc, image) -> None:
 
 
 def test_tty_sigterm_is_forwarded_and_terminal_restored(rc, image) -> None:
-    master, slave = pty.openpty()
-    before = termios.tcgetattr(slave)
     script = 'trap "echo TERM; exit 4" TERM; echo READY; while true; do sleep 0.1; done'
-    p = rc.popen(
-        "run",
-        "--rm",
-        "-t",
-        "--fifo-dir",
-        rc.fifo_dir,
-        image,
-        "tty5",
-        "sh",
-        "-c",
-        script,
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-    )
-    out = b""
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while b"READY" not in out and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.2)[0]:
-                out += os.read(master, 4096)
-        assert termios.tcgetattr(slave) != before
-        p.send_signal(signal.SIGTERM)
-        assert p.wait(TIMEOUT) == 4
-        while select.select([master], [], [], 0.3)[0]:
-            out += os.read(master, 4096)
-        assert b"TERM" in out
-        assert termios.tcgetattr(slave) == before
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-        os.close(slave)
+    args = ("--rm", "-t", "--fifo-dir", rc.fifo_dir, image, "tty5", "sh", "-c", script)
+    with Terminal() as term:
+        before = term.attrs()
+        with rc.start("run", *args, **term.stdio()) as p:
+            term.read_until(b"READY")
+            assert term.attrs() != before
+            p.send_signal(signal.SIGTERM)
+            assert p.wait(TIMEOUT) == 4
+            assert b"TERM" in term.read_rest()
+            assert term.attrs() == before

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import signal
 import subprocess
 import time
@@ -21,6 +19,7 @@ import pytest
 
 from runcore.testing.busybox_image import build_busybox_oci_archive
 from runcore.testing.cli import SLEEPER, TIMEOUT, cli_env, one_line_error, stderr_text
+from runcore.testing.terminal import Terminal
 
 pytestmark = pytest.mark.containerd
 
@@ -172,44 +171,12 @@ def test_exec_user_env_cwd(rc, image, tmp_path) -> None:
 
 def test_exec_tty(rc, image) -> None:
     rc.detached(image, "ex4")
-    master, slave = pty.openpty()
-    p = rc.popen(
-        "exec",
-        "-t",
-        "--fifo-dir",
-        rc.fifo_dir,
-        "ex4",
-        "sh",
-        "-c",
-        "tty; read x; echo got:$x; exit 7",
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-    )
-    out = b""
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while b"/dev/pts" not in out and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.2)[0]:
-                out += os.read(master, 4096)
-        os.write(master, b"abc\r")
+    args = ("-t", "--fifo-dir", rc.fifo_dir, "ex4", "sh", "-c", "tty; read x; echo got:$x; exit 7")
+    with Terminal() as term, rc.start("exec", *args, **term.stdio()) as p:
+        term.read_until(b"/dev/pts")
+        term.write(b"abc\r")
         assert p.wait(TIMEOUT) == 7
-        while select.select([master], [], [], 0.3)[0]:
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                break
-            if not data:
-                break
-            out += data
-        assert b"got:abc" in out, out
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-        os.close(slave)
+        assert b"got:abc" in term.read_rest(), term.out
     rc.rm("ex4")
 
 
@@ -357,45 +324,14 @@ def test_attach_detach_with_no_sig_proxy(rc, image) -> None:
 
 
 def test_attach_tty_detach_keys(rc, image) -> None:
-    master, slave = pty.openpty()
-    r = rc(
-        "run",
-        "-d",
-        "-t",
-        "--fifo-dir",
-        rc.fifo_dir,
-        image,
-        "at3",
-        "sh",
-        "-c",
-        "while true; do echo tick; sleep 0.3; done",
-        stdin=slave,
-        capture_output=True,
-        timeout=TIMEOUT,
-    )
-    assert r.returncode == 0, r.stderr
-    p = rc.popen(
-        "attach",
-        "at3",
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-    )
-    out = b""
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while b"tick" not in out and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.2)[0]:
-                out += os.read(master, 4096)
-        os.write(master, b"\x10\x11")  # Ctrl-P Ctrl-Q
-        assert p.wait(TIMEOUT) == 0
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-        os.close(slave)
+    script = "while true; do echo tick; sleep 0.3; done"
+    with Terminal() as term:
+        r = rc.run("-d", "-t", image, "at3", "sh", "-c", script, stdin=term.slave)
+        assert r.returncode == 0, r.stderr
+        with rc.start("attach", "at3", **term.stdio()) as p:
+            term.read_until(b"tick")
+            term.write(b"\x10\x11")  # Ctrl-P Ctrl-Q
+            assert p.wait(TIMEOUT) == 0
     assert rc.status("at3") == "running"
     rc.rm("at3")
 
