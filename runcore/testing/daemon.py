@@ -321,14 +321,15 @@ def shim_socket_path(address: str, namespace: str, container_id: str) -> str:
 # --------------------------------------------------------------------------- daemon
 
 
-def _config_toml(tmp: str) -> str:
+def _config_toml(tmp: str, kind: str = "", top_level: str = "", plugins: str = "") -> str:
+    """A private daemon's configuration, every path under *tmp*: ``top_level`` keys and
+    ``plugins`` sections (under ``[plugins]``) added to what every private daemon has."""
     return f"""\
-# Private containerd for runcore's tests (written by tests/support/daemon.py).
+# Private containerd{kind} for runcore's tests (written by runcore/testing/daemon.py).
 version = 2
 root = "{tmp}/root"
 state = "{tmp}/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-
+{top_level}
 [grpc]
   address = "{tmp}/c.sock"
 
@@ -342,7 +343,12 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [plugins]
   [plugins."io.containerd.internal.v1.opt"]
     path = "{tmp}/opt"
-"""
+{plugins}"""
+
+
+def _plain_config_toml(tmp: str) -> str:
+    """A private daemon without CRI."""
+    return _config_toml(tmp, top_level='disabled_plugins = ["io.containerd.grpc.v1.cri"]\n')
 
 
 #: Name of the pause image a CRI daemon uses (tests import an image under this name).
@@ -358,25 +364,10 @@ def _cri_nri_config_toml(tmp: str, sandbox_image: str, nri_request_timeout: str)
     oom_score_adj (-998) needs CAP_SYS_RESOURCE, which these machines do not grant.
     No CNI config exists, so pods must use host networking.
     """
-    return f"""\
-# Private containerd with CRI and NRI for runcore's tests (written by tests/support/daemon.py).
-version = 2
-root = "{tmp}/root"
-state = "{tmp}/state"
-
-[grpc]
-  address = "{tmp}/c.sock"
-
-[ttrpc]
-  address = "{tmp}/c.sock.ttrpc"
-
-[debug]
-  address = "{tmp}/debug.sock"
-  level = "{LOG_LEVEL}"
-
-[plugins]
-  [plugins."io.containerd.internal.v1.opt"]
-    path = "{tmp}/opt"
+    return _config_toml(
+        tmp,
+        kind=" with CRI and NRI",
+        plugins=f"""\
   [plugins."io.containerd.grpc.v1.cri"]
     sandbox_image = "{sandbox_image}"
     restrict_oom_score_adj = true
@@ -396,7 +387,8 @@ state = "{tmp}/state"
     plugin_path = "{tmp}/nri/plugins"
     plugin_config_path = "{tmp}/nri/conf.d"
     plugin_request_timeout = "{nri_request_timeout}"
-"""
+""",
+    )
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -720,7 +712,7 @@ def start_daemon(
     if cri_nri:
         cfg.write_text(_cri_nri_config_toml(tmp, sandbox_image, nri_request_timeout))
     else:
-        cfg.write_text(_config_toml(tmp))
+        cfg.write_text(_plain_config_toml(tmp))
     log = Path(tmp, "containerd.log")
     d = Daemon(
         version=binaries.version,
