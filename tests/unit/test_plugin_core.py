@@ -91,29 +91,6 @@ def test_two_plugins_declaring_one_flag_name_both(site):
     assert "Traceback" not in result.stderr
 
 
-def test_plugin_may_not_take_a_core_flag(site):
-    write_dist(
-        site,
-        "runcore-grab",
-        "1.0",
-        {"grab": "rc_grab"},
-        {
-            "rc_grab": """
-from runcore import hookimpl
-@hookimpl
-def runcore_add_options(registrar, command):
-    registrar.add("--env", multiple=True)
-"""
-        },
-    )
-    result = runcore(site, "run", "--help")
-    assert result.returncode != 0
-    assert (
-        "--env is declared by both built-in plugin 'core.process' and plugin 'grab'"
-        in result.stderr
-    )
-
-
 def test_reserved_first_party_flag(site):
     write_dist(
         site,
