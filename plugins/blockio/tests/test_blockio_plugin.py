@@ -2,8 +2,6 @@
 
 import json
 import os
-import shutil
-import subprocess
 
 import pytest
 
@@ -149,23 +147,6 @@ def test_cli_explain_names_the_plugin(tmp_path, rootfs):
 
 
 # ------------------------------------------------------------------ a real loop device
-@pytest.fixture
-def loop_device(tmp_path):
-    if os.geteuid() != 0 or shutil.which("losetup") is None:
-        pytest.skip("losetup needs root")
-    backing = tmp_path / "loop.img"
-    with open(backing, "wb") as fh:
-        fh.truncate(1 << 20)
-    r = subprocess.run(["losetup", "-f", "--show", str(backing)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"losetup failed: {r.stderr.strip()}")
-    path = r.stdout.strip()
-    try:
-        yield path
-    finally:
-        subprocess.run(["losetup", "-d", path], capture_output=True)
-
-
 def test_loop_device(tmp_path, loop_device):
     st = os.stat(loop_device)
     major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)
