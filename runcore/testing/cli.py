@@ -147,7 +147,8 @@ class RuncoreCli:
         self.wait_status(cid, "running")
 
     def status(self, cid: str) -> Optional[str]:
-        """The task status ``runcore ls`` shows for ``cid`` (``None``: not listed)."""
+        """The task status ``runcore ls`` shows for ``cid`` (``None``: no task, or no such
+        container)."""
         for row in json.loads(self("ls", "--json").stdout):
             if row["id"] == cid:
                 status: Optional[str] = row["status"]
