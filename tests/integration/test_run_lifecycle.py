@@ -238,14 +238,23 @@ def test_sigterm_before_start_cleans_up(rc, image) -> None:
 # --------------------------------------------------------------------------- detach, rm, ls
 
 
+def _argv0(pid: int) -> bytes:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().split(b"\0")[0]
+
+
 def test_detach_pid_file_ls_and_rm_force(rc, image, tmp_path) -> None:
     pid_file = tmp_path / "pid"
     r = rc.run("-d", "--pid-file", str(pid_file), image, "det1", "sleep", "300", timeout=30)
     assert (r.returncode, r.stdout) == (0, b""), stderr_text(r)
     pid = int(pid_file.read_text())
     assert pid_file.read_text() == str(pid)  # no newline
-    with open(f"/proc/{pid}/cmdline", "rb") as f:
-        assert f.read().split(b"\0")[0] == b"sleep"
+    # the pid is the container's process; right after `run -d` returns, runc's init may
+    # still be exec'ing it (its command line is "runc init" until then)
+    deadline = time.monotonic() + 10
+    while _argv0(pid) != b"sleep" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _argv0(pid) == b"sleep"
     assert os.listdir(rc.fifo_dir)  # the FIFO directory stays while the task runs
 
     r = rc("ls")
