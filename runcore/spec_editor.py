@@ -199,14 +199,7 @@ class SpecEditor:
     def append(self, path: Path, *items: Any) -> None:
         """Append ``items`` to the list at ``path`` (created when absent)."""
         keys = _keys(path)
-        parent = self._parent(keys, create=True)
-        current = parent.get(keys[-1])
-        if current is None:
-            current = parent[keys[-1]] = []
-        if not isinstance(current, list):
-            raise SpecPathError(
-                f"cannot append to spec field {_dotted(keys)}: it is {_kind(current)}, not a list"
-            )
+        current = self._list_at(keys, "append to")
         owners = self._item_owners(keys, current)
         current.extend(copy.deepcopy(list(items)))
         self._items[keys] = owners + [self.owner] * len(items)

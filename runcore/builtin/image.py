@@ -59,8 +59,10 @@ def runcore_configure(ctx: RunContext) -> None:
             with open(path, "rb") as fh:
                 data = fh.read()
         except OSError as exc:
+            from runcore.gocompat import path_error
+
             raise UsageError(
-                f"cannot load spec config file: open {path}: {(exc.strerror or str(exc)).lower()}"
+                f"cannot load spec config file: {path_error('open', path, exc)}"
             ) from None
         try:
             spec = json.loads(data)

@@ -28,7 +28,9 @@ def _open_source(path: str) -> tuple[IO[bytes], str, Optional[int]]:
     try:
         f = open(path, "rb")
     except OSError as exc:
-        raise errors.UsageError(f"open {path}: {(exc.strerror or str(exc)).lower()}") from None
+        from runcore.gocompat import path_error
+
+        raise errors.UsageError(path_error("open", path, exc)) from None
     st = os.fstat(f.fileno())
     return f, path, st.st_size if stat.S_ISREG(st.st_mode) else None
 

@@ -393,30 +393,27 @@ def ps_command() -> click.Command:
     return ps
 
 
-def pause_command() -> click.Command:
-    @click.command("pause", context_settings=_SETTINGS)
+def _control_each_command(name: str, help_text: str) -> click.Command:
+    """``runcore NAME ID...``: ``runcore.task.control.NAME(client, id)`` for every id."""
+
+    @click.command(name, context_settings=_SETTINGS, help=help_text)
     @click.argument("ids", nargs=-1, required=True, metavar="ID...", shell_complete=complete_ids)
-    def pause(ids: Sequence[str]) -> None:
-        """Pause (freeze) the tasks of containers."""
+    def command(ids: Sequence[str]) -> None:
         from runcore.task import control
 
         client = _client()
-        _each(ids, lambda cid: control.pause(client, cid))
+        action = getattr(control, name)
+        _each(ids, lambda cid: action(client, cid))
 
-    return pause
+    return command
+
+
+def pause_command() -> click.Command:
+    return _control_each_command("pause", "Pause (freeze) the tasks of containers.")
 
 
 def resume_command() -> click.Command:
-    @click.command("resume", context_settings=_SETTINGS)
-    @click.argument("ids", nargs=-1, required=True, metavar="ID...", shell_complete=complete_ids)
-    def resume(ids: Sequence[str]) -> None:
-        """Resume paused tasks."""
-        from runcore.task import control
-
-        client = _client()
-        _each(ids, lambda cid: control.resume(client, cid))
-
-    return resume
+    return _control_each_command("resume", "Resume paused tasks.")
 
 
 # --------------------------------------------------------------------------- looking

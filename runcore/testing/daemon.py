@@ -39,7 +39,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 __all__ = [
     "BINARY_DIRS",
@@ -321,14 +321,15 @@ def shim_socket_path(address: str, namespace: str, container_id: str) -> str:
 # --------------------------------------------------------------------------- daemon
 
 
-def _config_toml(tmp: str) -> str:
+def _config_toml(tmp: str, kind: str = "", top_level: str = "", plugins: str = "") -> str:
+    """A private daemon's configuration, every path under *tmp*: ``top_level`` keys and
+    ``plugins`` sections (under ``[plugins]``) added to what every private daemon has."""
     return f"""\
-# Private containerd for runcore's tests (written by tests/support/daemon.py).
+# Private containerd{kind} for runcore's tests (written by runcore/testing/daemon.py).
 version = 2
 root = "{tmp}/root"
 state = "{tmp}/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-
+{top_level}
 [grpc]
   address = "{tmp}/c.sock"
 
@@ -342,7 +343,12 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [plugins]
   [plugins."io.containerd.internal.v1.opt"]
     path = "{tmp}/opt"
-"""
+{plugins}"""
+
+
+def _plain_config_toml(tmp: str) -> str:
+    """A private daemon without CRI."""
+    return _config_toml(tmp, top_level='disabled_plugins = ["io.containerd.grpc.v1.cri"]\n')
 
 
 #: Name of the pause image a CRI daemon uses (tests import an image under this name).
@@ -358,25 +364,10 @@ def _cri_nri_config_toml(tmp: str, sandbox_image: str, nri_request_timeout: str)
     oom_score_adj (-998) needs CAP_SYS_RESOURCE, which these machines do not grant.
     No CNI config exists, so pods must use host networking.
     """
-    return f"""\
-# Private containerd with CRI and NRI for runcore's tests (written by tests/support/daemon.py).
-version = 2
-root = "{tmp}/root"
-state = "{tmp}/state"
-
-[grpc]
-  address = "{tmp}/c.sock"
-
-[ttrpc]
-  address = "{tmp}/c.sock.ttrpc"
-
-[debug]
-  address = "{tmp}/debug.sock"
-  level = "{LOG_LEVEL}"
-
-[plugins]
-  [plugins."io.containerd.internal.v1.opt"]
-    path = "{tmp}/opt"
+    return _config_toml(
+        tmp,
+        kind=" with CRI and NRI",
+        plugins=f"""\
   [plugins."io.containerd.grpc.v1.cri"]
     sandbox_image = "{sandbox_image}"
     restrict_oom_score_adj = true
@@ -396,7 +387,8 @@ state = "{tmp}/state"
     plugin_path = "{tmp}/nri/plugins"
     plugin_config_path = "{tmp}/nri/conf.d"
     plugin_request_timeout = "{nri_request_timeout}"
-"""
+""",
+    )
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -452,8 +444,16 @@ class Daemon:
         return self.proc.pid if self.proc else None
 
     def _run(
-        self, argv: List[str], *, check: bool, input, timeout: float, env=None, text: bool = True
+        self,
+        argv: List[str],
+        *,
+        check: bool = True,
+        input=None,
+        timeout: float = 120,
+        env=None,
+        text: bool = True,
     ) -> subprocess.CompletedProcess:
+        """Run ``argv`` with output captured; ``check`` raises :class:`CtrError` on failure."""
         if input is not None and text and isinstance(input, bytes):
             text = False
         r = subprocess.run(
@@ -483,33 +483,21 @@ class Daemon:
         input=None,
         timeout: float = 120,
         text: bool = True,
+        own: bool = False,
     ) -> subprocess.CompletedProcess:
-        """Run the oracle ``ctr`` (1.7.24) against this daemon; output is captured."""
+        """Run the oracle ``ctr`` (1.7.24), or with ``own`` this daemon's own ``ctr``,
+        against this daemon; output is captured."""
         return self._run(
-            self.ctr_argv(*args, namespace=namespace),
+            self.ctr_argv(*args, namespace=namespace, own=own),
             check=check,
             input=input,
             timeout=timeout,
             text=text,
         )
 
-    def ctr_own(
-        self,
-        *args: str,
-        namespace: Optional[str] = None,
-        check: bool = True,
-        input=None,
-        timeout: float = 120,
-        text: bool = True,
-    ) -> subprocess.CompletedProcess:
-        """Run this daemon's own ``ctr`` (1.6.20 for the 1.6 daemon)."""
-        return self._run(
-            self.ctr_argv(*args, namespace=namespace, own=True),
-            check=check,
-            input=input,
-            timeout=timeout,
-            text=text,
-        )
+    def ctr_own(self, *args: str, **kw: Any) -> subprocess.CompletedProcess:
+        """Run this daemon's own ``ctr`` (1.6.20 for the 1.6 daemon); keywords as :meth:`ctr`."""
+        return self.ctr(*args, own=True, **kw)
 
     def runcore_argv(self, *args: str, namespace: Optional[str] = None) -> List[str]:
         argv = [sys.executable, "-m", "runcore", "--address", self.address]
@@ -518,22 +506,11 @@ class Daemon:
         return argv + [str(a) for a in args]
 
     def runcore(
-        self,
-        *args: str,
-        namespace: Optional[str] = None,
-        check: bool = True,
-        input=None,
-        timeout: float = 120,
-        text: bool = True,
+        self, *args: str, namespace: Optional[str] = None, **kw: Any
     ) -> subprocess.CompletedProcess:
-        """Run ``python -m runcore --address <this daemon> [--namespace NS] ARGS``."""
-        return self._run(
-            self.runcore_argv(*args, namespace=namespace),
-            check=check,
-            input=input,
-            timeout=timeout,
-            text=text,
-        )
+        """Run ``python -m runcore --address <this daemon> [--namespace NS] ARGS``; keywords
+        (``check``, ``input``, ``timeout``, ``text``) as :meth:`ctr`."""
+        return self._run(self.runcore_argv(*args, namespace=namespace), **kw)
 
     # ----------------------------------------------------------------- queries
 
@@ -735,7 +712,7 @@ def start_daemon(
     if cri_nri:
         cfg.write_text(_cri_nri_config_toml(tmp, sandbox_image, nri_request_timeout))
     else:
-        cfg.write_text(_config_toml(tmp))
+        cfg.write_text(_plain_config_toml(tmp))
     log = Path(tmp, "containerd.log")
     d = Daemon(
         version=binaries.version,

@@ -63,15 +63,22 @@ class SpecResult:
         return self.provenance.get(path, [])
 
 
+def isolated_environ(env: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """This environment without runcore's and containerd's settings (``RUNCORE_*``,
+    ``CONTAINERD_*``) and with no admin configuration (``RUNCORE_CONFIG=""``), then ``env``."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("RUNCORE_", "CONTAINERD_"))}
+    environ["RUNCORE_CONFIG"] = ""
+    environ.update(env or {})
+    return environ
+
+
 @contextlib.contextmanager
 def _isolated_env(env: Optional[Dict[str, str]]) -> Iterator[None]:
     saved = dict(os.environ)
     try:
-        for key in list(os.environ):
-            if key.startswith(("RUNCORE_", "CONTAINERD_")):
-                del os.environ[key]
-        os.environ["RUNCORE_CONFIG"] = os.environ.get("RUNCORE_CONFIG", "")
-        os.environ.update(env or {})
+        isolated = isolated_environ(env)
+        os.environ.clear()
+        os.environ.update(isolated)
         yield
     finally:
         os.environ.clear()

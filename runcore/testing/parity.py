@@ -62,6 +62,19 @@ def _info(daemon: Any, namespace: str, cid: str) -> Tuple[Optional[dict], Option
     return record, snapshot
 
 
+def _outcome(
+    daemon: Any, namespace: str, cid: str, argv: List[str], env: Optional[Dict[str, str]]
+) -> Outcome:
+    """Run one tool's create command (``env`` added to this environment); read the result."""
+    environ = dict(os.environ)
+    environ.update(env or {})
+    r = subprocess.run(
+        argv, capture_output=True, text=True, timeout=120, env=environ, stdin=subprocess.DEVNULL
+    )
+    record, snapshot = _info(daemon, namespace, cid)
+    return Outcome(r.returncode == 0, r.stderr.strip(), record, snapshot)
+
+
 def remove_ctr_container(daemon: Any, namespace: str, cid: str) -> None:
     """Kill and delete ctr's task, then its container (and snapshot)."""
     daemon.ctr("tasks", "kill", "-s", "SIGKILL", cid, namespace=namespace, check=False)
@@ -82,18 +95,13 @@ def ctr_run(
     tty: bool = False,
     env: Optional[Dict[str, str]] = None,
 ) -> Outcome:
+    """``ctr run -d [--null-io] FLAGS IMAGE CID CMD`` (ctr 1.7.24); its record and snapshot."""
     argv = daemon.ctr_argv(
         "run", "-d", *([] if tty else ["--null-io"]), *flags, image, cid, *cmd, namespace=namespace
     )
-    environ = dict(os.environ)
-    environ.update(env or {})
     if tty:  # ctr -t needs a console: give it one through script(1)
         argv = ["script", "-qec", shlex.join(argv), "/dev/null"]
-    r = subprocess.run(
-        argv, capture_output=True, text=True, timeout=120, env=environ, stdin=subprocess.DEVNULL
-    )
-    record, snapshot = _info(daemon, namespace, cid)
-    return Outcome(r.returncode == 0, r.stderr.strip(), record, snapshot)
+    return _outcome(daemon, namespace, cid, argv, env)
 
 
 def runcore_create(
@@ -105,14 +113,9 @@ def runcore_create(
     cmd: Sequence[str],
     env: Optional[Dict[str, str]] = None,
 ) -> Outcome:
+    """``runcore create FLAGS IMAGE CID CMD``; its record and snapshot."""
     argv = daemon.runcore_argv("create", *flags, image, cid, *cmd, namespace=namespace)
-    environ = dict(os.environ)
-    environ.update(env or {})
-    r = subprocess.run(
-        argv, capture_output=True, text=True, timeout=120, env=environ, stdin=subprocess.DEVNULL
-    )
-    record, snapshot = _info(daemon, namespace, cid)
-    return Outcome(r.returncode == 0, r.stderr.strip(), record, snapshot)
+    return _outcome(daemon, namespace, cid, argv, env)
 
 
 def compare(

@@ -7,13 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-from typing import List
 
 import pytest
 
-pytestmark = pytest.mark.containerd
+from runcore.testing.cli import run_process
 
-TIMEOUT = 90
+pytestmark = pytest.mark.containerd
 
 #: runcore killed (SIGKILL) after the snapshot was prepared, before the record exists.
 KILLED_AFTER_PREPARE = r"""
@@ -25,19 +24,6 @@ runner.build_spec = die
 from runcore.cli.main import main
 main(sys.argv[1:])
 """
-
-
-def _env() -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTAINERD_")}
-    env.setdefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-    return env
-
-
-def _run(argv: List[str], **kw) -> subprocess.CompletedProcess:
-    kw.setdefault("stdin", subprocess.DEVNULL)
-    if "stdout" not in kw and "stderr" not in kw:
-        kw["capture_output"] = True
-    return subprocess.run(argv, env=_env(), timeout=TIMEOUT, **kw)
 
 
 def test_output_to_a_full_device(containerd, namespace, image, fifo_dir) -> None:
@@ -54,21 +40,21 @@ def test_output_to_a_full_device(containerd, namespace, image, fifo_dir) -> None
         namespace=namespace,
     )
     with open("/dev/full", "wb") as full:
-        r = _run(argv, stdout=full, stderr=subprocess.PIPE)
+        r = run_process(argv, stdout=full, stderr=subprocess.PIPE)
     assert r.returncode == 74
     assert r.stderr == (
         b"err\nruncore: output of the container lost: cannot write to "
         b"stdout: No space left on device\n"
     )
     with open("/dev/full", "wb") as full:
-        r = _run(argv, stdout=subprocess.PIPE, stderr=full)
+        r = run_process(argv, stdout=subprocess.PIPE, stderr=full)
     assert r.returncode == 74
     assert r.stdout == (
         b"out\nruncore: output of the container lost: cannot write to "
         b"stderr: No space left on device\n"
     )
     # a reader that goes away (| head) is not an error
-    r = _run(
+    r = run_process(
         containerd.runcore_argv(
             "run",
             "--rm",
@@ -89,7 +75,7 @@ def test_output_to_a_full_device(containerd, namespace, image, fifo_dir) -> None
 
 def test_rm_f_and_prune_remove_what_a_killed_run_left(containerd, namespace, image) -> None:
     for cid in ("orph1", "orph2"):
-        r = _run(
+        r = run_process(
             [
                 sys.executable,
                 "-c",
@@ -108,25 +94,27 @@ def test_rm_f_and_prune_remove_what_a_killed_run_left(containerd, namespace, ima
     assert snaps == {"orph1", "orph2"}
 
     # a rerun names the way out; rm without -f says what is there
-    r = _run(containerd.runcore_argv("run", image, "orph1", "true", namespace=namespace))
+    r = run_process(containerd.runcore_argv("run", image, "orph1", "true", namespace=namespace))
     assert r.returncode == 1
     assert "runcore rm -f orph1" in r.stderr.decode() and r.stderr.count(b"\n") == 1
-    r = _run(containerd.runcore_argv("rm", "orph1", namespace=namespace))
+    r = run_process(containerd.runcore_argv("rm", "orph1", namespace=namespace))
     assert r.returncode == 1 and b"killed run left lease" in r.stderr
 
-    r = _run(containerd.runcore_argv("rm", "-f", "orph1", namespace=namespace))
+    r = run_process(containerd.runcore_argv("rm", "-f", "orph1", namespace=namespace))
     assert (r.returncode, r.stderr) == (0, b"")
-    r = _run(containerd.runcore_argv("prune", "--dry-run", namespace=namespace))
+    r = run_process(containerd.runcore_argv("prune", "--dry-run", namespace=namespace))
     assert r.returncode == 0
     assert r.stdout.decode().splitlines() == [
         f"would remove lease {lease} (container orph2)"
         for lease in containerd.lines("leases", "ls", "-q", namespace=namespace)
     ] + ["would remove snapshot overlayfs/orph2"]
-    r = _run(containerd.runcore_argv("prune", namespace=namespace))
+    r = run_process(containerd.runcore_argv("prune", namespace=namespace))
     assert r.returncode == 0 and r.stdout.startswith(b"removed lease")
     assert containerd.lines("leases", "ls", "-q", namespace=namespace) == []
     # the id is usable again
-    r = _run(containerd.runcore_argv("run", "--rm", image, "orph1", "true", namespace=namespace))
+    r = run_process(
+        containerd.runcore_argv("run", "--rm", image, "orph1", "true", namespace=namespace)
+    )
     assert r.returncode == 0, r.stderr
 
 
@@ -137,20 +125,22 @@ def test_rm_f_removes_an_orphan_fifo_dir(containerd, namespace, image) -> None:
     os.mkdir(orphan)
     for stream in ("stdin", "stdout", "stderr"):
         os.mkfifo(os.path.join(orphan, f"orphfifo-{stream}"))
-    r = _run(containerd.runcore_argv("rm", "-f", "orphfifo", namespace=namespace))
+    r = run_process(containerd.runcore_argv("rm", "-f", "orphfifo", namespace=namespace))
     assert (r.returncode, r.stderr) == (0, b"")
     assert not os.path.exists(orphan)
-    r = _run(containerd.runcore_argv("rm", "-f", "orphfifo", namespace=namespace))
+    r = run_process(containerd.runcore_argv("rm", "-f", "orphfifo", namespace=namespace))
     assert (r.returncode, r.stderr) == (1, b'runcore: container "orphfifo": not found\n')
 
 
 def test_messages_are_plain_one_liners(containerd, namespace, image, tmp_path) -> None:
     huge = "docker.io/library/" + "a" * 20000
-    r = _run(containerd.runcore_argv("run", "--rm", huge, "msg1", "true", namespace=namespace))
+    r = run_process(
+        containerd.runcore_argv("run", "--rm", huge, "msg1", "true", namespace=namespace)
+    )
     assert r.returncode == 1
     err = r.stderr.decode()
     assert err.startswith("runcore: ") and err.count("\n") == 1 and "Stream removed" not in err
-    r = _run(
+    r = run_process(
         containerd.runcore_argv(
             "run",
             "--rm",
@@ -188,7 +178,7 @@ def test_leak_check_blames_only_the_tests_own_fifo_dirs(
     foreign = os.path.join(DEFAULT_FIFO_ROOT, "9999999991")
     mine = os.path.join(DEFAULT_FIFO_ROOT, "9999999992")
     try:
-        r = _run(
+        r = run_process(
             containerd.runcore_argv(
                 "run", "--rm", busybox_archive.name, "leaky", "true", namespace=ns
             )

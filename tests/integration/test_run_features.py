@@ -12,23 +12,12 @@ pytestmark = pytest.mark.containerd
 
 
 @pytest.fixture
-def run(containerd, namespace, fifo_dir):
+def run(rc):
+    """``runcore run --rm ARGS IMAGE <a new id> CMD``."""
     counter = iter(range(1000))
 
     def go(*args: str, image: str, cmd=(), input: bytes = b"") -> subprocess.CompletedProcess:
-        argv = containerd.runcore_argv(
-            "run",
-            "--rm",
-            "--fifo-dir",
-            fifo_dir,
-            *args,
-            image,
-            f"f{next(counter)}",
-            *cmd,
-            namespace=namespace,
-        )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CONTAINERD_")}
-        return subprocess.run(argv, input=input, capture_output=True, timeout=90, env=env)
+        return rc.run("--rm", *args, image, f"f{next(counter)}", *cmd, input=input)
 
     return go
 

@@ -11,20 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pty
-import select
 import signal
 import subprocess
 import sys
 import termios
 import time
-from typing import List, Optional
 
 import pytest
 
-pytestmark = pytest.mark.containerd
+from runcore.testing.cli import TIMEOUT, run_process, stderr_text
+from runcore.testing.terminal import Terminal
 
-TIMEOUT = 90
+pytestmark = pytest.mark.containerd
 
 #: Runs the CLI with a hook that sends SIGTERM to runcore itself right after
 #: Tasks/Create, i.e. before Tasks/Start (argv after ``-c CODE`` is runcore's).
@@ -43,81 +41,30 @@ main(sys.argv[1:])
 """
 
 
-def _env() -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTAINERD_")}
-    env.setdefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-    return env
-
-
-class Runcore:
-    def __init__(self, containerd, namespace: str, fifo_dir: str) -> None:
-        self.d = containerd
-        self.ns = namespace
-        self.fifo_dir = fifo_dir
-
-    def argv(self, *args: str) -> List[str]:
-        return self.d.runcore_argv(*args, namespace=self.ns)
-
-    def __call__(
-        self,
-        *args: str,
-        input: Optional[bytes] = None,
-        stdin=subprocess.DEVNULL,
-        timeout: float = TIMEOUT,
-    ) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            self.argv(*args),
-            input=input,
-            stdin=None if input is not None else stdin,
-            capture_output=True,
-            timeout=timeout,
-            env=_env(),
-        )
-
-    def run(self, *args: str, **kw) -> subprocess.CompletedProcess:
-        """``runcore run --fifo-dir <per-test dir> ARGS``."""
-        return self("run", "--fifo-dir", self.fifo_dir, *args, **kw)
-
-    def containers(self) -> List[str]:
-        return self.d.lines("containers", "ls", "-q", namespace=self.ns)
-
-    def tasks(self) -> List[str]:
-        return self.d.lines("tasks", "ls", "-q", namespace=self.ns)
-
-
-@pytest.fixture
-def rc(containerd, namespace, fifo_dir) -> Runcore:
-    return Runcore(containerd, namespace, fifo_dir)
-
-
-def _err(r: subprocess.CompletedProcess) -> str:
-    return r.stderr.decode(errors="replace")
-
-
 # --------------------------------------------------------------------------- IO
 
 
 def test_stdout_and_stderr_are_separate(rc, image) -> None:
     r = rc.run("--rm", image, "io1", "sh", "-c", "echo out; echo err >&2; echo out2")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     assert r.stdout == b"out\nout2\n"
     assert r.stderr == b"err\n"
 
 
 def test_stdin_pipe_reaches_eof(rc, image) -> None:
     r = rc.run("--rm", image, "in1", "cat", input=b"x\n")
-    assert (r.returncode, r.stdout) == (0, b"x\n"), _err(r)
+    assert (r.returncode, r.stdout) == (0, b"x\n"), stderr_text(r)
 
 
 def test_empty_stdin_reaches_eof(rc, image) -> None:
     r = rc.run("--rm", image, "in2", "cat", stdin=subprocess.DEVNULL)
-    assert (r.returncode, r.stdout) == (0, b""), _err(r)
+    assert (r.returncode, r.stdout) == (0, b""), stderr_text(r)
 
 
 def test_large_stdin_round_trip(rc, image) -> None:
     data = os.urandom(300 * 1024)
     r = rc.run("--rm", image, "in3", "md5sum", input=data)
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     assert r.stdout.split()[0].decode() == hashlib.md5(data).hexdigest()
 
 
@@ -126,7 +73,7 @@ def test_one_mib_of_output_arrives_whole(rc, image) -> None:
     count = (1 << 20) // len(line) + 1
     script = f"i=0; while [ $i -lt {count} ]; do echo {line[:-1].decode()}; i=$((i+1)); done"
     r = rc.run("--rm", image, "big1", "sh", "-c", script)
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     assert len(r.stdout) == count * len(line) >= 1 << 20
     assert r.stdout == line * count
 
@@ -140,9 +87,9 @@ def test_one_mib_binary_output_with_exit(rc, image) -> None:
         "-c",
         "head -c 1048576 /dev/urandom > /tmp/d; md5sum /tmp/d >&2; cat /tmp/d; exit 7",
     )
-    assert r.returncode == 7, _err(r)
+    assert r.returncode == 7, stderr_text(r)
     assert len(r.stdout) == 1 << 20
-    assert _err(r).split()[0] == hashlib.md5(r.stdout).hexdigest()
+    assert stderr_text(r).split()[0] == hashlib.md5(r.stdout).hexdigest()
 
 
 # --------------------------------------------------------------------------- exit codes
@@ -151,177 +98,77 @@ def test_one_mib_binary_output_with_exit(rc, image) -> None:
 @pytest.mark.parametrize("code", [0, 3, 255])
 def test_exit_codes(rc, image, code: int) -> None:
     r = rc.run("--rm", image, f"exit{code}", "sh", "-c", f"exit {code}")
-    assert r.returncode == code, _err(r)
+    assert r.returncode == code, stderr_text(r)
     assert r.stderr == b""
 
 
 def test_exit_137_from_a_killed_child(rc, image) -> None:
     r = rc.run("--rm", image, "k1", "sh", "-c", 'sh -c "kill -9 \\$\\$"; exit $?')
-    assert r.returncode == 137, _err(r)
+    assert r.returncode == 137, stderr_text(r)
 
 
 def test_exit_137_when_killed_from_outside(rc, image) -> None:
-    p = subprocess.Popen(
-        rc.argv(
-            "run",
-            "--rm",
-            "--fifo-dir",
-            rc.fifo_dir,
-            image,
-            "k2",
-            "sh",
-            "-c",
-            "echo ready; exec sleep 60",
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env=_env(),
-    )
-    try:
+    args = ("--rm", "--fifo-dir", rc.fifo_dir, image, "k2", "sh", "-c", "echo ready; exec sleep 60")
+    with rc.start("run", *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
         assert p.stdout.readline() == b"ready\n"
-        rc.d.ctr("tasks", "kill", "-s", "SIGKILL", "k2", namespace=rc.ns)
+        rc.ctr("tasks", "kill", "-s", "SIGKILL", "k2")
         assert p.wait(TIMEOUT) == 137
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
 
 
 # --------------------------------------------------------------------------- signals
 
 
-def test_sigterm_to_runcore_reaches_the_container(rc, image) -> None:
-    script = 'trap "echo got TERM; exit 42" TERM; echo ready; while true; do sleep 0.1; done'
-    p = subprocess.Popen(
-        rc.argv("run", "--rm", "--fifo-dir", rc.fifo_dir, image, "sig1", "sh", "-c", script),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env=_env(),
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 42), (signal.SIGUSR1, 5)])
+def test_signals_to_runcore_reach_the_container(rc, image, sig: signal.Signals, code: int) -> None:
+    name = sig.name[3:]
+    script = (
+        f'trap "echo got {name}; exit {code}" {name}; echo ready; while true; do sleep 0.1; done'
     )
-    try:
+    args = ("--rm", "--fifo-dir", rc.fifo_dir, image, f"sig-{name.lower()}", "sh", "-c", script)
+    with rc.start("run", *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
         assert p.stdout.readline() == b"ready\n"
-        p.send_signal(signal.SIGTERM)
-        assert p.wait(TIMEOUT) == 42
-        assert p.stdout.read() == b"got TERM\n"
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-
-
-def test_sigusr1_is_forwarded(rc, image) -> None:
-    script = 'trap "echo got USR1; exit 5" USR1; echo ready; while true; do sleep 0.1; done'
-    p = subprocess.Popen(
-        rc.argv("run", "--rm", "--fifo-dir", rc.fifo_dir, image, "sig2", "sh", "-c", script),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env=_env(),
-    )
-    try:
-        assert p.stdout.readline() == b"ready\n"
-        p.send_signal(signal.SIGUSR1)
-        assert p.wait(TIMEOUT) == 5
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        p.send_signal(sig)
+        assert p.wait(TIMEOUT) == code
+        assert p.stdout.read() == f"got {name}\n".encode()
 
 
 # --------------------------------------------------------------------------- tty
 
 
-def _pty_run(argv: List[str], to_send: List[bytes], until: bytes, timeout: float = TIMEOUT):
-    """Run ``argv`` with a pty as stdin/stdout/stderr; returns (code, output, attrs before,
-    during, after)."""
-    master, slave = pty.openpty()
-    before = termios.tcgetattr(slave)
-    p = subprocess.Popen(
-        argv, stdin=slave, stdout=slave, stderr=slave, env=_env(), start_new_session=True
-    )
-    out = b""
-    during = None
-    deadline = time.monotonic() + timeout
-    try:
-        while until not in out and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.2)[0]:
-                out += os.read(master, 4096)
-        during = termios.tcgetattr(slave)
-        for chunk in to_send:
-            os.write(master, chunk)
-            time.sleep(0.3)
-        code = p.wait(timeout)
-        while select.select([master], [], [], 0.3)[0]:
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                break
-            if not data:
-                break
-            out += data
-        after = termios.tcgetattr(slave)
-        return code, out, before, during, after
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-        os.close(slave)
-
-
 def test_tty_raw_mode_and_restore(rc, image) -> None:
     script = 'trap "echo INT; exit 9" INT; echo READY; read x; echo got:$x; sleep 30'
-    code, out, before, during, after = _pty_run(
-        rc.argv("run", "--rm", "-t", "--fifo-dir", rc.fifo_dir, image, "tty1", "sh", "-c", script),
-        [b"abc\r", b"\x03"],
-        until=b"READY",
-    )
-    assert code == 9, out
-    assert b"got:abc" in out and b"INT" in out
-    assert not during[3] & (termios.ICANON | termios.ECHO | termios.ISIG)  # raw
-    assert during[1] & termios.OPOST  # output processing kept, as ctr
-    assert after == before
+    args = ("--rm", "-t", "--fifo-dir", rc.fifo_dir, image, "tty1", "sh", "-c", script)
+    with Terminal() as term:
+        before = term.attrs()
+        with rc.start("run", *args, **term.stdio()) as p:
+            term.read_until(b"READY")
+            during = term.attrs()
+            for chunk in (b"abc\r", b"\x03"):
+                term.write(chunk)
+                time.sleep(0.3)
+            assert p.wait(TIMEOUT) == 9, term.read_rest()
+        out = term.read_rest()
+        assert b"got:abc" in out and b"INT" in out
+        assert not during[3] & (termios.ICANON | termios.ECHO | termios.ISIG)  # raw
+        assert during[1] & termios.OPOST  # output processing kept, as ctr
+        assert term.attrs() == before
 
 
 def test_tty_window_size_is_sent(rc, image) -> None:
-    import fcntl
-    import struct
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 111, 0, 0))
-    p = subprocess.Popen(
-        rc.argv(
-            "run",
-            "--rm",
-            "-t",
-            "--fifo-dir",
-            rc.fifo_dir,
-            image,
-            "tty2",
-            "sh",
-            "-c",
-            "sleep 1; stty size",
-        ),
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=_env(),
-        start_new_session=True,
+    args = (
+        "--rm",
+        "-t",
+        "--fifo-dir",
+        rc.fifo_dir,
+        image,
+        "tty2",
+        "sh",
+        "-c",
+        "sleep 1; stty size",
     )
-    try:
+    with Terminal(rows=33, cols=111) as term, rc.start("run", *args, **term.stdio()) as p:
         assert p.wait(TIMEOUT) == 0
-        out = b""
-        while select.select([master], [], [], 0.3)[0]:
-            out += os.read(master, 4096)
-        assert b"33 111" in out
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-        os.close(slave)
+        assert b"33 111" in term.read_rest()
 
 
 @pytest.mark.parametrize("rm", [True, False])
@@ -329,7 +176,7 @@ def test_tty_without_terminal(rc, image, rm: bool) -> None:
     args = ["--rm"] if rm else []
     r = rc.run(*args, "-t", image, "tty3", "true", input=b"")
     assert r.returncode == 1
-    assert _err(r) == "runcore: the input device is not a TTY\n"
+    assert stderr_text(r) == "runcore: the input device is not a TTY\n"
     assert rc.containers() == []
 
 
@@ -338,15 +185,15 @@ def test_tty_without_terminal(rc, image, rm: bool) -> None:
 
 def test_missing_command_exits_127_and_rm_leaves_nothing(rc, image) -> None:
     r = rc.run("--rm", image, "miss1", "nosuch")
-    assert r.returncode == 127, _err(r)
-    assert _err(r) == 'runcore: exec: "nosuch": executable file not found in $PATH\n'
+    assert r.returncode == 127, stderr_text(r)
+    assert stderr_text(r) == 'runcore: exec: "nosuch": executable file not found in $PATH\n'
     assert rc.containers() == []
 
 
 def test_not_executable_exits_126(rc, image) -> None:
     r = rc.run("--rm", image, "noexec1", "/etc/passwd")
-    assert r.returncode == 126, _err(r)
-    assert _err(r).startswith('runcore: exec: "/etc/passwd": permission denied')
+    assert r.returncode == 126, stderr_text(r)
+    assert stderr_text(r).startswith('runcore: exec: "/etc/passwd": permission denied')
     assert rc.containers() == []
 
 
@@ -356,9 +203,9 @@ def test_failure_without_rm_leaves_one_inspectable_container(rc, image) -> None:
     assert rc.containers() == ["keep1"] and rc.tasks() == []
     again = rc.run(image, "keep1", "true")
     assert again.returncode == 1
-    assert "already exists" in _err(again)
+    assert "already exists" in stderr_text(again)
     r = rc("rm", "keep1")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     assert rc.containers() == []
 
 
@@ -367,7 +214,7 @@ def test_pid_file_failure_cleans_up_with_rm(rc, image, tmp_path) -> None:
         "--rm", "--pid-file", str(tmp_path / "missing" / "pid"), image, "pidf1", "sleep", "30"
     )
     assert r.returncode == 1
-    assert "pid" in _err(r) and len(_err(r).splitlines()) == 1
+    assert "pid" in stderr_text(r) and len(stderr_text(r).splitlines()) == 1
     assert rc.containers() == [] and rc.tasks() == []
 
 
@@ -382,25 +229,32 @@ def test_sigterm_before_start_cleans_up(rc, image) -> None:
     argv = [sys.executable, "-c", SIGTERM_BEFORE_START] + rc.argv(
         "run", "--rm", "--fifo-dir", rc.fifo_dir, image, "early1", "sleep", "30"
     )[3:]
-    r = subprocess.run(
-        argv, capture_output=True, timeout=TIMEOUT, env=_env(), stdin=subprocess.DEVNULL
-    )
-    assert r.returncode == 128 + signal.SIGTERM, _err(r)
-    assert _err(r) == "runcore: interrupted by SIGTERM before the task started\n"
+    r = run_process(argv)
+    assert r.returncode == 128 + signal.SIGTERM, stderr_text(r)
+    assert stderr_text(r) == "runcore: interrupted by SIGTERM before the task started\n"
     assert rc.containers() == [] and rc.tasks() == []
 
 
 # --------------------------------------------------------------------------- detach, rm, ls
 
 
+def _argv0(pid: int) -> bytes:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().split(b"\0")[0]
+
+
 def test_detach_pid_file_ls_and_rm_force(rc, image, tmp_path) -> None:
     pid_file = tmp_path / "pid"
     r = rc.run("-d", "--pid-file", str(pid_file), image, "det1", "sleep", "300", timeout=30)
-    assert (r.returncode, r.stdout) == (0, b""), _err(r)
+    assert (r.returncode, r.stdout) == (0, b""), stderr_text(r)
     pid = int(pid_file.read_text())
     assert pid_file.read_text() == str(pid)  # no newline
-    with open(f"/proc/{pid}/cmdline", "rb") as f:
-        assert f.read().split(b"\0")[0] == b"sleep"
+    # the pid is the container's process; right after `run -d` returns, runc's init may
+    # still be exec'ing it (its command line is "runc init" until then)
+    deadline = time.monotonic() + 10
+    while _argv0(pid) != b"sleep" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _argv0(pid) == b"sleep"
     assert os.listdir(rc.fifo_dir)  # the FIFO directory stays while the task runs
 
     r = rc("ls")
@@ -414,18 +268,20 @@ def test_detach_pid_file_ls_and_rm_force(rc, image, tmp_path) -> None:
 
     r = rc("rm", "det1")
     assert r.returncode == 1
-    assert _err(r).startswith("runcore: cannot delete running task det1: failed precondition")
+    assert stderr_text(r).startswith(
+        "runcore: cannot delete running task det1: failed precondition"
+    )
     assert rc.containers() == ["det1"]
 
     r = rc("rm", "-f", "det1")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     assert rc.containers() == [] and rc.tasks() == []
     assert os.listdir(rc.fifo_dir) == []
 
 
 def test_rm_of_a_stopped_detached_task(rc, image) -> None:
     r = rc.run("-d", image, "det2", "true")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         status = json.loads(rc("ls", "--json").stdout)[0]["status"]
@@ -434,20 +290,20 @@ def test_rm_of_a_stopped_detached_task(rc, image) -> None:
         time.sleep(0.2)
     assert rc("ls").stdout.decode().splitlines()[1].split()[-2:] == ["stopped", "(0)"]
     r = rc("rm", "det2")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     assert rc.containers() == [] and os.listdir(rc.fifo_dir) == []
 
 
 def test_rm_unknown(rc) -> None:
     r = rc("rm", "nope")
-    assert (r.returncode, _err(r)) == (1, 'runcore: container "nope": not found\n')
+    assert (r.returncode, stderr_text(r)) == (1, 'runcore: container "nope": not found\n')
 
 
 def test_detach_with_default_fifo_root_and_rm(rc, image) -> None:
     r = rc("run", "-d", image, "det3", "sleep", "300", stdin=subprocess.DEVNULL, timeout=30)
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     r = rc("rm", "-f", "det3")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     # the leak check verifies /run/containerd/fifo got no new directory
 
 
@@ -472,7 +328,7 @@ def test_log_uri_file(rc, image, tmp_path) -> None:
         "-c",
         "echo to-out; echo to-err >&2",
     )
-    assert (r.returncode, r.stdout, r.stderr) == (0, b"", b""), _err(r)
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"", b""), stderr_text(r)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and log.exists() and log.read_bytes().count(b"\n") < 2:
         time.sleep(0.1)
@@ -487,7 +343,7 @@ def test_log_uri_file(rc, image, tmp_path) -> None:
 def test_log_uri_invalid(rc, image) -> None:
     r = rc.run("--rm", "--log-uri", "%zz", image, "log2", "true")
     assert r.returncode == 1
-    assert _err(r) == 'runcore: parse "%zz": invalid URL escape "%zz"\n'
+    assert stderr_text(r) == 'runcore: parse "%zz": invalid URL escape "%zz"\n'
     assert rc.containers() == []
 
 
@@ -496,7 +352,7 @@ def test_global_timeout_during_wait_cleans_up(rc, image) -> None:
     assert r.returncode == 1
     # the client's deadline, or the daemon's copy of it expiring first (containerd then
     # reports it as an unknown error: "context deadline exceeded: unknown")
-    assert _err(r) in (
+    assert stderr_text(r) in (
         "runcore: context deadline exceeded\n",
         "runcore: context deadline exceeded: unknown\n",
     )
@@ -505,7 +361,7 @@ def test_global_timeout_during_wait_cleans_up(rc, image) -> None:
 
 def test_ls_without_task(rc, image) -> None:
     r = rc("create", image, "ls1", "true")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     lines = rc("ls").stdout.decode().splitlines()
     assert lines[1].split() == ["ls1", image, "io.containerd.runc.v2", "-", "-"]  # no pid
     assert json.loads(rc("ls", "--json").stdout)[0]["status"] is None
@@ -513,48 +369,14 @@ def test_ls_without_task(rc, image) -> None:
 
 
 def test_tty_resize_on_sigwinch(rc, image) -> None:
-    import fcntl
-    import struct
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 20, 70, 0, 0))
-    p = subprocess.Popen(
-        rc.argv(
-            "run",
-            "--rm",
-            "-t",
-            "--fifo-dir",
-            rc.fifo_dir,
-            image,
-            "tty4",
-            "sh",
-            "-c",
-            "echo READY; sleep 2; stty size",
-        ),
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=_env(),
-        start_new_session=True,
-    )
-    out = b""
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while b"READY" not in out and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.2)[0]:
-                out += os.read(master, 4096)
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 120, 0, 0))
+    script = "echo READY; sleep 2; stty size"
+    args = ("--rm", "-t", "--fifo-dir", rc.fifo_dir, image, "tty4", "sh", "-c", script)
+    with Terminal(rows=20, cols=70) as term, rc.start("run", *args, **term.stdio()) as p:
+        term.read_until(b"READY")
+        term.set_size(50, 120)
         p.send_signal(signal.SIGWINCH)
         assert p.wait(TIMEOUT) == 0
-        while select.select([master], [], [], 0.3)[0]:
-            out += os.read(master, 4096)
-        assert b"50 120" in out
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-        os.close(slave)
+        assert b"50 120" in term.read_rest()
 
 
 def test_closed_stdin_and_stdout(rc, image) -> None:
@@ -574,54 +396,21 @@ def test_closed_stdin_and_stdout(rc, image) -> None:
         "-c",
         "cat; echo done; echo err >&2; exit 2",
     )
-    r = subprocess.run(
-        argv,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=TIMEOUT,
-        env=_env(),
-        preexec_fn=close_fds(0),
-    )
+    r = run_process(argv, preexec_fn=close_fds(0))
     assert (r.returncode, r.stdout, r.stderr) == (2, b"done\n", b"err\n")
-    r = subprocess.run(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        timeout=TIMEOUT,
-        env=_env(),
-        preexec_fn=close_fds(0, 1),
-    )
+    r = run_process(argv, stderr=subprocess.PIPE, preexec_fn=close_fds(0, 1))
     assert (r.returncode, r.stderr) == (2, b"err\n")
 
 
 def test_tty_sigterm_is_forwarded_and_terminal_restored(rc, image) -> None:
-    master, slave = pty.openpty()
-    before = termios.tcgetattr(slave)
     script = 'trap "echo TERM; exit 4" TERM; echo READY; while true; do sleep 0.1; done'
-    p = subprocess.Popen(
-        rc.argv("run", "--rm", "-t", "--fifo-dir", rc.fifo_dir, image, "tty5", "sh", "-c", script),
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=_env(),
-        start_new_session=True,
-    )
-    out = b""
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while b"READY" not in out and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.2)[0]:
-                out += os.read(master, 4096)
-        assert termios.tcgetattr(slave) != before
-        p.send_signal(signal.SIGTERM)
-        assert p.wait(TIMEOUT) == 4
-        while select.select([master], [], [], 0.3)[0]:
-            out += os.read(master, 4096)
-        assert b"TERM" in out
-        assert termios.tcgetattr(slave) == before
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-        os.close(slave)
+    args = ("--rm", "-t", "--fifo-dir", rc.fifo_dir, image, "tty5", "sh", "-c", script)
+    with Terminal() as term:
+        before = term.attrs()
+        with rc.start("run", *args, **term.stdio()) as p:
+            term.read_until(b"READY")
+            assert term.attrs() != before
+            p.send_signal(signal.SIGTERM)
+            assert p.wait(TIMEOUT) == 4
+            assert b"TERM" in term.read_rest()
+            assert term.attrs() == before

@@ -10,93 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import signal
 import subprocess
 import time
-from typing import List, Optional
+from typing import List
 
 import pytest
 
 from runcore.testing.busybox_image import build_busybox_oci_archive
+from runcore.testing.cli import SLEEPER, TIMEOUT, cli_env, one_line_error, stderr_text
+from runcore.testing.terminal import Terminal
 
 pytestmark = pytest.mark.containerd
-
-TIMEOUT = 90
-SLEEPER = [
-    "sh",
-    "-c",
-    "trap 'echo got INT; exit 42' INT; echo ready; while true; do sleep 0.2; done",
-]
-
-
-def _env() -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTAINERD_")}
-    env.setdefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-    return env
-
-
-class RC:
-    def __init__(self, containerd, namespace: str, fifo_dir: str) -> None:
-        self.d = containerd
-        self.ns = namespace
-        self.fifo_dir = fifo_dir
-
-    def argv(self, *args: str) -> List[str]:
-        return self.d.runcore_argv(*args, namespace=self.ns)
-
-    def __call__(
-        self, *args: str, input: Optional[bytes] = None, timeout: float = TIMEOUT
-    ) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            self.argv(*args),
-            input=input,
-            stdin=None if input is not None else subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            env=_env(),
-        )
-
-    def ctr(self, *args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
-        return self.d.ctr(*args, namespace=self.ns, check=check, **kw)
-
-    def detached(self, image: str, cid: str, *cmd: str) -> None:
-        r = self("run", "-d", "--fifo-dir", self.fifo_dir, image, cid, *(cmd or SLEEPER))
-        assert r.returncode == 0, r.stderr
-        self.wait_status(cid, "running")
-
-    def status(self, cid: str) -> Optional[str]:
-        for row in json.loads(self("ls", "--json").stdout):
-            if row["id"] == cid:
-                return row["status"]
-        return None
-
-    def wait_status(self, cid: str, want: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while self.status(cid) != want:
-            assert time.monotonic() < deadline, f"{cid} not {want}: {self.status(cid)}"
-            time.sleep(0.1)
-
-    def rm(self, *ids: str) -> None:
-        r = self("rm", "-f", *ids)
-        assert r.returncode == 0, r.stderr
-
-
-@pytest.fixture
-def rc(containerd, namespace, fifo_dir) -> RC:
-    return RC(containerd, namespace, fifo_dir)
-
-
-def _err(r: subprocess.CompletedProcess) -> str:
-    return r.stderr.decode(errors="replace")
-
-
-def _one_line(r: subprocess.CompletedProcess) -> str:
-    err = _err(r)
-    assert err.startswith("runcore: ") and err.count("\n") == 1, err
-    assert "Traceback" not in err
-    return err.strip()
 
 
 @pytest.fixture
@@ -114,10 +39,10 @@ def sigint_image(import_image, tmp_path_factory) -> str:
 
 def test_create_start_exec_pause_resume_stop_rm(rc, sigint_image) -> None:
     r = rc("create", sigint_image, "life1", *SLEEPER)
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     assert rc.status("life1") is None
     r = rc("start", "-d", "--fifo-dir", rc.fifo_dir, "life1")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     rc.wait_status("life1", "running")
     ls = {row["id"]: row for row in json.loads(rc("ls", "--json").stdout)}
     assert ls["life1"]["pid"] > 0
@@ -138,34 +63,34 @@ def test_create_start_exec_pause_resume_stop_rm(rc, sigint_image) -> None:
     assert (r.returncode, r.stdout, r.stderr) == (0, b"piped\n", b"err\n")
 
     r = rc("pause", "life1")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     assert rc.status("life1") == "paused"
     assert rc.ctr("tasks", "ls").stdout.split("\n")[1].split()[-1] == "PAUSED"
     r = rc("resume", "life1")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     assert rc.status("life1") == "running"
 
     # stop: the image's StopSignal (SIGINT) reaches the trap, then the task is deleted
     started = time.monotonic()
     r = rc("stop", "-t", "30", "life1")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     assert time.monotonic() - started < 25, "stop waited for the timeout: SIGINT not sent"
     assert rc.status("life1") is None
     assert rc.ctr("tasks", "ls", "-q").stdout.strip() == ""
     r = rc("rm", "life1")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
 
 
 def test_stop_kills_after_the_timeout(rc, image) -> None:
     rc.detached(image, "stop2", "sh", "-c", "trap '' TERM QUIT INT; while true; do sleep 1; done")
     started = time.monotonic()
     r = rc("stop", "-t", "1", "stop2")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     assert time.monotonic() - started < 20
     assert rc.status("stop2") is None
     # stopped containers start again
     r = rc("start", "-d", "--fifo-dir", rc.fifo_dir, "stop2")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     rc.wait_status("stop2", "running")
     rc.rm("stop2")
 
@@ -173,7 +98,7 @@ def test_stop_kills_after_the_timeout(rc, image) -> None:
 def test_start_foreground_gives_output_and_status_and_rm(rc, image) -> None:
     assert rc("create", image, "fg1", "sh", "-c", "cat; echo out; exit 5").returncode == 0
     r = rc("start", "--rm", "--fifo-dir", rc.fifo_dir, "fg1", input=b"in\n")
-    assert (r.returncode, r.stdout) == (5, b"in\nout\n"), _err(r)
+    assert (r.returncode, r.stdout) == (5, b"in\nout\n"), stderr_text(r)
     assert rc.status("fg1") is None and rc("inspect", "fg1").returncode == 1
 
 
@@ -181,11 +106,11 @@ def test_start_pid_file_and_restart_after_exit(rc, image, tmp_path) -> None:
     assert rc("create", image, "pf1", "sh", "-c", "echo $$").returncode == 0
     pid_file = tmp_path / "pid"
     r = rc("start", "--fifo-dir", rc.fifo_dir, "--pid-file", str(pid_file), "pf1")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     assert int(pid_file.read_text()) > 0
     # the stopped task is replaced by a fresh one
     r = rc("start", "--fifo-dir", rc.fifo_dir, "pf1")
-    assert (r.returncode, r.stdout) == (0, b"1\n"), _err(r)
+    assert (r.returncode, r.stdout) == (0, b"1\n"), stderr_text(r)
     rc.rm("pf1")
 
 
@@ -193,8 +118,8 @@ def test_start_pid_file_and_restart_after_exit(rc, image, tmp_path) -> None:
 def test_exec_exit_codes(rc, image, script, code) -> None:
     rc.detached(image, "ex1")
     r = rc("exec", "--fifo-dir", rc.fifo_dir, "ex1", "sh", "-c", script)
-    assert r.returncode == code, _err(r)
-    assert _err(r) == ""
+    assert r.returncode == code, stderr_text(r)
+    assert stderr_text(r) == ""
     assert "ExecID" not in rc.ctr("tasks", "ps", "ex1").stdout  # the exec process is gone
     rc.rm("ex1")
 
@@ -210,7 +135,7 @@ def test_exec_command_errors(rc, image, cmd, code, text) -> None:
     rc.detached(image, "ex2")
     r = rc("exec", "--fifo-dir", rc.fifo_dir, "ex2", cmd)
     assert r.returncode == code
-    assert _one_line(r) == f"runcore: {text}"
+    assert one_line_error(r) == f"runcore: {text}"
     assert "ExecID" not in rc.ctr("tasks", "ps", "ex2").stdout
     rc.rm("ex2")
 
@@ -236,76 +161,38 @@ def test_exec_user_env_cwd(rc, image, tmp_path) -> None:
         "-c",
         "id -u; pwd; echo $A $FROM_FILE $PATH",
     )
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     assert r.stdout.decode().split("\n")[:3] == ["65534", "/tmp", "b 1 /bin"]
     r = rc("exec", "-u", "nosuchuser", "ex3", "true")
     assert r.returncode == 1
-    assert _one_line(r) == "runcore: no users found"  # ctr's text
+    assert one_line_error(r) == "runcore: no users found"  # ctr's text
     rc.rm("ex3")
 
 
 def test_exec_tty(rc, image) -> None:
     rc.detached(image, "ex4")
-    master, slave = pty.openpty()
-    p = subprocess.Popen(
-        rc.argv(
-            "exec",
-            "-t",
-            "--fifo-dir",
-            rc.fifo_dir,
-            "ex4",
-            "sh",
-            "-c",
-            "tty; read x; echo got:$x; exit 7",
-        ),
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=_env(),
-        start_new_session=True,
-    )
-    out = b""
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while b"/dev/pts" not in out and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.2)[0]:
-                out += os.read(master, 4096)
-        os.write(master, b"abc\r")
+    args = ("-t", "--fifo-dir", rc.fifo_dir, "ex4", "sh", "-c", "tty; read x; echo got:$x; exit 7")
+    with Terminal() as term, rc.start("exec", *args, **term.stdio()) as p:
+        term.read_until(b"/dev/pts")
+        term.write(b"abc\r")
         assert p.wait(TIMEOUT) == 7
-        while select.select([master], [], [], 0.3)[0]:
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                break
-            if not data:
-                break
-            out += data
-        assert b"got:abc" in out, out
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-        os.close(slave)
+        assert b"got:abc" in term.read_rest(), term.out
     rc.rm("ex4")
 
 
 def test_exec_forwards_signals_to_its_process(rc, image) -> None:
     rc.detached(image, "ex6")
-    p = subprocess.Popen(
-        rc.argv(
-            "exec",
-            "--fifo-dir",
-            rc.fifo_dir,
-            "ex6",
-            "sh",
-            "-c",
-            "trap 'exit 9' TERM; echo ready; while :; do sleep 0.2; done",
-        ),
+    p = rc.popen(
+        "exec",
+        "--fifo-dir",
+        rc.fifo_dir,
+        "ex6",
+        "sh",
+        "-c",
+        "trap 'exit 9' TERM; echo ready; while :; do sleep 0.2; done",
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=_env(),
     )
     assert p.stdout is not None and p.stdout.readline() == b"ready\n"
     p.send_signal(signal.SIGTERM)
@@ -318,14 +205,14 @@ def test_exec_forwards_signals_to_its_process(rc, image) -> None:
 def test_exec_detached_and_exec_id_in_use(rc, image) -> None:
     rc.detached(image, "ex5")
     r = rc("exec", "-d", "--exec-id", "x1", "--fifo-dir", rc.fifo_dir, "ex5", "sleep", "60")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     ps = rc("ps", "ex5").stdout.decode()
     assert "ExecID:x1" in ps and ps.startswith("PID")
     r = rc("exec", "--exec-id", "x1", "ex5", "true")
     assert r.returncode == 1
-    assert _one_line(r) == 'runcore: exec id "x1" is already in use in container "ex5"'
+    assert one_line_error(r) == 'runcore: exec id "x1" is already in use in container "ex5"'
     r = rc("kill", "--exec-id", "x1", "-s", "KILL", "ex5")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     rc.rm("ex5")  # also removes the exec's FIFO directory (leak check)
 
 
@@ -339,7 +226,7 @@ def test_exec_process_matches_ctr_tasks_exec(rc, image) -> None:
     )
     for n, user in enumerate(([], ["--user", "nobody"], ["--user", "1000:1000"])):
         mine = rc("exec", "--fifo-dir", rc.fifo_dir, *user, "par1", "sh", "-c", probe)
-        assert mine.returncode == 0, _err(mine)
+        assert mine.returncode == 0, stderr_text(mine)
         for attempt in range(3):
             theirs = rc.ctr(
                 "tasks",
@@ -366,9 +253,9 @@ def test_kill_signal_forms_and_wait(rc, image, sig) -> None:
     rc.detached(image, "k1")
     time.sleep(0.5)  # the trap is set
     r = rc("kill", "-s", sig, "k1")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     r = rc("wait", "k1")
-    assert (r.returncode, r.stdout) == (42, b"42\n"), _err(r)
+    assert (r.returncode, r.stdout) == (42, b"42\n"), stderr_text(r)
     assert rc.status("k1") == "stopped"
     assert "stopped (42)" in rc("ls").stdout.decode()
     rc.rm("k1")
@@ -402,12 +289,12 @@ def test_ps_matches_ctr(rc, image) -> None:
 
 def test_attach_gets_output_and_forwards_ctrl_c(rc, image) -> None:
     rc.detached(image, "at1")
-    p = subprocess.Popen(
-        rc.argv("attach", "at1"),
+    p = rc.popen(
+        "attach",
+        "at1",
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=_env(),
     )
     time.sleep(1.5)
     p.send_signal(signal.SIGINT)
@@ -419,12 +306,13 @@ def test_attach_gets_output_and_forwards_ctrl_c(rc, image) -> None:
 
 def test_attach_detach_with_no_sig_proxy(rc, image) -> None:
     rc.detached(image, "at2", "sh", "-c", "while true; do echo tick; sleep 0.3; done")
-    p = subprocess.Popen(
-        rc.argv("attach", "--no-sig-proxy", "at2"),
+    p = rc.popen(
+        "attach",
+        "--no-sig-proxy",
+        "at2",
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=_env(),
     )
     time.sleep(1.5)
     p.send_signal(signal.SIGINT)
@@ -436,48 +324,14 @@ def test_attach_detach_with_no_sig_proxy(rc, image) -> None:
 
 
 def test_attach_tty_detach_keys(rc, image) -> None:
-    master, slave = pty.openpty()
-    r = subprocess.run(
-        rc.argv(
-            "run",
-            "-d",
-            "-t",
-            "--fifo-dir",
-            rc.fifo_dir,
-            image,
-            "at3",
-            "sh",
-            "-c",
-            "while true; do echo tick; sleep 0.3; done",
-        ),
-        stdin=slave,
-        capture_output=True,
-        env=_env(),
-        timeout=TIMEOUT,
-    )
-    assert r.returncode == 0, r.stderr
-    p = subprocess.Popen(
-        rc.argv("attach", "at3"),
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=_env(),
-        start_new_session=True,
-    )
-    out = b""
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while b"tick" not in out and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.2)[0]:
-                out += os.read(master, 4096)
-        os.write(master, b"\x10\x11")  # Ctrl-P Ctrl-Q
-        assert p.wait(TIMEOUT) == 0
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-        os.close(slave)
+    script = "while true; do echo tick; sleep 0.3; done"
+    with Terminal() as term:
+        r = rc.run("-d", "-t", image, "at3", "sh", "-c", script, stdin=term.slave)
+        assert r.returncode == 0, r.stderr
+        with rc.start("attach", "at3", **term.stdio()) as p:
+            term.read_until(b"tick")
+            term.write(b"\x10\x11")  # Ctrl-P Ctrl-Q
+            assert p.wait(TIMEOUT) == 0
     assert rc.status("at3") == "running"
     rc.rm("at3")
 
@@ -498,9 +352,9 @@ def test_logs_of_a_file_log_uri(rc, image, tmp_path) -> None:
         "-c",
         "echo one; sleep 1; echo two",
     )
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     r = rc("logs", "-f", "lg1")
-    assert (r.returncode, r.stdout) == (0, b"one\ntwo\n"), _err(r)
+    assert (r.returncode, r.stdout) == (0, b"one\ntwo\n"), stderr_text(r)
     assert rc("logs", "lg1").stdout == b"one\ntwo\n"
     r = rc("attach", "lg1")
     assert r.returncode == 1
@@ -524,7 +378,7 @@ def test_inspect(rc, image) -> None:
 def test_ctr_made_containers_are_handled_by_runcore(rc, image) -> None:
     rc.ctr("containers", "create", image, "mix1", *SLEEPER)
     r = rc("start", "-d", "--fifo-dir", rc.fifo_dir, "mix1")
-    assert r.returncode == 0, _err(r)
+    assert r.returncode == 0, stderr_text(r)
     rc.wait_status("mix1", "running")
     assert rc("exec", "mix1", "echo", "hi").stdout == b"hi\n"
     rc.ctr("run", "-d", image, "mix2", *SLEEPER)
@@ -574,7 +428,7 @@ def test_runcore_made_containers_are_handled_by_ctr(rc, image) -> None:
 def test_unknown_container(rc, args) -> None:
     r = rc(*args)
     assert r.returncode == 1
-    assert _one_line(r) == 'runcore: container "nope": not found'
+    assert one_line_error(r) == 'runcore: container "nope": not found'
 
 
 @pytest.mark.parametrize(
@@ -595,7 +449,7 @@ def test_container_without_task(rc, image, args) -> None:
     assert rc("create", image, "c", "true").returncode == 0
     r = rc(*args)
     assert r.returncode == 1
-    assert "has no task" in _one_line(r)
+    assert "has no task" in one_line_error(r)
     rc.rm("c")
 
 
@@ -615,7 +469,7 @@ def test_stopped_task(rc, image, args) -> None:
     rc.wait_status("s", "stopped")
     r = rc(*args)
     assert r.returncode == 1
-    assert "has stopped" in _one_line(r)
+    assert "has stopped" in one_line_error(r)
     rc.rm("s")
 
 
@@ -623,7 +477,7 @@ def test_start_of_a_running_container(rc, image) -> None:
     rc.detached(image, "run1")
     r = rc("start", "--rm", "run1")
     assert r.returncode == 1
-    assert _one_line(r).startswith('runcore: container "run1" already has a task (running')
+    assert one_line_error(r).startswith('runcore: container "run1" already has a task (running')
     assert rc.status("run1") == "running"
     rc.rm("run1")
 
@@ -632,19 +486,19 @@ def test_attach_to_null_io_and_bad_signal(rc, image) -> None:
     r = rc("run", "-d", "--null-io", image, "nio", *SLEEPER)
     assert r.returncode == 0
     r = rc("attach", "nio")
-    assert r.returncode == 1 and "--null-io" in _one_line(r)
+    assert r.returncode == 1 and "--null-io" in one_line_error(r)
     r = rc("kill", "-s", "SIGNOPE", "nio")
-    assert (r.returncode, _one_line(r)) == (1, "runcore: invalid signal: SIGNOPE")
+    assert (r.returncode, one_line_error(r)) == (1, "runcore: invalid signal: SIGNOPE")
     rc.rm("nio")
 
 
 def test_start_tty_mismatch(rc, image) -> None:
     assert rc("create", image, "tt", "true").returncode == 0
     r = rc("start", "-t", "tt")
-    assert r.returncode == 1 and "without a terminal" in _one_line(r)
+    assert r.returncode == 1 and "without a terminal" in one_line_error(r)
     assert rc("create", "-t", image, "tt2", "true").returncode == 0
     r = rc("start", "tt2")
-    assert r.returncode == 1 and "not a TTY" in _one_line(r)
+    assert r.returncode == 1 and "not a TTY" in one_line_error(r)
     assert rc.status("tt2") is None
     rc.rm("tt", "tt2")
 
@@ -656,10 +510,10 @@ def test_completion_of_ids_and_images(rc, image) -> None:
     """Driven as bash drives it: container ids for the id commands, image names for run."""
     assert rc("create", image, "comp-a", "true").returncode == 0
     assert rc("create", image, "comp-b", "true").returncode == 0
-    env = {**_env(), "_RUNCORE_COMPLETE": "bash_complete"}
+    env = {**cli_env(), "_RUNCORE_COMPLETE": "bash_complete"}
 
     def complete(*words: str) -> List[str]:
-        line = " ".join(["runcore", "-a", rc.d.address, "-n", rc.ns, *words])
+        line = " ".join(["runcore", "-a", rc.daemon.address, "-n", rc.namespace, *words])
         r = subprocess.run(
             rc.argv()[:3],
             env={**env, "COMP_WORDS": line, "COMP_CWORD": str(len(words) + 4)},
@@ -709,7 +563,7 @@ def test_untrusted_values_never_give_internal_errors(rc, image) -> None:
             "exec-id": ["exec", "--fifo-dir", rc.fifo_dir, "--exec-id", value, "prop1", "true"],
         }[kind]
         r = rc(*args)
-        err = _err(r)
+        err = stderr_text(r)
         assert r.returncode in (0, 1), (args, r.returncode, err)
         assert "Traceback" not in err and "internal error" not in err, err
         if r.returncode:

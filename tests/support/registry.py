@@ -269,33 +269,19 @@ class CA:
     server_key: Path
 
 
-def make_ca(directory: Path) -> CA:
-    directory.mkdir(parents=True, exist_ok=True)
-    ca_key, ca_crt = directory / "ca.key", directory / "ca.crt"
-    key, csr, crt = directory / "server.key", directory / "server.csr", directory / "server.crt"
-    ext = directory / "san.ext"
-    ext.write_text(
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
-        "extendedKeyUsage=serverAuth\n"
-    )
-    run = lambda *a: subprocess.run([OPENSSL_BIN, *a], check=True, capture_output=True)  # noqa: E731
-    run(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        str(ca_key),
-        "-out",
-        str(ca_crt),
-        "-days",
-        "2",
-        "-subj",
-        "/CN=runcore test CA",
-    )
-    run(
+def _openssl(*args: str) -> None:
+    subprocess.run([OPENSSL_BIN, *args], check=True, capture_output=True)
+
+
+def _signed_cert(
+    directory: Path, name: str, subject: str, extensions: str, crt_suffix: str = ".crt"
+) -> Tuple[Path, Path]:
+    """``NAME.crt`` (or ``crt_suffix``) and ``NAME.key``: ``subject`` with the X.509
+    ``extensions``, signed by the CA in ``directory`` (``ca.crt``, ``ca.key``), two days."""
+    key, csr, ext = directory / f"{name}.key", directory / f"{name}.csr", directory / f"{name}.ext"
+    crt = directory / f"{name}{crt_suffix}"
+    ext.write_text(extensions)
+    _openssl(
         "req",
         "-newkey",
         "rsa:2048",
@@ -305,57 +291,17 @@ def make_ca(directory: Path) -> CA:
         "-out",
         str(csr),
         "-subj",
-        "/CN=127.0.0.1",
+        subject,
     )
-    run(
+    _openssl(
         "x509",
         "-req",
         "-in",
         str(csr),
         "-CA",
-        str(ca_crt),
+        str(directory / "ca.crt"),
         "-CAkey",
-        str(ca_key),
-        "-CAcreateserial",
-        "-out",
-        str(crt),
-        "-days",
-        "2",
-        "-extfile",
-        str(ext),
-    )
-    return CA(directory, ca_crt, crt, key)
-
-
-def make_client_cert(ca: CA) -> Tuple[Path, Path]:
-    """A client certificate signed by ``ca`` (for registries with ``http.tls.clientcas``)."""
-    d = ca.dir
-    key, csr, crt, ext = d / "client.key", d / "client.csr", d / "client.cert", d / "client.ext"
-    ext.write_text(
-        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n"
-    )
-    run = lambda *a: subprocess.run([OPENSSL_BIN, *a], check=True, capture_output=True)  # noqa: E731
-    run(
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        str(key),
-        "-out",
-        str(csr),
-        "-subj",
-        "/CN=runcore-client",
-    )
-    run(
-        "x509",
-        "-req",
-        "-in",
-        str(csr),
-        "-CA",
-        str(ca.ca_crt),
-        "-CAkey",
-        str(ca.dir / "ca.key"),
+        str(directory / "ca.key"),
         "-CAcreateserial",
         "-out",
         str(crt),
@@ -365,6 +311,47 @@ def make_client_cert(ca: CA) -> Tuple[Path, Path]:
         str(ext),
     )
     return crt, key
+
+
+def make_ca(directory: Path) -> CA:
+    """A CA (``ca.crt``) and a server certificate for 127.0.0.1 and localhost."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ca_crt = directory / "ca.crt"
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        str(directory / "ca.key"),
+        "-out",
+        str(ca_crt),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=runcore test CA",
+    )
+    crt, key = _signed_cert(
+        directory,
+        "server",
+        "/CN=127.0.0.1",
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+        "extendedKeyUsage=serverAuth\n",
+    )
+    return CA(directory, ca_crt, crt, key)
+
+
+def make_client_cert(ca: CA) -> Tuple[Path, Path]:
+    """A client certificate signed by ``ca`` (for registries with ``http.tls.clientcas``)."""
+    return _signed_cert(
+        ca.dir,
+        "client",
+        "/CN=runcore-client",
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n",
+        crt_suffix=".cert",
+    )
 
 
 # --------------------------------------------------------------------------- token issuer

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -10,11 +9,13 @@ from typing import List
 
 import pytest
 
+from runcore.testing.cli import cli_env
+
 
 def complete(
     words: str, cword: int, shell: str = "bash", **env: str
 ) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("CONTAINERD_")}
+    environ = cli_env()
     environ.update(
         _RUNCORE_COMPLETE=f"{shell}_complete", COMP_WORDS=words, COMP_CWORD=str(cword), **env
     )

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
+from runcore.testing.cli import run_runcore
 from runcore.testing.dists import write_dist
 
 HELLO = """
@@ -34,20 +32,13 @@ def env(tmp_path):
     )
     conf = tmp_path / "etc" / "config.toml"
     conf.parent.mkdir()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("RUNCORE_")}
-    environ["PYTHONPATH"] = f"{site}{os.pathsep}{environ.get('PYTHONPATH', '')}"
-    environ["RUNCORE_CONFIG"] = str(conf)
-    return {"environ": environ, "conf": conf, "root": tmp_path}
+    # "environ": the variables a test sets (run_runcore isolates from the rest)
+    return {"environ": {"RUNCORE_CONFIG": str(conf)}, "site": site, "conf": conf, "root": tmp_path}
 
 
 def rc(env, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "runcore", *args],
-        capture_output=True,
-        text=True,
-        env=env["environ"],
-        timeout=60,
-    )
+    """``python -m runcore ARGS`` with the test's site and configuration."""
+    return run_runcore(*args, env=env["environ"], pythonpath=str(env["site"]))
 
 
 def spec_of(env, *flags):

@@ -4,15 +4,13 @@ the markdown and used as a configuration file with the installed first-party plu
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from runcore import config
+from runcore.testing.cli import run_runcore
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "distros.md"
@@ -23,17 +21,9 @@ def toml_blocks():
 
 
 def rc(conf, *args, env=None):
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("RUNCORE_")}
-    environ["RUNCORE_CONFIG"] = str(conf)
-    environ["RUNCORE_CACHE_DIR"] = str(conf.parent / "cache")
-    environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "runcore", *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-    )
+    """``python -m runcore ARGS`` with ``conf`` as the admin configuration."""
+    environ = {"RUNCORE_CONFIG": str(conf), "RUNCORE_CACHE_DIR": str(conf.parent / "cache")}
+    return run_runcore(*args, env={**environ, **(env or {})})
 
 
 def test_the_doc_has_its_examples():

@@ -9,6 +9,7 @@ import pytest
 from runcore import gocompat
 from runcore.gocompat import json as gojson
 from runcore.gocompat.strconv import GoNumError, parse_atoi, parse_go_int, parse_int, parse_uint
+from runcore.testing import run_cli
 
 TABLE = """
 pkg.Name = string
@@ -271,3 +272,23 @@ def test_schema_table_errors():
         gojson.Schema.parse("[a.B]\nx  c.D\n")
     with pytest.raises(ValueError, match="outside a"):
         gojson.Schema.parse("x string\n")
+
+
+# --------------------------------------------------------------------------- callers
+
+
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (["images", "import", "{missing}"], "open {missing}: no such file or directory"),
+        (
+            ["spec", "--config", "{missing}", "c1"],
+            "cannot load spec config file: open {missing}: no such file or directory",
+        ),
+    ],
+)
+def test_commands_print_open_errors_as_go_does(tmp_path, argv, expected) -> None:
+    """Files the CLI cannot open give Go's ``*fs.PathError`` text (as ctr prints it)."""
+    names = {"missing": str(tmp_path / "missing")}
+    r = run_cli([a.format(**names) for a in argv])
+    assert (r.exit_code, r.error) == (1, expected.format(**names))

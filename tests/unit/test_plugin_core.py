@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from runcore.testing.cli import run_runcore
 from runcore.testing.dists import write_dist
 
 GOOD = """
@@ -27,19 +25,8 @@ def runcore_spec_finish(spec, ctx):
 
 
 def runcore(site: Path, *args: str, env=None):
-    environ = dict(os.environ)
-    environ["PYTHONPATH"] = str(site) + os.pathsep + environ.get("PYTHONPATH", "")
-    environ.pop("RUNCORE_PLUGINS", None)
-    environ.pop("RUNCORE_DISABLE_PLUGINS", None)
-    environ["RUNCORE_CONFIG"] = ""
-    environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "runcore", *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-    )
+    """``python -m runcore ARGS`` with the distributions written to ``site`` installed."""
+    return run_runcore(*args, env=env, pythonpath=str(site))
 
 
 @pytest.fixture
@@ -102,29 +89,6 @@ def test_two_plugins_declaring_one_flag_name_both(site):
     assert "plugin 'hello' (runcore-hello 1.0)" in result.stderr
     assert "plugin 'hello2' (runcore-hello2 2.0)" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def test_plugin_may_not_take_a_core_flag(site):
-    write_dist(
-        site,
-        "runcore-grab",
-        "1.0",
-        {"grab": "rc_grab"},
-        {
-            "rc_grab": """
-from runcore import hookimpl
-@hookimpl
-def runcore_add_options(registrar, command):
-    registrar.add("--env", multiple=True)
-"""
-        },
-    )
-    result = runcore(site, "run", "--help")
-    assert result.returncode != 0
-    assert (
-        "--env is declared by both built-in plugin 'core.process' and plugin 'grab'"
-        in result.stderr
-    )
 
 
 def test_reserved_first_party_flag(site):

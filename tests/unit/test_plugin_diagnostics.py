@@ -4,13 +4,11 @@ plugins' flags say why, one reserved-id rule, clash messages say how to fix them
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from runcore.plugin.diagnostics import command_of, is_diagnostic, is_reserved_id
+from runcore.testing.cli import run_runcore
 from runcore.testing.dists import write_dist
 
 GOOD = """
@@ -39,22 +37,12 @@ def site(tmp_path):
 @pytest.fixture
 def rc(site, tmp_path):
     def run(*args, env=None, config=None):
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("RUNCORE_")}
-        environ["PYTHONPATH"] = str(site) + os.pathsep + environ.get("PYTHONPATH", "")
-        environ["RUNCORE_CACHE_DIR"] = str(tmp_path / "cache")
-        environ["RUNCORE_CONFIG"] = ""
+        environ = {"RUNCORE_CACHE_DIR": str(tmp_path / "cache")}
         if config is not None:
             conf = tmp_path / "config.toml"
             conf.write_text(config)
             environ["RUNCORE_CONFIG"] = str(conf)
-        environ.update(env or {})
-        return subprocess.run(
-            [sys.executable, "-m", "runcore", *args],
-            capture_output=True,
-            text=True,
-            env=environ,
-            timeout=60,
-        )
+        return run_runcore(*args, env={**environ, **(env or {})}, pythonpath=str(site))
 
     return run
 

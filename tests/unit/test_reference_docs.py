@@ -9,6 +9,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from support.scripts import load_script
+
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Members issue 12 removes; they may lack docs until then.
@@ -16,12 +18,7 @@ LEGACY = {"SpecEditor.has", "SpecEditor.owners_under", "SpecEditor.replace_spec"
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location(
-        "gen_reference_docs", ROOT / "scripts" / "gen-reference-docs.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("gen-reference-docs.py")
 
 
 def test_reference_is_current():

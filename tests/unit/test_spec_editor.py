@@ -264,8 +264,13 @@ def test_update_item_and_remove_item():
 def test_append_to_a_non_list_is_an_error():
     from runcore.spec_editor import SpecPathError
 
-    with pytest.raises(SpecPathError):
-        editor().append("process.cwd", "x")
+    ed = SpecEditor({"process": {"cwd": "/"}})
+    with pytest.raises(SpecPathError) as err:
+        ed.append("process.cwd", "x")
+    assert (
+        str(err.value) == "cannot append to spec field process.cwd: it is a str value, not a list"
+    )
+    assert ed.get("process.cwd") == "/"
 
 
 def _leaves(value, keys=()):

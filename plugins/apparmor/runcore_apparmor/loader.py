@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 from typing import Callable, Optional
 
+from runcore.api import path_error
+
 #: The kernel's list of loaded profiles (``NAME (mode)`` per line).
 PROFILES_FILE = "/sys/kernel/security/apparmor/profiles"
 
@@ -25,11 +27,6 @@ class AppArmorError(Exception):
     """Loading failed; the message is one line."""
 
 
-def _go_errno_text(exc: OSError) -> str:
-    text = exc.strerror or str(exc)
-    return text[:1].lower() + text[1:]
-
-
 def unavailable_reason(profiles_file: Optional[str] = None) -> Optional[str]:
     """Why the list of loaded profiles cannot be read (Go's wording), or ``None``."""
     path = profiles_file or PROFILES_FILE
@@ -37,7 +34,7 @@ def unavailable_reason(profiles_file: Optional[str] = None) -> Optional[str]:
         with open(path, "rb"):
             return None
     except OSError as exc:
-        return f"open {path}: {_go_errno_text(exc)}"
+        return path_error("open", path, exc)
 
 
 def is_loaded(name: str, profiles_file: Optional[str] = None) -> bool:
@@ -56,7 +53,7 @@ def is_loaded(name: str, profiles_file: Optional[str] = None) -> bool:
                 if line.startswith(prefix):
                     return True
     except OSError as exc:
-        raise AppArmorError(f"open {path}: {_go_errno_text(exc)}") from None
+        raise AppArmorError(path_error("open", path, exc)) from None
     return False
 
 
@@ -71,7 +68,7 @@ def load(name: str, text: str, parser: Optional[str] = None) -> None:
     try:
         fd, path = tempfile.mkstemp(prefix=name, suffix="", dir=directory)
     except OSError as exc:
-        raise AppArmorError(f"open {exc.filename or directory}: {_go_errno_text(exc)}") from None
+        raise AppArmorError(path_error("open", str(exc.filename or directory), exc)) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)

@@ -2,14 +2,13 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
-from runcore.context import COMMANDLINE, RunContext
 from runcore.errors import RuncoreError, UsageError
 from runcore.spec_editor import SpecEditor
+from runcore.testing.hooks import modules_after_import, RecordingRegistrar, run_context
+from runcore.testing.cli import run_runcore
 
 import runcore_apparmor as plugin
 from runcore_apparmor import loader
@@ -48,11 +47,6 @@ if [ -n "$FAIL_PARSER" ]; then echo "AppArmor parser error: line 1"; echo "secon
         xdg = tmp_path / "xdg"
 
     return Parser()
-
-
-def make_ctx(command="create", **options):
-    sources = {k: COMMANDLINE for k, v in options.items() if v not in (None, False, "", ())}
-    return RunContext(command=command, options=dict(options), sources=sources)
 
 
 def run_hooks(ctx, spec=None):
@@ -146,59 +140,51 @@ def test_ensure_loaded(profiles, parser):
 # --------------------------------------------------------------------------- hooks
 
 
-class FakeRegistrar:
-    def __init__(self):
-        self.options = []
-
-    def add(self, *decls, **kwargs):
-        import click
-
-        option = click.Option(list(decls), **kwargs)
-        self.options.append(option)
-        return option
-
-
 def test_options_are_ctrs():
-    reg = FakeRegistrar()
+    reg = RecordingRegistrar()
     plugin.runcore_add_options(registrar=reg, command="create")
     assert [o.opts for o in reg.options] == [["--apparmor-default-profile"], ["--apparmor-profile"]]
     assert [o.name for o in reg.options] == ["apparmor_default_profile", "apparmor_profile"]
 
 
 def test_nothing_without_flags():
-    spec = run_hooks(make_ctx(apparmor_default_profile="", apparmor_profile=None))
+    spec = run_hooks(run_context(apparmor_default_profile="", apparmor_profile=None))
     assert spec.spec == {"process": {}}
 
 
 def test_custom_profile_is_just_set(profiles, parser):
-    spec = run_hooks(make_ctx(apparmor_profile="my-profile"))
+    spec = run_hooks(run_context(apparmor_profile="my-profile"))
     assert spec.spec["process"]["apparmorProfile"] == "my-profile"
     assert parser.calls == []
 
 
 def test_custom_profile_needs_no_apparmor(tmp_path, monkeypatch):
     monkeypatch.setattr(loader, "PROFILES_FILE", str(tmp_path / "missing"))
-    spec = run_hooks(make_ctx(apparmor_profile="my-profile"))
+    spec = run_hooks(run_context(apparmor_profile="my-profile"))
     assert spec.spec["process"]["apparmorProfile"] == "my-profile"
 
 
 def test_conflict():
     with pytest.raises(UsageError) as info:
-        plugin.runcore_configure(ctx=make_ctx(apparmor_default_profile="a", apparmor_profile="b"))
+        plugin.runcore_configure(
+            ctx=run_context(apparmor_default_profile="a", apparmor_profile="b")
+        )
     assert str(info.value) == "apparmor-profile conflicts with apparmor-default-profile"
 
 
 def test_conflict_comes_before_the_host_check(tmp_path, monkeypatch):
     monkeypatch.setattr(loader, "PROFILES_FILE", str(tmp_path / "missing"))
     with pytest.raises(UsageError, match="conflicts"):
-        plugin.runcore_configure(ctx=make_ctx(apparmor_default_profile="a", apparmor_profile="b"))
+        plugin.runcore_configure(
+            ctx=run_context(apparmor_default_profile="a", apparmor_profile="b")
+        )
 
 
 def test_default_profile_without_apparmor_fails_in_configure(tmp_path, monkeypatch):
     missing = tmp_path / "missing"
     monkeypatch.setattr(loader, "PROFILES_FILE", str(missing))
     with pytest.raises(UsageError) as info:
-        plugin.runcore_configure(ctx=make_ctx(apparmor_default_profile="rc-default"))
+        plugin.runcore_configure(ctx=run_context(apparmor_default_profile="rc-default"))
     message = str(info.value)
     assert message.startswith("--apparmor-default-profile rc-default: AppArmor is not enabled")
     assert f"open {missing}: no such file or directory" in message
@@ -207,23 +193,23 @@ def test_default_profile_without_apparmor_fails_in_configure(tmp_path, monkeypat
 @pytest.mark.parametrize("name", ["a b", "a\nb", "a,b", "x{", "p#1", 'q"'])
 def test_unsafe_default_profile_names(name, profiles):
     with pytest.raises(UsageError, match="may not contain"):
-        plugin.runcore_configure(ctx=make_ctx(apparmor_default_profile=name))
+        plugin.runcore_configure(ctx=run_context(apparmor_default_profile=name))
 
 
 def test_default_profile_loaded_when_missing(profiles, parser):
-    spec = run_hooks(make_ctx(apparmor_default_profile="rc-default"))
+    spec = run_hooks(run_context(apparmor_default_profile="rc-default"))
     assert spec.spec["process"]["apparmorProfile"] == "rc-default"
     assert len(parser.calls) == 1
 
 
 def test_default_profile_already_loaded(profiles, parser):
-    spec = run_hooks(make_ctx(command="run", apparmor_default_profile="docker-default"))
+    spec = run_hooks(run_context(command="run", apparmor_default_profile="docker-default"))
     assert spec.spec["process"]["apparmorProfile"] == "docker-default"
     assert parser.calls == []
 
 
 def test_spec_command_loads_nothing(profiles, parser):
-    spec = run_hooks(make_ctx(command="spec", apparmor_default_profile="rc-default"))
+    spec = run_hooks(run_context(command="spec", apparmor_default_profile="rc-default"))
     assert spec.spec["process"]["apparmorProfile"] == "rc-default"
     assert parser.calls == []
 
@@ -231,7 +217,7 @@ def test_spec_command_loads_nothing(profiles, parser):
 def test_load_failure_is_one_line(profiles, parser, monkeypatch):
     monkeypatch.setenv("FAIL_PARSER", "1")
     with pytest.raises(RuncoreError) as info:
-        run_hooks(make_ctx(apparmor_default_profile="rc-default"))
+        run_hooks(run_context(apparmor_default_profile="rc-default"))
     message = str(info.value)
     assert message.startswith("--apparmor-default-profile rc-default: load apparmor profile ")
     assert "exit status 3" in message and "\n" not in message
@@ -239,40 +225,21 @@ def test_load_failure_is_one_line(profiles, parser, monkeypatch):
 
 def test_config_ignores_the_flags(tmp_path, monkeypatch):
     monkeypatch.setattr(loader, "PROFILES_FILE", str(tmp_path / "missing"))
-    spec = run_hooks(make_ctx(config="c.json", apparmor_default_profile="a", apparmor_profile="b"))
+    spec = run_hooks(
+        run_context(config="c.json", apparmor_default_profile="a", apparmor_profile="b")
+    )
     assert spec.spec == {"process": {}}
 
 
 def test_module_import_is_cheap():
-    code = (
-        "import sys, runcore_apparmor; "
-        "print(sorted(m for m in sys.modules if m.startswith('runcore_apparmor')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['runcore_apparmor']"
+    assert modules_after_import("runcore_apparmor") == []
 
 
 # --------------------------------------------------------------------------- real CLI
 
 
-def runcore(*args, env=None):
-    environ = dict(os.environ)
-    environ["RUNCORE_CONFIG"] = ""
-    environ.pop("RUNCORE_PLUGINS", None)
-    environ.pop("RUNCORE_DISABLE_PLUGINS", None)
-    environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "runcore", *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def test_plugin_is_listed_active():
-    result = runcore("plugins", "--json")
+    result = run_runcore("plugins", "--json")
     assert result.returncode == 0, result.stderr
     row = {r["id"]: r for r in json.loads(result.stdout)}["apparmor"]
     assert row["status"] == "active" and row["distribution"] == "runcore-apparmor"
@@ -281,7 +248,7 @@ def test_plugin_is_listed_active():
 
 @pytest.mark.parametrize("flag", ["--apparmor-default-profile", "--apparmor-profile"])
 def test_disabled_plugin_fails_closed(flag, tmp_path):
-    result = runcore("-p", "no:apparmor", "create", flag, "p", "--rootfs", str(tmp_path), "id")
+    result = run_runcore("-p", "no:apparmor", "create", flag, "p", "--rootfs", str(tmp_path), "id")
     assert result.returncode != 0
     assert f"{flag} is not available" in result.stderr and "disabled" in result.stderr
     assert "Traceback" not in result.stderr

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
+from runcore.api import gojson
+
 from . import goyaml
 
 
@@ -62,19 +64,6 @@ def _json_kind(value: Any) -> str:
     return "string"
 
 
-def _fold_equal(a: str, b: str) -> bool:
-    """encoding/json's case-insensitive field match (simple Unicode case folding)."""
-    if len(a) != len(b):
-        return False
-    for x, y in zip(a, b):
-        if x == y:
-            continue
-        fx, fy = x.casefold(), y.casefold()
-        if len(fx) != 1 or len(fy) != 1 or fx != fy:
-            return False
-    return True
-
-
 def _sorted_keys(obj: Dict[str, Any]) -> List[str]:
     """The order in which Go's json.Marshal writes map keys (sorted by their bytes)."""
     return sorted(obj, key=lambda k: k.encode("utf-8", "surrogateescape"))
@@ -84,8 +73,9 @@ def _field(name: str, fields: List[str]) -> Optional[str]:
     for field in fields:
         if field == name:
             return field
+    folded = gojson.fold_name(name)
     for field in fields:
-        if _fold_equal(field, name):
+        if gojson.fold_name(field) == folded:
             return field
     return None
 

@@ -10,31 +10,12 @@ with losetup, /dev/loop1 (a "partition" for v0.3.0), /dev/vda when present (254:
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 
 import pytest
 
 from runcore.testing import parity  # noqa: E402
 
 pytestmark = [pytest.mark.containerd, pytest.mark.parametrize("containerd", ["1.7"], indirect=True)]
-
-
-@pytest.fixture(scope="module")
-def loop_device(tmp_path_factory):
-    if os.geteuid() != 0 or shutil.which("losetup") is None:
-        pytest.skip("losetup needs root")
-    backing = tmp_path_factory.mktemp("loop") / "loop.img"
-    with open(backing, "wb") as fh:
-        fh.truncate(1 << 20)
-    r = subprocess.run(["losetup", "-f", "--show", str(backing)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"losetup failed: {r.stderr.strip()}")
-    path = r.stdout.strip()
-    try:
-        yield path
-    finally:
-        subprocess.run(["losetup", "-d", path], capture_output=True)
 
 
 def _vda():

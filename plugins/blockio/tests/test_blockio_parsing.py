@@ -180,6 +180,14 @@ def test_keys_are_case_insensitive():
     assert (item.weight, item.throttle_read_bps, item.throttle_write_iops) == ("50", "1M", "5")
 
 
+def test_keys_fold_as_encoding_json_folds_them():
+    # the long s folds to S (as the Kelvin sign to K); other non-ASCII letters match nothing
+    ((_, items),) = config.parse(
+        "Claſſes:\n  c:\n    - ThrottleReadIOPſ: 7\n      wéight: 9\n".encode()
+    )
+    assert (items[0].throttle_read_iops, items[0].weight) == ("7", "")
+
+
 def test_two_keys_for_one_field_the_last_in_byte_order_wins():
     # json.Marshal sorts keys: "WEIGHT" < "Weight" < "weight"
     ((_, items),) = config.parse(

@@ -2,15 +2,14 @@
 
 import json
 import os
-import shutil
-import subprocess
-import sys
 
 import pytest
 
 from runcore.context import COMMANDLINE, RunContext
 from runcore.errors import UsageError
 from runcore.spec_editor import SpecEditor
+from runcore.testing.hooks import modules_after_import
+from runcore.testing.cli import run_runcore
 
 import runcore_blockio as plugin
 
@@ -87,25 +86,10 @@ def test_config_spec_ignores_the_flags(tmp_path):
 
 
 def test_module_import_is_cheap():
-    code = (
-        "import sys, runcore_blockio; "
-        "print(any(m == 'yaml' or m.startswith('runcore_blockio.') for m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert modules_after_import("runcore_blockio", "yaml") == []
 
 
 # ------------------------------------------------------------------ through the CLI
-def runcore(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "runcore", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=60,
-    )
-
-
 @pytest.fixture
 def rootfs(tmp_path):
     d = tmp_path / "rootfs"
@@ -117,7 +101,7 @@ def test_cli_spec_has_the_class(tmp_path, rootfs):
     path = write(
         tmp_path, "Classes:\n  c:\n    - Weight: 80\n    - Devices: [/dev/null]\n      Weight: 50\n"
     )
-    r = runcore(
+    r = run_runcore(
         "spec", "--rootfs", "--blockio-config-file", path, "--blockio-class", "c", rootfs, "id"
     )
     assert r.returncode == 0, r.stderr
@@ -129,10 +113,12 @@ def test_cli_spec_has_the_class(tmp_path, rootfs):
 
 
 def test_cli_errors(tmp_path, rootfs):
-    r = runcore("spec", "--rootfs", "--blockio-class", "c", rootfs, "id")
+    r = run_runcore("spec", "--rootfs", "--blockio-class", "c", rootfs, "id")
     assert r.returncode == 1
     assert r.stderr == 'runcore: blockio-class error: no OCI BlockIO parameters for class "c"\n'
-    r = runcore("spec", "--rootfs", "--blockio-config-file", str(tmp_path / "nope"), rootfs, "id")
+    r = run_runcore(
+        "spec", "--rootfs", "--blockio-config-file", str(tmp_path / "nope"), rootfs, "id"
+    )
     assert r.returncode == 1
     assert r.stderr == (
         f'runcore: blockio-config-file error: failed to read config file "{tmp_path}/nope": '
@@ -142,7 +128,7 @@ def test_cli_errors(tmp_path, rootfs):
 
 def test_cli_explain_names_the_plugin(tmp_path, rootfs):
     path = write(tmp_path, "Classes:\n  c:\n    - Weight: 80\n")
-    r = runcore(
+    r = run_runcore(
         "spec",
         "--explain",
         "--rootfs",
@@ -161,23 +147,6 @@ def test_cli_explain_names_the_plugin(tmp_path, rootfs):
 
 
 # ------------------------------------------------------------------ a real loop device
-@pytest.fixture
-def loop_device(tmp_path):
-    if os.geteuid() != 0 or shutil.which("losetup") is None:
-        pytest.skip("losetup needs root")
-    backing = tmp_path / "loop.img"
-    with open(backing, "wb") as fh:
-        fh.truncate(1 << 20)
-    r = subprocess.run(["losetup", "-f", "--show", str(backing)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"losetup failed: {r.stderr.strip()}")
-    path = r.stdout.strip()
-    try:
-        yield path
-    finally:
-        subprocess.run(["losetup", "-d", path], capture_output=True)
-
-
 def test_loop_device(tmp_path, loop_device):
     st = os.stat(loop_device)
     major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)

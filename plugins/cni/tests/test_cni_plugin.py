@@ -10,6 +10,7 @@ from runcore.context import COMMANDLINE, RunContext
 from runcore.errors import UsageError
 from runcore.record import ContainerRecord, TaskInfo
 from runcore.testing import run_cli
+from runcore.testing.hooks import RecordingRegistrar
 
 import runcore_cni as plugin
 from runcore_cni.network import CNIError
@@ -34,24 +35,12 @@ def good_conf(tmp_path):
     return str(conf)
 
 
-class FakeRegistrar:
-    def __init__(self):
-        self.options = []
-
-    def add(self, *decls, **kwargs):
-        import click
-
-        option = click.Option(list(decls), **kwargs)
-        self.options.append(option)
-        return option
-
-
 @pytest.mark.parametrize(
     "command,names",
     [("run", {"cni", "cni_conf_dir", "cni_bin_dir"}), ("create", {"cni"}), ("spec", {"cni"})],
 )
 def test_options(command, names):
-    reg = FakeRegistrar()
+    reg = RecordingRegistrar()
     plugin.runcore_add_options(registrar=reg, command=command)
     by_name = {o.name: o for o in reg.options}
     assert set(by_name) == names

@@ -1,23 +1,10 @@
 """The plugin through runcore's command line, without a daemon (runcore spec --rootfs)."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-
-def runcore(*args, env=None):
-    environ = {k: v for k, v in os.environ.items() if k != "RUNCORE_CDI_SPEC_DIRS"}
-    environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "runcore", *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-    )
+from runcore.testing.cli import run_runcore
 
 
 @pytest.fixture
@@ -49,7 +36,7 @@ def rootfs(tmp_path):
 
 
 def test_spec_with_cdi_devices(cdi, rootfs):
-    r = runcore(
+    r = run_runcore(
         "spec",
         "--rootfs",
         "--nvidia-cdi-spec-dirs",
@@ -69,7 +56,7 @@ def test_spec_with_cdi_devices(cdi, rootfs):
 
 
 def test_environment_variable_and_explain(cdi, rootfs):
-    r = runcore(
+    r = run_runcore(
         "spec",
         "--explain",
         "--rootfs",
@@ -86,7 +73,7 @@ def test_environment_variable_and_explain(cdi, rootfs):
 
 
 def test_unknown_device_is_one_line(cdi, rootfs):
-    r = runcore(
+    r = run_runcore(
         "spec",
         "--rootfs",
         "--nvidia-cdi-spec-dirs",
@@ -105,7 +92,7 @@ def test_unknown_device_is_one_line(cdi, rootfs):
 
 
 def test_not_a_cdi_name_is_the_core_error(rootfs):
-    r = runcore("spec", "--rootfs", "--device", "/dev/nonexistent", rootfs, "id")
+    r = run_runcore("spec", "--rootfs", "--device", "/dev/nonexistent", rootfs, "id")
     assert r.returncode == 1
     assert "error stating device path" in r.stderr
 
@@ -122,16 +109,20 @@ def test_gpus_cdi_mode_from_the_configuration(cdi, rootfs, tmp_path):
     )
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'[defaults]\nnvidia_gpu_mode = "cdi"\nnvidia_cdi_spec_dirs = "{cdi}"\n')
-    r = runcore("spec", "--rootfs", "--gpus", "0", rootfs, "id", env={"RUNCORE_CONFIG": str(cfg)})
+    r = run_runcore(
+        "spec", "--rootfs", "--gpus", "0", rootfs, "id", env={"RUNCORE_CONFIG": str(cfg)}
+    )
     assert r.returncode == 0, r.stderr
     spec = json.loads(r.stdout)
     assert "GPU=0" in spec["process"]["env"] and "hooks" not in spec
-    r = runcore("spec", "--rootfs", "--gpus", "1", rootfs, "id", env={"RUNCORE_CONFIG": str(cfg)})
+    r = run_runcore(
+        "spec", "--rootfs", "--gpus", "1", rootfs, "id", env={"RUNCORE_CONFIG": str(cfg)}
+    )
     assert r.returncode == 1 and "--gpus 1: unresolvable CDI devices nvidia.com/gpu=1" in r.stderr
 
 
 def test_devices_command(cdi):
-    r = runcore("devices", "--spec-dirs", cdi)
+    r = run_runcore("devices", "--spec-dirs", cdi)
     assert r.returncode == 0
     assert r.stdout.splitlines() == [
         "DEVICE".ljust(20) + "  SPEC FILE",
@@ -139,13 +130,13 @@ def test_devices_command(cdi):
         f"vendor.com/class=two  {cdi}/a.yaml",
     ]
     assert f"CDI spec {cdi}/bad.json: cannot parse" in r.stderr
-    r = runcore("devices", "--json", env={"RUNCORE_CDI_SPEC_DIRS": cdi})
+    r = run_runcore("devices", "--json", env={"RUNCORE_CDI_SPEC_DIRS": cdi})
     doc = json.loads(r.stdout)
     assert [d["name"] for d in doc["devices"]] == ["vendor.com/class=one", "vendor.com/class=two"]
     assert doc["specDirs"] == [cdi] and doc["errors"][0]["spec"] == f"{cdi}/bad.json"
 
 
 def test_plugin_is_listed():
-    r = runcore("plugins")
+    r = run_runcore("plugins")
     assert r.returncode == 0
     assert any(line.split()[:1] == ["nvidia"] for line in r.stdout.splitlines()), r.stdout

@@ -10,6 +10,7 @@ import pytest
 from runcore.context import COMMANDLINE, RunContext
 from runcore.errors import UsageError
 from runcore.spec_editor import SpecEditor
+from runcore.testing.hooks import modules_after_import
 
 import runcore_nvidia as plugin
 from runcore_nvidia import hook
@@ -233,9 +234,4 @@ def test_config_file_ignores_gpus(tmp_path, monkeypatch):
 
 
 def test_module_import_is_cheap():
-    code = (
-        "import sys, runcore_nvidia; "
-        "print(sorted(m for m in sys.modules if m == 'yaml' or m.startswith('runcore_nvidia.')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert modules_after_import("runcore_nvidia", "yaml") == []

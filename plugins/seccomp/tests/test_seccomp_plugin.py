@@ -1,23 +1,16 @@
 """The plugin's hooks, called as runcore calls them, and the plugin through the real CLI."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from runcore.context import COMMANDLINE, RunContext
 from runcore.errors import UsageError
 from runcore.spec_editor import SpecEditor
+from runcore.testing.hooks import modules_after_import, RecordingRegistrar, run_context
+from runcore.testing.cli import run_runcore
 
 import runcore_seccomp as plugin
 from runcore_seccomp.profile import default_profile
-
-
-def make_ctx(command="create", **options):
-    sources = {k: COMMANDLINE for k, v in options.items() if v not in (None, False, "", ())}
-    return RunContext(command=command, options=dict(options), sources=sources)
 
 
 def make_spec(bounding=None):
@@ -32,20 +25,8 @@ def run_hooks(ctx, spec):
     return spec
 
 
-class FakeRegistrar:
-    def __init__(self):
-        self.options = []
-
-    def add(self, *decls, **kwargs):
-        import click
-
-        option = click.Option(list(decls), **kwargs)
-        self.options.append(option)
-        return option
-
-
 def test_options_are_ctrs():
-    reg = FakeRegistrar()
+    reg = RecordingRegistrar()
     plugin.runcore_add_options(registrar=reg, command="run")
     by_name = {o.name: o for o in reg.options}
     assert set(by_name) == {"seccomp", "seccomp_profile"}
@@ -55,29 +36,31 @@ def test_options_are_ctrs():
 
 
 def test_without_flags_nothing_happens():
-    spec = run_hooks(make_ctx(seccomp=False, seccomp_profile=None), make_spec())
+    spec = run_hooks(run_context(seccomp=False, seccomp_profile=None), make_spec())
     assert "seccomp" not in spec.spec["linux"]
     assert spec.changes == []
 
 
 def test_default_profile_from_the_final_bounding_set():
     caps = ["CAP_SYS_ADMIN", "CAP_BPF"]
-    spec = run_hooks(make_ctx(seccomp=True), make_spec(caps))
+    spec = run_hooks(run_context(seccomp=True), make_spec(caps))
     assert spec.spec["linux"]["seccomp"] == default_profile(caps)
     assert spec.explain() == {"linux.seccomp": ["seccomp"]}
 
 
 def test_profile_needs_seccomp(tmp_path):
     with pytest.raises(UsageError) as info:
-        plugin.runcore_configure(ctx=make_ctx(seccomp=False, seccomp_profile=str(tmp_path / "x")))
+        plugin.runcore_configure(
+            ctx=run_context(seccomp=False, seccomp_profile=str(tmp_path / "x"))
+        )
     assert str(info.value) == "seccomp must be set to true, if using a custom seccomp-profile"
 
 
 def test_empty_profile_means_default():
     # ctr tests the value, not whether the flag was given
-    spec = run_hooks(make_ctx(seccomp=True, seccomp_profile=""), make_spec([]))
+    spec = run_hooks(run_context(seccomp=True, seccomp_profile=""), make_spec([]))
     assert spec.spec["linux"]["seccomp"] == default_profile([])
-    plugin.runcore_configure(ctx=make_ctx(seccomp=False, seccomp_profile=""))
+    plugin.runcore_configure(ctx=run_context(seccomp=False, seccomp_profile=""))
 
 
 def test_profile_file_replaces_default(tmp_path):
@@ -90,7 +73,7 @@ def test_profile_file_replaces_default(tmp_path):
             }
         )
     )
-    spec = run_hooks(make_ctx(seccomp=True, seccomp_profile=str(path)), make_spec())
+    spec = run_hooks(run_context(seccomp=True, seccomp_profile=str(path)), make_spec())
     assert spec.spec["linux"]["seccomp"] == {
         "defaultAction": "SCMP_ACT_ALLOW",
         "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}],
@@ -101,7 +84,7 @@ def test_profile_file_is_read_in_configure(tmp_path):
     """Errors come before anything is created; a later change of the file is not seen."""
     path = tmp_path / "p.json"
     path.write_text('{"defaultAction": "SCMP_ACT_LOG"}')
-    ctx = make_ctx(seccomp=True, seccomp_profile=str(path))
+    ctx = run_context(seccomp=True, seccomp_profile=str(path))
     plugin.runcore_configure(ctx=ctx)
     path.write_text("garbage")
     spec = make_spec()
@@ -129,7 +112,7 @@ def test_profile_errors_are_usage_errors(tmp_path, content, start):
     if content is not None:
         path.write_text(content)
     with pytest.raises(UsageError) as info:
-        plugin.runcore_configure(ctx=make_ctx(seccomp=True, seccomp_profile=str(path)))
+        plugin.runcore_configure(ctx=run_context(seccomp=True, seccomp_profile=str(path)))
     assert str(info.value).startswith(start.format(p=path))
     assert "\n" not in str(info.value)
 
@@ -140,7 +123,7 @@ def test_docker_keys_warn(tmp_path, capsys):
         '{"defaultAction": "SCMP_ACT_ERRNO", "archMap": [], '
         '"syscalls": [{"names": ["x"], "action": "SCMP_ACT_ALLOW", "includes": {}}]}'
     )
-    spec = run_hooks(make_ctx(seccomp=True, seccomp_profile=str(path)), make_spec())
+    spec = run_hooks(run_context(seccomp=True, seccomp_profile=str(path)), make_spec())
     err = capsys.readouterr().err
     assert "warning" in err and "archMap, includes ignored" in err and str(path) in err
     assert spec.spec["linux"]["seccomp"] == {
@@ -151,54 +134,31 @@ def test_docker_keys_warn(tmp_path, capsys):
 
 def test_config_ignores_the_flags(tmp_path):
     """ctr ignores every spec flag with --config (even the --seccomp-profile check)."""
-    ctx = make_ctx(
+    ctx = run_context(
         config=str(tmp_path / "config.json"),
         seccomp=True,
         seccomp_profile=str(tmp_path / "missing.json"),
     )
     spec = run_hooks(ctx, make_spec())
     assert "seccomp" not in spec.spec["linux"]
-    plugin.runcore_configure(ctx=make_ctx(config="c.json", seccomp=False, seccomp_profile="x"))
+    plugin.runcore_configure(ctx=run_context(config="c.json", seccomp=False, seccomp_profile="x"))
 
 
 def test_missing_capabilities_give_the_no_caps_profile():
     spec = SpecEditor({"process": {}, "linux": {}})
-    run_hooks(make_ctx(seccomp=True), spec)
+    run_hooks(run_context(seccomp=True), spec)
     assert spec.spec["linux"]["seccomp"] == default_profile([])
 
 
 def test_module_import_is_cheap():
-    code = (
-        "import sys, runcore_seccomp; "
-        "print(sorted(m for m in sys.modules if m.startswith('runcore_seccomp')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['runcore_seccomp']"
+    assert modules_after_import("runcore_seccomp") == []
 
 
 # --------------------------------------------------------------------------- real CLI
 
 
-def runcore(*args, env=None, pythonpath=None):
-    environ = dict(os.environ)
-    environ["RUNCORE_CONFIG"] = ""
-    environ.pop("RUNCORE_PLUGINS", None)
-    environ.pop("RUNCORE_DISABLE_PLUGINS", None)
-    if pythonpath:
-        environ["PYTHONPATH"] = pythonpath + os.pathsep + environ.get("PYTHONPATH", "")
-    environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "runcore", *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def test_plugin_is_listed_active():
-    result = runcore("plugins", "--json")
+    result = run_runcore("plugins", "--json")
     assert result.returncode == 0, result.stderr
     row = {r["id"]: r for r in json.loads(result.stdout)}["seccomp"]
     assert row["status"] == "active"
@@ -207,7 +167,7 @@ def test_plugin_is_listed_active():
 
 
 def test_help_shows_the_flags():
-    result = runcore("run", "--help")
+    result = run_runcore("run", "--help")
     assert result.returncode == 0, result.stderr
     assert "--seccomp-profile FILE" in result.stdout
 
@@ -221,7 +181,7 @@ def test_help_shows_the_flags():
 )
 @pytest.mark.parametrize("flag", [["--seccomp"], ["--seccomp-profile", "/x.json"]])
 def test_disabled_plugin_fails_closed(how, args, env, flag, tmp_path):
-    result = runcore(*args, "create", *flag, "--rootfs", str(tmp_path), "id", env=env)
+    result = run_runcore(*args, "create", *flag, "--rootfs", str(tmp_path), "id", env=env)
     assert result.returncode != 0
     assert f"{flag[0]} is not available" in result.stderr
     assert "disabled" in result.stderr
@@ -234,9 +194,11 @@ def test_broken_plugin_fails_closed(tmp_path):
     (shadow / "runcore_seccomp" / "__init__.py").write_text(
         "raise RuntimeError('broken on purpose')\n"
     )
-    listing = runcore("plugins", "--json", pythonpath=str(shadow))
+    listing = run_runcore("plugins", "--json", pythonpath=str(shadow))
     row = {r["id"]: r for r in json.loads(listing.stdout)}["seccomp"]
     assert row["status"] == "failed" and "broken on purpose" in row["reason"]
-    result = runcore("create", "--seccomp", "--rootfs", str(tmp_path), "id", pythonpath=str(shadow))
+    result = run_runcore(
+        "create", "--seccomp", "--rootfs", str(tmp_path), "id", pythonpath=str(shadow)
+    )
     assert result.returncode != 0
     assert "--seccomp is not available" in result.stderr and "broken on purpose" in result.stderr

@@ -2,13 +2,13 @@
 
 import json
 
-import click
 import pytest
 
 from runcore.context import COMMANDLINE, RunContext
 from runcore.errors import UsageError
 from runcore.record import SnapshotRequest
 from runcore.spec_editor import SpecEditor
+from runcore.testing.hooks import RecordingRegistrar
 
 import runcore_userns as plugin
 from runcore_userns import remap
@@ -32,22 +32,12 @@ def configured(command="create", **options):
     return ctx
 
 
-class FakeRegistrar:
-    def __init__(self):
-        self.options = []
-
-    def add(self, *decls, **kwargs):
-        option = click.Option(list(decls), **kwargs)
-        self.options.append(option)
-        return option
-
-
 # --------------------------------------------------------------------------- options
 
 
 @pytest.mark.parametrize("command", ["run", "create", "spec"])
 def test_options_are_ctrs(command):
-    reg = FakeRegistrar()
+    reg = RecordingRegistrar()
     plugin.runcore_add_options(registrar=reg, command=command)
     by_name = {o.name: o for o in reg.options}
     assert set(by_name) == {"uidmap", "gidmap", "remap_labels"}
