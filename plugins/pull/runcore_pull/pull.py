@@ -169,7 +169,7 @@ class Puller:
         self.ref = ref
         self.opts = opts
         self.report = report
-        self.store = ClientStore(client)
+        self.store = _DocumentCache(client)
         endpoints = hostsmod.endpoints(
             ref.host,
             hosts_dirs=opts.hosts_dirs,
@@ -179,6 +179,9 @@ class Puller:
         self.remote = Remote(ref, endpoints, credentials)
         self.fetched = 0
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        #: labels of each blob the walk visited, as they are after its updates
+        self._labels: Dict[str, Dict[str, str]] = {}
         if opts.all_platforms:
             self.matcher: Any = None
         else:
@@ -226,26 +229,37 @@ class Puller:
             self.fetched += 1
         self.report.blob_done(key, size, fetched and started[0])
         kids: List[Dict[str, Any]] = []
+        wanted: Dict[str, str] = {}
         if mediatypes.is_index(media_type) or mediatypes.is_manifest(media_type):
             data = self.store.read(digest)
             kids = children_of(data, desc)
-            labels = mediatypes.children_labels(kids)
-            if labels:
-                self.store.set_labels(digest, labels)
+            wanted.update(mediatypes.children_labels(kids))
             if mediatypes.is_index(media_type) and self.matcher is not None:
                 kids = [k for k in kids if _platform_ok(k, self.matcher)]
-        self._source_label(digest)
+        self._set_labels(digest, wanted)
         return kids
 
-    def _source_label(self, digest: str) -> None:
+    def _set_labels(self, digest: str, wanted: Dict[str, str]) -> None:
+        """Set ``wanted`` and the distribution-source label, in one ``Content/Update``.
+
+        ctr sends the GC labels of a document's children and the source label as two
+        updates, each even when nothing changes; a label that already has its value is not
+        sent again here, so a re-pull makes no metadata writes for them (the labels stored
+        are the same).
+        """
         key = self.ref.source_label
         _, labels = self.store.info(digest)
         repos = set(filter(None, (labels.get(key) or "").split(",")))
         repos.add(self.ref.repository)
         value = ",".join(sorted(repos))
-        if len(key) + len(value) > MAX_LABEL:
-            return
-        self.store.set_labels(digest, {key: value})
+        if len(key) + len(value) <= MAX_LABEL:
+            wanted = {**wanted, key: value}
+        changed = {k: v for k, v in wanted.items() if labels.get(k) != v}
+        if changed:
+            self.store.set_labels(digest, changed)
+            labels.update(changed)
+        with self._lock:
+            self._labels[digest] = labels
 
     # ----------------------------------------------------------------- the walk
 
@@ -296,6 +310,11 @@ class Puller:
             except AlreadyExists:
                 pass
             try:
+                # ctr replaces the record even when it is the same; a re-pull here does not
+                # write it again (the record stored is the same)
+                old = self.client.images.Get(name=image.name).image
+                if old.target == image.target and dict(old.labels) == dict(image.labels):
+                    return
                 self.client.images.Update(image=image)
                 return
             except NotFound:
@@ -315,7 +334,33 @@ class Puller:
             info = inspect_image(
                 self.store, self.ref.name, target, dict(self.opts.labels), platforms.only(p)
             )
-            unpack_image(self.client, info, self.opts.snapshotter or None)
+            if not self._unpacked(info):
+                unpack_image(self.client, info, self.opts.snapshotter or None)
+
+    def _unpacked(self, info: Any) -> bool:
+        """Whether the image's top snapshot exists; then only the config's GC label is set.
+
+        ctr checks every layer's chain (``Snapshots/Stat``) and finds each when the top one
+        exists (a committed snapshot keeps its parents), then sets the config's
+        ``gc.ref.snapshot`` label: the same result as this one ``Stat``, and the label is
+        not written again when it already has its value.
+        """
+        if len(info.diff_ids) != len(info.layers):
+            return False  # unpack_image reports it
+        sn = self.client.resolve_snapshotter(self.opts.snapshotter or None)
+        try:
+            self.client.snapshots.Stat(snapshotter=sn, key=info.chain_id)
+        except NotFound:
+            return False
+        digest = info.config_desc["digest"]
+        key = f"{mediatypes.LABEL_GC_SNAPSHOT}{sn}"
+        with self._lock:
+            labels = self._labels.get(digest)
+        if labels is None:
+            _, labels = self.store.info(digest)
+        if labels.get(key) != info.chain_id:
+            self.store.set_labels(digest, {key: info.chain_id})
+        return True
 
     def run(self) -> PullResult:
         """Resolve, fetch, record and unpack; everything inside one lease."""
@@ -329,6 +374,21 @@ class Puller:
             return PullResult(self.ref.name, target, self.fetched)
         finally:
             self.remote.close()
+
+
+class _DocumentCache(ClientStore):
+    """A :class:`ClientStore` that reads each document once (the walk reads an index or
+    manifest, the unpack reads it again; blobs are immutable, so the bytes are the same)."""
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self._read: Dict[str, bytes] = {}
+
+    def read(self, digest: str) -> bytes:
+        data = self._read.get(digest)
+        if data is None:
+            data = self._read[digest] = super().read(digest)
+        return data
 
 
 def _platform_ok(desc: Dict[str, Any], matcher: Any) -> bool:
