@@ -182,6 +182,10 @@ class Puller:
         self._lock = threading.Lock()
         #: labels of each blob the walk visited, as they are after its updates
         self._labels: Dict[str, Dict[str, str]] = {}
+        #: one event per blob of the walk, set once it is committed and labelled
+        self._done: Dict[str, threading.Event] = {}
+        self._walked = threading.Event()
+        self._early: Optional[_EarlyUnpack] = None
         if opts.all_platforms:
             self.matcher: Any = None
         else:
@@ -237,7 +241,22 @@ class Puller:
             if mediatypes.is_index(media_type) and self.matcher is not None:
                 kids = [k for k in kids if _platform_ok(k, self.matcher)]
         self._set_labels(digest, wanted)
+        self._event(digest).set()
         return kids
+
+    def _event(self, digest: str) -> threading.Event:
+        with self._lock:
+            return self._done.setdefault(digest, threading.Event())
+
+    def wait_blob(self, digest: str) -> None:
+        """Return once the walk committed ``digest`` or ended without it (then reading it
+        fails as it would after the walk); raise if the walk stopped."""
+        event = self._event(digest)
+        while not event.wait(0.05):
+            if self._stop.is_set():
+                raise ImageError(f"{digest}: the pull stopped")
+            if self._walked.is_set():
+                return
 
     def _set_labels(self, digest: str, wanted: Dict[str, str]) -> None:
         """Set ``wanted`` and the distribution-source label, in one ``Content/Update``.
@@ -269,6 +288,9 @@ class Puller:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pull")
         try:
             while level:
+                if self._early is None and self._can_unpack_early():
+                    if any(mediatypes.is_layer(d["mediaType"]) for d in level):
+                        self._early = _EarlyUnpack(self, target, level)
                 futures = [
                     pool.submit(contextvars.copy_context().run, self._handle, d) for d in level
                 ]
@@ -362,18 +384,106 @@ class Puller:
             self.store.set_labels(digest, {key: info.chain_id})
         return True
 
+    def _can_unpack_early(self) -> bool:
+        """One platform to unpack (the default, or one --platform): it unpacks while the
+        layers download, each as soon as it and the ones below are committed."""
+        return self.opts.unpack and not self.opts.all_platforms and len(self.wanted) <= 1
+
     def run(self) -> PullResult:
         """Resolve, fetch, record and unpack; everything inside one lease."""
         try:
             with self.client.lease():
                 target = self.remote.resolve()
-                self._walk(target)
+                try:
+                    self._walk(target)
+                except BaseException:
+                    if self._early is not None:
+                        self._early.abandon()
+                    raise
+                self._walked.set()
                 self._store_record(target)
                 if self.opts.unpack:
-                    self._unpack(target)
+                    if self._early is not None:
+                        p = self._early.platform
+                        self.report.line(
+                            f"unpacking {platforms.format_platform(p)} {target['digest']}..."
+                        )
+                        self._early.finish()
+                    else:
+                        self._unpack(target)
             return PullResult(self.ref.name, target, self.fetched)
         finally:
             self.remote.close()
+
+
+class _EarlyUnpack:
+    """The unpack of one platform in a thread of its own, started when the walk reaches the
+    layers: it waits for the configs of that level, resolves the image as the unpack after
+    the walk would (:func:`inspect_image` with ``platforms.only``), and applies each layer
+    once its blob is committed (the core's unpack, told to wait before each layer).
+
+    What is stored is what the unpack after the walk stores: the same snapshots, the same
+    ``uncompressed`` labels and config label. When the walk fails, the snapshots this
+    unpack committed are removed again (ctr's failed fetch has made none)."""
+
+    def __init__(self, puller: Puller, target: Dict[str, Any], level: List[Dict[str, Any]]):
+        self.puller = puller
+        self.target = target
+        wanted = puller.wanted
+        self.platform = platforms.parse(wanted[0]) if wanted else platforms.default_platform()
+        self.configs = [d["digest"] for d in level if not mediatypes.is_layer(d["mediaType"])]
+        self.created: List[str] = []  # chains this unpack committed
+        self.error: Optional[BaseException] = None
+        self.sn = ""
+        self.thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(self._run,), name="unpack", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self) -> None:
+        p = self.puller
+        try:
+            for digest in self.configs:
+                p.wait_blob(digest)
+            info = inspect_image(
+                p.store, p.ref.name, self.target, dict(p.opts.labels), platforms.only(self.platform)
+            )
+            if p._unpacked(info):
+                return
+            self.sn = p.client.resolve_snapshotter(p.opts.snapshotter or None)
+            layers = info.layers
+            unpack_image(
+                p.client,
+                info,
+                self.sn,
+                before_apply=lambda i: p.wait_blob(layers[i]["digest"]),
+                applied=self.created,
+            )
+        except BaseException as exc:  # noqa: BLE001 - reported by finish()
+            self.error = exc
+
+    def finish(self) -> None:
+        """Wait for the unpack; its error, if any, is the pull's. Interrupted (SIGTERM,
+        Ctrl-C), it stops the unpack at its next layer before going on."""
+        try:
+            self.thread.join()
+        except BaseException:
+            self.puller._stop.set()
+            self.thread.join()
+            raise
+        if self.error is not None:
+            raise self.error
+
+    def abandon(self) -> None:
+        """The walk failed: wait for the unpack to stop and remove what it committed."""
+        self.puller._stop.set()
+        self.thread.join()
+        for chain in reversed(self.created):
+            try:
+                with self.puller.client.without_deadline():
+                    self.puller.client.snapshots.Remove(snapshotter=self.sn, key=chain)
+            except Exception:  # noqa: BLE001 - absent (never committed) or already gone
+                pass
 
 
 class _DocumentCache(ClientStore):
