@@ -45,13 +45,13 @@ class Response:
 
     def iter_content(self, size: int) -> Iterator[bytes]:
         """The body in blocks of up to ``size`` bytes."""
-        return self.raw.stream(size, decode_content=True)  # type: ignore[no-any-return]
+        return self.raw.stream(size)  # type: ignore[no-any-return]
 
     def read(self, limit: int) -> bytes:
         """Up to ``limit`` bytes of the (rest of the) body."""
         if self.method == "HEAD":
             return b""
-        return self.raw.read(limit, decode_content=True)  # type: ignore[no-any-return]
+        return self.raw.read(limit)  # type: ignore[no-any-return]
 
     def json(self) -> Any:
         """The body (its first 4 MiB) as JSON; ValueError when it is not JSON."""
@@ -165,11 +165,11 @@ class _Read:
     def __init__(self, data: bytes) -> None:
         self._data = data
 
-    def read(self, limit: int, decode_content: bool = True) -> bytes:
+    def read(self, limit: int) -> bytes:
         data, self._data = self._data[:limit], self._data[limit:]
         return data
 
-    def stream(self, size: int, decode_content: bool = True) -> Iterator[bytes]:
+    def stream(self, size: int) -> Iterator[bytes]:
         while self._data:
             yield self.read(size)
 
