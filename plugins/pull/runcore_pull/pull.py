@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from runcore.api import (
     AlreadyExists,
     ClientStore,
+    ContainerdError,
     ImageError,
     NotFound,
     fetch_blob,
@@ -342,7 +343,7 @@ class Puller:
             except NotFound:
                 continue
 
-    def _unpack(self, target: Dict[str, Any]) -> None:
+    def _unpack(self, target: Dict[str, Any], announce: bool = True) -> None:
         if self.opts.all_platforms:
             found = image_platforms(self.store, target)
             wanted: List[Any] = []
@@ -352,7 +353,8 @@ class Puller:
         else:
             wanted = [platforms.parse(p) for p in self.wanted] or [platforms.default_platform()]
         for p in wanted:
-            self.report.line(f"unpacking {platforms.format_platform(p)} {target['digest']}...")
+            if announce:
+                self.report.line(f"unpacking {platforms.format_platform(p)} {target['digest']}...")
             info = inspect_image(
                 self.store, self.ref.name, target, dict(self.opts.labels), platforms.only(p)
             )
@@ -434,6 +436,7 @@ class _EarlyUnpack:
         self.configs = [d["digest"] for d in level if not mediatypes.is_layer(d["mediaType"])]
         self.created: List[str] = []  # chains this unpack committed
         self.error: Optional[BaseException] = None
+        self.later = False
         self.sn = ""
         self.thread = threading.Thread(
             target=contextvars.copy_context().run, args=(self._run,), name="unpack", daemon=True
@@ -445,9 +448,17 @@ class _EarlyUnpack:
         try:
             for digest in self.configs:
                 p.wait_blob(digest)
-            info = inspect_image(
-                p.store, p.ref.name, self.target, dict(p.opts.labels), platforms.only(self.platform)
-            )
+            try:
+                info = inspect_image(
+                    p.store,
+                    p.ref.name,
+                    self.target,
+                    dict(p.opts.labels),
+                    platforms.only(self.platform),
+                )
+            except (ImageError, ContainerdError):  # e.g. a nested index not walked yet
+                self.later = True  # the unpack after the walk does it (or reports it)
+                return
             if p._unpacked(info):
                 return
             self.sn = p.client.resolve_snapshotter(p.opts.snapshotter or None)
@@ -464,7 +475,8 @@ class _EarlyUnpack:
 
     def finish(self) -> None:
         """Wait for the unpack; its error, if any, is the pull's. Interrupted (SIGTERM,
-        Ctrl-C), it stops the unpack at its next layer before going on."""
+        Ctrl-C), it stops the unpack at its next layer before going on. When the image could
+        not be resolved before the walk ended, it is unpacked now, as without this class."""
         try:
             self.thread.join()
         except BaseException:
@@ -473,6 +485,8 @@ class _EarlyUnpack:
             raise
         if self.error is not None:
             raise self.error
+        if self.later:
+            self.puller._unpack(self.target, announce=False)
 
     def abandon(self) -> None:
         """The walk failed: wait for the unpack to stop and remove what it committed."""

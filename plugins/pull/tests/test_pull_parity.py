@@ -302,3 +302,39 @@ def test_repull_writes_nothing_that_is_already_so(containerd, namespace, plain_r
         assert after[0] == before[0] and after[2] == before[2]
     finally:
         client.close()
+
+
+def test_unpack_after_the_walk_when_early_resolution_fails(
+    containerd, namespace, ctr_namespace, plain_registry, monkeypatch
+):
+    """The unpack that runs while the layers download resolves the image from what the walk
+    committed so far; when that fails (a document it needs is not there yet), the image is
+    unpacked after the walk as before, and stores what ctr stores."""
+    from runcore.api import NotFound
+    from runcore.containerd.client import Client
+    from runcore_pull import names, pull
+    from runcore_pull.progress import Reporter
+
+    calls = []
+    real = pull.inspect_image
+
+    def inspect_once_missing(*args, **kwargs):
+        calls.append(args[2]["digest"])
+        if len(calls) == 1:
+            raise NotFound("content digest sha256:…: not found")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pull, "inspect_image", inspect_once_missing)
+    ref = f"{plain_registry.host}/test/multi:v1"
+    client = Client.connect(containerd.address, namespace)
+    try:
+        result = pull.Puller(
+            client, names.parse(ref), pull.PullOptions(), Reporter(), lambda _h: None
+        ).run()
+    finally:
+        client.close()
+    assert len(calls) == 2  # the early one failed, the one after the walk unpacked
+    assert result.name == ref
+    c = containerd.ctr("images", "pull", ref, namespace=ctr_namespace, check=False)
+    assert c.returncode == 0, c.stderr
+    _same(containerd, namespace, ctr_namespace)
