@@ -8,18 +8,23 @@ the content store emptied before (images removed, synchronous GC), so every pull
 and unpacks everything. Then the no-op pull: the same reference again into a namespace
 that already has it. Prints medians and ratios runcore/ctr; asserts nothing.
 
-    sudo .venv/bin/python benchmarks/pull_vs_ctr.py [-n 5] [--version 1.7|1.6] \
-        [--python /path/to/venv/bin/python]
+runcore is measured as a user has it: a REGULAR (non-editable) install with compiled
+bytecode in a virtualenv of its own (``--venv``, default /tmp/runcore-pull-bench-venv).
+``--build-venv`` (re)creates it from this checkout first (``pip install . plugins/*``, then
+``compileall``). The harness (daemon, registry, the in-process column) runs in the
+interpreter that runs this script: the checkout's ``.venv``.
 
-``--python`` runs runcore with another interpreter (e.g. a regular, non-editable install:
-``python -m venv V && V/bin/pip install --no-deps . plugins/pull`` plus the dependencies,
-then ``V/bin/python -m compileall -q V/lib``). Needs root and scripts/bootstrap.sh.
+    sudo .venv/bin/python benchmarks/pull_vs_ctr.py --build-venv [-n 5] [--version 1.7|1.6]
+    sudo .venv/bin/python benchmarks/pull_vs_ctr.py -n 9 --noop 15     # reuse the install
+
+Needs root and scripts/bootstrap.sh.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,9 +34,44 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+# The daemon's debug log costs both sides the same, but it is noise here (as in bench.py).
+os.environ.setdefault("RUNCORE_CONTAINERD_LOG_LEVEL", "info")
 
 from support import registry as reg  # noqa: E402
 from support.daemon import discover_binaries, start_daemon  # noqa: E402
+
+
+DEFAULT_VENV = "/tmp/runcore-pull-bench-venv"
+
+
+def build_venv(venv: Path) -> None:
+    """A regular install of this checkout and its plugins, bytecode compiled."""
+    if venv.exists():
+        shutil.rmtree(venv)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        # from a clean copy: setuptools packs what an old build/ left next to the sources
+        src = Path(tmp) / "src"
+        shutil.copytree(
+            ROOT,
+            src,
+            ignore=shutil.ignore_patterns(
+                ".git", ".venv", ".tox", "build", "*.egg-info", "__pycache__", ".mypy_cache"
+            ),
+        )
+        plugins = sorted(
+            str(p) for p in (src / "plugins").iterdir() if (p / "pyproject.toml").exists()
+        )
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+            + ["--disable-pip-version-check", str(src), *plugins],
+            check=True,
+        )
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "compileall", "-q", str(venv / "lib")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def timed(argv: list, env: dict) -> float:
@@ -73,18 +113,29 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=5, help="cold pulls of each tool (default 5)")
     parser.add_argument("--noop", type=int, default=10, help="no-op pulls of each (default 10)")
     parser.add_argument("--version", default="1.7", choices=("1.7", "1.6"))
-    parser.add_argument("--python", default=sys.executable, help="interpreter that runs runcore")
+    parser.add_argument(
+        "--venv", default=DEFAULT_VENV, help=f"regular install of runcore (default {DEFAULT_VENV})"
+    )
+    parser.add_argument(
+        "--build-venv", action="store_true", help="(re)create --venv from this checkout first"
+    )
     parser.add_argument(
         "--cache",
         default="/tmp/runcore-bench-big.tar",
         help="where the large test image archive is kept between runs",
     )
     args = parser.parse_args()
+    venv = Path(args.venv)
+    if args.build_venv:
+        build_venv(venv)
+    if not (venv / "bin" / "runcore").exists():
+        raise SystemExit(f"benchmark: no runcore in {venv}; use --build-venv")
 
     cache = Path(args.cache)
     if not cache.exists():
         print(f"building {cache} ...", flush=True)
         reg.build_big_archive(cache)
+    load_before = os.getloadavg()[0]
     binaries = discover_binaries()
     daemon = start_daemon(binaries[args.version], binaries["1.7"])
     registry = reg.Registry("plain").start()
@@ -98,9 +149,7 @@ def main() -> None:
 
             def runcore(ns: str) -> list:
                 return [
-                    args.python,
-                    "-m",
-                    "runcore",
+                    str(venv / "bin" / "runcore"),
                     "--address",
                     daemon.address,
                     "--namespace",
@@ -135,7 +184,8 @@ def main() -> None:
     cn, rn = statistics.median(ctr_noop), statistics.median(rc_noop)
     print(
         f"containerd {daemon.full_version}; image {size / (1 << 20):.0f} MiB in the registry; "
-        f"runcore on {args.python}"
+        f"runcore from {venv} (regular install); {os.cpu_count()} CPUs; "
+        f"load {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
     )
     print(f"cold pull, {args.n} each, alternating, fresh namespace and empty content store")
     print(

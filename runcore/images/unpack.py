@@ -11,6 +11,7 @@ layer ``Stat`` → ``Prepare("extract-<nanos>-<b64> <chain id>")`` → ``Diff/Ap
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
@@ -149,8 +150,14 @@ def unpack(
     image: ImageInfo,
     snapshotter: Optional[str] = None,
     on_layer: Optional[Callable[[int, int], None]] = None,
+    before_apply: Optional[Callable[[int], None]] = None,
+    applied: Optional[list[str]] = None,
 ) -> str:
-    """Apply the image's layers as committed snapshots; returns the top chain id."""
+    """Apply the image's layers as committed snapshots; returns the top chain id.
+
+    ``before_apply(i)`` is called before layer ``i`` is applied (not for a layer whose
+    snapshot exists): a pull that unpacks while it downloads waits there for the layer's
+    blob. ``applied`` gets the chain id of each snapshot this call committed."""
     with client.lease():
         if len(image.diff_ids) != len(image.layers):
             raise errors.ImageError("mismatched image rootfs and manifest layers")
@@ -158,7 +165,10 @@ def unpack(
         store = ClientStore(client)
         chain: list[str] = []
         for i, (layer, diff_id) in enumerate(zip(image.layers, image.diff_ids)):
-            if _apply_layer(client, sn, layer, chain, diff_id):
+            ready = functools.partial(before_apply, i) if before_apply else None
+            if _apply_layer(client, sn, layer, chain, diff_id, ready):
+                if applied is not None:
+                    applied.append(chain_id(chain + [diff_id]))
                 store.set_labels(layer["digest"], {mt.LABEL_UNCOMPRESSED: diff_id})
             chain.append(diff_id)
             if on_layer:
@@ -168,7 +178,14 @@ def unpack(
         return top
 
 
-def _apply_layer(client: "Client", sn: str, layer: dict, chain: list[str], diff_id: str) -> bool:
+def _apply_layer(
+    client: "Client",
+    sn: str,
+    layer: dict,
+    chain: list[str],
+    diff_id: str,
+    ready: Optional[Callable[[], None]] = None,
+) -> bool:
     """Apply one layer on top of ``chain``; False when its snapshot already existed."""
     target = chain_id(chain + [diff_id])
     try:
@@ -176,6 +193,8 @@ def _apply_layer(client: "Client", sn: str, layer: dict, chain: list[str], diff_
         return False
     except errors.NotFound:
         pass
+    if ready is not None:
+        ready()
     parent = chain_id(chain)
     while True:
         key = f"extract-{unique_part()} {target}"

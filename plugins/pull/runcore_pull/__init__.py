@@ -5,7 +5,7 @@
   set ``pull = "never"`` in its config ``[defaults]``), through the core's
   :func:`runcore.hookspecs.runcore_supply_image` hook.
 
-Nothing heavy is imported here: ``requests`` and ``tqdm`` load when a pull starts.
+Nothing heavy is imported here: ``urllib3`` and ``tqdm`` load when a pull starts.
 """
 
 from __future__ import annotations

@@ -85,13 +85,11 @@ class Authorizer:
         credentials: Callable[[str], Optional[Credentials]],
         http: Any,
         user_agent: str,
-        timeout: Tuple[float, float],
     ) -> None:
         self.scope = scope
         self.credentials = credentials
         self.http = http
         self.user_agent = user_agent
-        self.timeout = timeout
         self._handlers: Dict[str, _Handler] = {}
         self._lock = threading.Lock()
         self._creds: Dict[str, Optional[Credentials]] = {}
@@ -101,7 +99,7 @@ class Authorizer:
             self._creds[host] = self.credentials(host)
         return self._creds[host]
 
-    def header(self, host: str, verify: Any = True) -> Optional[str]:
+    def header(self, host: str) -> Optional[str]:
         """The ``Authorization`` value for a request to ``host`` (None before any challenge)."""
         with self._lock:
             h = self._handlers.get(host)
@@ -115,7 +113,7 @@ class Authorizer:
             key = " ".join(h.scopes)
             token = h.tokens.get(key)
             if token is None:
-                token = self._fetch_token(host, h, verify)
+                token = self._fetch_token(host, h)
                 h.tokens[key] = token
             return f"Bearer {token}"
 
@@ -164,7 +162,7 @@ class Authorizer:
 
     # ----------------------------------------------------------------- tokens
 
-    def _fetch_token(self, host: str, h: _Handler, verify: Any) -> str:
+    def _fetch_token(self, host: str, h: _Handler) -> str:
         creds = self._creds_for(host)
         headers = {"User-Agent": self.user_agent}
         if creds is not None and creds.secret:
@@ -180,11 +178,10 @@ class Authorizer:
             resp = self._call(
                 "POST",
                 h.realm,
-                verify,
                 headers=dict(
                     headers, **{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
                 ),
-                data=urlencode(sorted(form.items())),
+                body=urlencode(sorted(form.items())),
             )
             status = resp.status_code
             if 200 <= status < 400:
@@ -207,7 +204,7 @@ class Authorizer:
             headers["Authorization"] = (
                 "Basic " + base64.b64encode(f"{creds.username}:{creds.secret}".encode()).decode()
             )
-        resp = self._call("GET", url, verify, headers=headers)
+        resp = self._call("GET", url, headers=headers)
         if not 200 <= resp.status_code < 400:
             kind = "anonymous token" if creds is None else "token"
             raise _fail(
@@ -219,12 +216,12 @@ class Authorizer:
             raise _fail(f"authorization server {h.realm} did not include a token in the response")
         return token
 
-    def _call(self, method: str, url: str, verify: Any, **kw: Any) -> Any:
-        import requests
+    def _call(self, method: str, url: str, **kw: Any) -> Any:
+        from .transport import Error, TooManyRedirects
 
         try:
-            return self.http.request(method, url, timeout=self.timeout, verify=verify, **kw)
-        except requests.RequestException as exc:
+            return self.http.request(method, url, **kw)
+        except (TooManyRedirects, *Error) as exc:
             raise _fail(f"token request to {url.split('?', 1)[0]}: {_short(exc)}") from None
 
 
@@ -242,7 +239,7 @@ def _status_line(resp: Any) -> str:
 
 
 def _short(exc: BaseException) -> str:
-    """One line for a requests/urllib3 exception (the innermost reason)."""
+    """One line for a urllib3 exception (the innermost reason)."""
     text = str(exc)
     for pat in (
         r"\[Errno -?\d+\] ([^'\")]+)",

@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from runcore.api import (
     AlreadyExists,
     ClientStore,
+    ContainerdError,
     ImageError,
     NotFound,
     fetch_blob,
@@ -169,7 +170,7 @@ class Puller:
         self.ref = ref
         self.opts = opts
         self.report = report
-        self.store = ClientStore(client)
+        self.store = _DocumentCache(client)
         endpoints = hostsmod.endpoints(
             ref.host,
             hosts_dirs=opts.hosts_dirs,
@@ -179,6 +180,13 @@ class Puller:
         self.remote = Remote(ref, endpoints, credentials)
         self.fetched = 0
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        #: labels of each blob the walk visited, as they are after its updates
+        self._labels: Dict[str, Dict[str, str]] = {}
+        #: one event per blob of the walk, set once it is committed and labelled
+        self._done: Dict[str, threading.Event] = {}
+        self._walked = threading.Event()
+        self._early: Optional[_EarlyUnpack] = None
         if opts.all_platforms:
             self.matcher: Any = None
         else:
@@ -226,26 +234,52 @@ class Puller:
             self.fetched += 1
         self.report.blob_done(key, size, fetched and started[0])
         kids: List[Dict[str, Any]] = []
+        wanted: Dict[str, str] = {}
         if mediatypes.is_index(media_type) or mediatypes.is_manifest(media_type):
             data = self.store.read(digest)
             kids = children_of(data, desc)
-            labels = mediatypes.children_labels(kids)
-            if labels:
-                self.store.set_labels(digest, labels)
+            wanted.update(mediatypes.children_labels(kids))
             if mediatypes.is_index(media_type) and self.matcher is not None:
                 kids = [k for k in kids if _platform_ok(k, self.matcher)]
-        self._source_label(digest)
+        self._set_labels(digest, wanted)
+        self._event(digest).set()
         return kids
 
-    def _source_label(self, digest: str) -> None:
+    def _event(self, digest: str) -> threading.Event:
+        with self._lock:
+            return self._done.setdefault(digest, threading.Event())
+
+    def wait_blob(self, digest: str) -> None:
+        """Return once the walk committed ``digest`` or ended without it (then reading it
+        fails as it would after the walk); raise if the walk stopped."""
+        event = self._event(digest)
+        while not event.wait(0.05):
+            if self._stop.is_set():
+                raise ImageError(f"{digest}: the pull stopped")
+            if self._walked.is_set():
+                return
+
+    def _set_labels(self, digest: str, wanted: Dict[str, str]) -> None:
+        """Set ``wanted`` and the distribution-source label, in one ``Content/Update``.
+
+        ctr sends the GC labels of a document's children and the source label as two
+        updates, each even when nothing changes; a label that already has its value is not
+        sent again here, so a re-pull makes no metadata writes for them (the labels stored
+        are the same).
+        """
         key = self.ref.source_label
         _, labels = self.store.info(digest)
         repos = set(filter(None, (labels.get(key) or "").split(",")))
         repos.add(self.ref.repository)
         value = ",".join(sorted(repos))
-        if len(key) + len(value) > MAX_LABEL:
-            return
-        self.store.set_labels(digest, {key: value})
+        if len(key) + len(value) <= MAX_LABEL:
+            wanted = {**wanted, key: value}
+        changed = {k: v for k, v in wanted.items() if labels.get(k) != v}
+        if changed:
+            self.store.set_labels(digest, changed)
+            labels.update(changed)
+        with self._lock:
+            self._labels[digest] = labels
 
     # ----------------------------------------------------------------- the walk
 
@@ -255,6 +289,9 @@ class Puller:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pull")
         try:
             while level:
+                if self._early is None and self._can_unpack_early():
+                    if any(mediatypes.is_layer(d["mediaType"]) for d in level):
+                        self._early = _EarlyUnpack(self, target, level)
                 futures = [
                     pool.submit(contextvars.copy_context().run, self._handle, d) for d in level
                 ]
@@ -296,12 +333,17 @@ class Puller:
             except AlreadyExists:
                 pass
             try:
+                # ctr replaces the record even when it is the same; a re-pull here does not
+                # write it again (the record stored is the same)
+                old = self.client.images.Get(name=image.name).image
+                if old.target == image.target and dict(old.labels) == dict(image.labels):
+                    return
                 self.client.images.Update(image=image)
                 return
             except NotFound:
                 continue
 
-    def _unpack(self, target: Dict[str, Any]) -> None:
+    def _unpack(self, target: Dict[str, Any], announce: bool = True) -> None:
         if self.opts.all_platforms:
             found = image_platforms(self.store, target)
             wanted: List[Any] = []
@@ -311,24 +353,166 @@ class Puller:
         else:
             wanted = [platforms.parse(p) for p in self.wanted] or [platforms.default_platform()]
         for p in wanted:
-            self.report.line(f"unpacking {platforms.format_platform(p)} {target['digest']}...")
+            if announce:
+                self.report.line(f"unpacking {platforms.format_platform(p)} {target['digest']}...")
             info = inspect_image(
                 self.store, self.ref.name, target, dict(self.opts.labels), platforms.only(p)
             )
-            unpack_image(self.client, info, self.opts.snapshotter or None)
+            if not self._unpacked(info):
+                unpack_image(self.client, info, self.opts.snapshotter or None)
+
+    def _unpacked(self, info: Any) -> bool:
+        """Whether the image's top snapshot exists; then only the config's GC label is set.
+
+        ctr checks every layer's chain (``Snapshots/Stat``) and finds each when the top one
+        exists (a committed snapshot keeps its parents), then sets the config's
+        ``gc.ref.snapshot`` label: the same result as this one ``Stat``, and the label is
+        not written again when it already has its value.
+        """
+        if len(info.diff_ids) != len(info.layers):
+            return False  # unpack_image reports it
+        sn = self.client.resolve_snapshotter(self.opts.snapshotter or None)
+        try:
+            self.client.snapshots.Stat(snapshotter=sn, key=info.chain_id)
+        except NotFound:
+            return False
+        digest = info.config_desc["digest"]
+        key = f"{mediatypes.LABEL_GC_SNAPSHOT}{sn}"
+        with self._lock:
+            labels = self._labels.get(digest)
+        if labels is None:
+            _, labels = self.store.info(digest)
+        if labels.get(key) != info.chain_id:
+            self.store.set_labels(digest, {key: info.chain_id})
+        return True
+
+    def _can_unpack_early(self) -> bool:
+        """One platform to unpack (the default, or one --platform): it unpacks while the
+        layers download, each as soon as it and the ones below are committed."""
+        return self.opts.unpack and not self.opts.all_platforms and len(self.wanted) <= 1
 
     def run(self) -> PullResult:
         """Resolve, fetch, record and unpack; everything inside one lease."""
         try:
             with self.client.lease():
                 target = self.remote.resolve()
-                self._walk(target)
+                try:
+                    self._walk(target)
+                except BaseException:
+                    if self._early is not None:
+                        self._early.abandon()
+                    raise
+                self._walked.set()
                 self._store_record(target)
                 if self.opts.unpack:
-                    self._unpack(target)
+                    if self._early is not None:
+                        p = self._early.platform
+                        self.report.line(
+                            f"unpacking {platforms.format_platform(p)} {target['digest']}..."
+                        )
+                        self._early.finish()
+                    else:
+                        self._unpack(target)
             return PullResult(self.ref.name, target, self.fetched)
         finally:
             self.remote.close()
+
+
+class _EarlyUnpack:
+    """The unpack of one platform in a thread of its own, started when the walk reaches the
+    layers: it waits for the configs of that level, resolves the image as the unpack after
+    the walk would (:func:`inspect_image` with ``platforms.only``), and applies each layer
+    once its blob is committed (the core's unpack, told to wait before each layer).
+
+    What is stored is what the unpack after the walk stores: the same snapshots, the same
+    ``uncompressed`` labels and config label. When the walk fails, the snapshots this
+    unpack committed are removed again (ctr's failed fetch has made none)."""
+
+    def __init__(self, puller: Puller, target: Dict[str, Any], level: List[Dict[str, Any]]):
+        self.puller = puller
+        self.target = target
+        wanted = puller.wanted
+        self.platform = platforms.parse(wanted[0]) if wanted else platforms.default_platform()
+        self.configs = [d["digest"] for d in level if not mediatypes.is_layer(d["mediaType"])]
+        self.created: List[str] = []  # chains this unpack committed
+        self.error: Optional[BaseException] = None
+        self.later = False
+        self.sn = ""
+        self.thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(self._run,), name="unpack", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self) -> None:
+        p = self.puller
+        try:
+            for digest in self.configs:
+                p.wait_blob(digest)
+            try:
+                info = inspect_image(
+                    p.store,
+                    p.ref.name,
+                    self.target,
+                    dict(p.opts.labels),
+                    platforms.only(self.platform),
+                )
+            except (ImageError, ContainerdError):  # e.g. a nested index not walked yet
+                self.later = True  # the unpack after the walk does it (or reports it)
+                return
+            if p._unpacked(info):
+                return
+            self.sn = p.client.resolve_snapshotter(p.opts.snapshotter or None)
+            layers = info.layers
+            unpack_image(
+                p.client,
+                info,
+                self.sn,
+                before_apply=lambda i: p.wait_blob(layers[i]["digest"]),
+                applied=self.created,
+            )
+        except BaseException as exc:  # noqa: BLE001 - reported by finish()
+            self.error = exc
+
+    def finish(self) -> None:
+        """Wait for the unpack; its error, if any, is the pull's. Interrupted (SIGTERM,
+        Ctrl-C), it stops the unpack at its next layer before going on. When the image could
+        not be resolved before the walk ended, it is unpacked now, as without this class."""
+        try:
+            self.thread.join()
+        except BaseException:
+            self.puller._stop.set()
+            self.thread.join()
+            raise
+        if self.error is not None:
+            raise self.error
+        if self.later:
+            self.puller._unpack(self.target, announce=False)
+
+    def abandon(self) -> None:
+        """The walk failed: wait for the unpack to stop and remove what it committed."""
+        self.puller._stop.set()
+        self.thread.join()
+        for chain in reversed(self.created):
+            try:
+                with self.puller.client.without_deadline():
+                    self.puller.client.snapshots.Remove(snapshotter=self.sn, key=chain)
+            except Exception:  # noqa: BLE001 - absent (never committed) or already gone
+                pass
+
+
+class _DocumentCache(ClientStore):
+    """A :class:`ClientStore` that reads each document once (the walk reads an index or
+    manifest, the unpack reads it again; blobs are immutable, so the bytes are the same)."""
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self._read: Dict[str, bytes] = {}
+
+    def read(self, digest: str) -> bytes:
+        data = self._read.get(digest)
+        if data is None:
+            data = self._read[digest] = super().read(digest)
+        return data
 
 
 def _platform_ok(desc: Dict[str, Any], matcher: Any) -> bool:

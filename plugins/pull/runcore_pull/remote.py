@@ -1,4 +1,4 @@
-"""The OCI distribution protocol for pulling, over ``requests`` (imported when a pull starts).
+"""The OCI distribution protocol for pulling, over urllib3 (:mod:`.transport`).
 
 Requests follow ``ctr images pull``: ``HEAD …/manifests/<tag|digest>`` to resolve (a 405
 retried as ``GET``), then ``GET …/manifests/<digest>`` for indexes and manifests and
@@ -52,12 +52,7 @@ def error_text(resp: Any) -> str:
     """``<code>: <message>`` from a registry error body, else the status line."""
     status = f"{resp.status_code} {resp.reason or ''}".strip()
     try:
-        if resp.request.method == "HEAD":
-            body = b""
-        elif getattr(resp, "_content_consumed", False):
-            body = (resp.content or b"")[:65536]
-        else:
-            body = resp.raw.read(65536, decode_content=True)
+        body = resp.read(65536)
     except Exception:  # noqa: BLE001 - a broken body only loses the detail
         body = b""
     texts = []
@@ -85,25 +80,6 @@ def error_text(resp: Any) -> str:
     return text
 
 
-class _TLSAdapter:
-    """A ``requests`` adapter using one ``ssl.SSLContext`` (extra CAs, client certs)."""
-
-    @staticmethod
-    def make(context: ssl.SSLContext) -> Any:
-        from requests.adapters import HTTPAdapter
-
-        class Adapter(HTTPAdapter):
-            def init_poolmanager(self, *args: Any, **kwargs: Any) -> Any:
-                kwargs["ssl_context"] = context
-                return super().init_poolmanager(*args, **kwargs)
-
-            def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
-                kwargs["ssl_context"] = context
-                return super().proxy_manager_for(*args, **kwargs)
-
-        return Adapter(pool_connections=4, pool_maxsize=64)
-
-
 class Remote:
     """One repository on a registry: resolve the reference, open blobs."""
 
@@ -114,21 +90,16 @@ class Remote:
         credentials: Callable[[str], Optional[Credentials]],
         timeout: Tuple[float, float] = (30.0, 60.0),
     ) -> None:
-        import requests
-        from requests.adapters import HTTPAdapter
+        from .transport import Http
 
         self.ref = ref
         self.endpoints = endpoints
-        self.timeout = timeout
-        self.http = requests.Session()
-        self.http.mount("http://", HTTPAdapter(pool_connections=4, pool_maxsize=64))
-        self.http.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=64))
-        self._verify: Dict[str, Any] = {}
+        self.http = Http(timeout)
         for ep in endpoints:
             if ep.scheme == "https":
                 self._configure_tls(ep)
         self.auth = Authorizer(
-            f"repository:{ref.repository}:pull", credentials, self.http, USER_AGENT, timeout
+            f"repository:{ref.repository}:pull", credentials, self.http, USER_AGENT
         )
 
     def _configure_tls(self, ep: hostsmod.Endpoint) -> None:
@@ -137,7 +108,6 @@ class Remote:
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
-            self._verify[ep.host] = False
         else:
             ctx = ssl.create_default_context()
             for ca in verify if isinstance(verify, list) else []:
@@ -147,13 +117,12 @@ class Remote:
                     raise ImageError(
                         f"ca {ca}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}"
                     ) from None
-            self._verify[ep.host] = True
         for cert, key in clients:
             try:
                 ctx.load_cert_chain(cert, key or None)
             except (OSError, ssl.SSLError) as exc:
                 raise ImageError(f"client certificate {cert}: {exc}") from None
-        self.http.mount(f"https://{ep.host}/", _TLSAdapter.make(ctx))
+        self.http.mount_tls(ep.host, ctx)
 
     # ----------------------------------------------------------------- requests
 
@@ -175,10 +144,9 @@ class Remote:
         url: str = "",
     ) -> Any:
         """One request with auth retries (at most 5); the response whatever its status."""
-        import requests
+        from .transport import Error, TooManyRedirects
 
         url = url or self._url(ep, path)
-        verify = self._verify.get(ep.host, True)
         retried = False
         for _ in range(6):
             headers = {"User-Agent": USER_AGENT, "Accept": accept}
@@ -186,22 +154,14 @@ class Remote:
                 headers[k] = ", ".join(values)
             if offset:
                 headers["Range"] = f"bytes={offset}-"
-            auth = self.auth.header(ep.host, verify)
+            auth = self.auth.header(ep.host)
             if auth:
                 headers["Authorization"] = auth
             try:
-                resp = self.http.request(
-                    method,
-                    url,
-                    headers=headers,
-                    stream=stream,
-                    timeout=self.timeout,
-                    verify=verify,
-                    allow_redirects=True,
-                )
-            except requests.TooManyRedirects:
+                resp = self.http.request(method, url, headers=headers, stream=stream)
+            except TooManyRedirects:
                 raise RemoteError(f"{method} {url}: stopped after 10 redirects") from None
-            except requests.RequestException as exc:
+            except Error as exc:
                 raise _Transport(f"{method} {url}: {_short(exc)}") from None
             if resp.status_code == 401:
                 challenge = resp.headers.get("WWW-Authenticate", "")
@@ -239,11 +199,11 @@ class Remote:
                     if resp.status_code == 404:
                         continue
                     if resp.status_code >= 400:
-                        if resp.request.method == "HEAD":  # a HEAD has no body: GET the message
+                        if resp.method == "HEAD":  # a HEAD has no body: GET the message
                             resp.close()
                             resp = self.request("GET", ep, path, accept=RESOLVE_ACCEPT, stream=True)
                         first_error = (
-                            first_error or f"{error_text(resp)} ({resp.request.method} {resp.url})"
+                            first_error or f"{error_text(resp)} ({resp.method} {resp.url})"
                         )
                         continue
                     if resp.status_code >= 300:
@@ -296,7 +256,7 @@ class Remote:
                         break
             except ImportError:  # pragma: no cover
                 raise
-            except Exception as exc:  # noqa: BLE001 - requests' body errors
+            except Exception as exc:  # noqa: BLE001 - urllib3's body errors
                 if isinstance(exc, ImageError):
                     raise
                 raise RemoteError(
@@ -343,13 +303,10 @@ class Remote:
                         position += len(block)
                         yield block
                 return
-            except Exception as exc:  # noqa: BLE001 - urllib3/requests body errors
-                import requests
-                import urllib3
+            except Exception as exc:  # noqa: BLE001 - urllib3 body errors
+                from .transport import Error
 
-                if not isinstance(
-                    exc, (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
-                ):
+                if not isinstance(exc, Error):
                     raise
                 tries = 0 if progressed else tries + 1
                 if tries > 3:

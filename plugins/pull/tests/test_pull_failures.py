@@ -146,6 +146,23 @@ def test_corrupted_blob(containerd, namespace, ctr_namespace, fresh_registry, tm
     assert containerd.lines("images", "ls", "-q", namespace=namespace) == []
 
 
+def test_failed_fetch_leaves_no_snapshots(containerd, namespace, fresh_registry, tmp_path):
+    """The lower layers unpack while the upper ones download; when a later blob fails, the
+    snapshots already committed are removed again: as after ctr's failed fetch, none."""
+    archive, blobs, ref = _push_unique(fresh_registry, tmp_path, mib=4, layers=4)
+    layer = blobs["layers"][-1]
+    path = fresh_registry.blob_path(layer)
+    data = bytearray(path.read_bytes())
+    data[-200] ^= 0xFF
+    path.write_bytes(bytes(data))
+    # one blob at a time, in manifest order: the lower layers are committed (and applied)
+    # well before the last one fails
+    r = runcore(containerd, "pull", "--max-concurrent-downloads", "1", ref, namespace=namespace)
+    assert layer in one_line_error(r)
+    assert containerd.snapshots(namespace, "overlayfs") == []
+    assert containerd.lines("images", "ls", "-q", namespace=namespace) == []
+
+
 def test_truncated_blob(containerd, namespace, fresh_registry, tmp_path):
     archive, blobs, ref = _push_unique(fresh_registry, tmp_path)
     layer = blobs["layers"][0]

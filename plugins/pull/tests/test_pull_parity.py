@@ -260,3 +260,81 @@ def test_big_image_matches_ctr(containerd, namespace, ctr_namespace, big_ref):
     image_row = [row for row in rows["images ls"] if row.startswith(big_ref)][0].split()
     assert image_row[4] == "MiB" and float(image_row[3]) >= 200, image_row  # SIZE column
     assert r.stdout.count(": done ") >= 7  # every layer fetched by runcore (cold)
+
+
+def test_repull_writes_nothing_that_is_already_so(containerd, namespace, plain_registry):
+    """A no-op pull stores what ctr's stores without rewriting it: every blob's labels, the
+    record and the snapshots keep their ``updated`` time; a new --label still replaces the
+    record's labels (as ctr's whole-record update does)."""
+    from runcore.containerd.client import Client
+
+    ref = f"{plain_registry.host}/test/single:v1"
+    assert (
+        runcore(containerd, "pull", "-q", "--label", "a=b", ref, namespace=namespace).returncode
+        == 0
+    )
+
+    def state(client):
+        content = {
+            i.digest: (dict(i.labels), i.updated_at.ToNanoseconds())
+            for r in client.content.List()
+            for i in r.info
+        }
+        image = client.images.Get(name=ref).image
+        snaps = {
+            i.name: i.updated_at.ToNanoseconds()
+            for r in client.snapshots.List(snapshotter="overlayfs")
+            for i in r.info
+        }
+        return content, (dict(image.labels), image.updated_at.ToNanoseconds()), snaps
+
+    client = Client.connect(containerd.address, namespace)
+    try:
+        before = state(client)
+        assert len(before[0]) >= 3 and before[2]
+        r = runcore(containerd, "pull", "-q", "--label", "a=b", ref, namespace=namespace)
+        assert r.returncode == 0, r.stderr
+        assert state(client) == before
+        r = runcore(containerd, "pull", "-q", "--label", "c=d", ref, namespace=namespace)
+        assert r.returncode == 0, r.stderr
+        after = state(client)
+        assert after[1][0] == {"c": "d"} and after[1][1] > before[1][1]
+        assert after[0] == before[0] and after[2] == before[2]
+    finally:
+        client.close()
+
+
+def test_unpack_after_the_walk_when_early_resolution_fails(
+    containerd, namespace, ctr_namespace, plain_registry, monkeypatch
+):
+    """The unpack that runs while the layers download resolves the image from what the walk
+    committed so far; when that fails (a document it needs is not there yet), the image is
+    unpacked after the walk as before, and stores what ctr stores."""
+    from runcore.api import NotFound
+    from runcore.containerd.client import Client
+    from runcore_pull import names, pull
+    from runcore_pull.progress import Reporter
+
+    calls = []
+    real = pull.inspect_image
+
+    def inspect_once_missing(*args, **kwargs):
+        calls.append(args[2]["digest"])
+        if len(calls) == 1:
+            raise NotFound("content digest sha256:…: not found")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pull, "inspect_image", inspect_once_missing)
+    ref = f"{plain_registry.host}/test/multi:v1"
+    client = Client.connect(containerd.address, namespace)
+    try:
+        result = pull.Puller(
+            client, names.parse(ref), pull.PullOptions(), Reporter(), lambda _h: None
+        ).run()
+    finally:
+        client.close()
+    assert len(calls) == 2  # the early one failed, the one after the walk unpacked
+    assert result.name == ref
+    c = containerd.ctr("images", "pull", ref, namespace=ctr_namespace, check=False)
+    assert c.returncode == 0, c.stderr
+    _same(containerd, namespace, ctr_namespace)
