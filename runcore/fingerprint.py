@@ -79,6 +79,13 @@ def configuration(environ: "Optional[Dict[str, str]]" = None) -> "List[Any]":
     ]
 
 
+def _cache_base(env: "Dict[str, str]") -> str:
+    if env.get("RUNCORE_CACHE_DIR"):
+        return env["RUNCORE_CACHE_DIR"]
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "runcore")
+
+
 def cache_dir(environ: "Optional[Dict[str, str]]" = None) -> "Optional[str]":
     """The directory of runcore's cache files, or ``None`` when caching is off
     (``RUNCORE_NO_CACHE=1``): ``$RUNCORE_CACHE_DIR``, else ``$XDG_CACHE_HOME/runcore``,
@@ -86,7 +93,11 @@ def cache_dir(environ: "Optional[Dict[str, str]]" = None) -> "Optional[str]":
     env = os.environ if environ is None else environ
     if env.get("RUNCORE_NO_CACHE", "") not in ("", "0"):
         return None
-    if env.get("RUNCORE_CACHE_DIR"):
-        return env["RUNCORE_CACHE_DIR"]
-    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "runcore")
+    return _cache_base(env)
+
+
+def flag_index_path(environ: "Optional[Dict[str, str]]" = None) -> str:
+    """``flags.json``, the flags installed plugins declared when they last loaded: in the
+    cache directory, and kept even with ``RUNCORE_NO_CACHE=1`` (it is an index, not a
+    cache of results)."""
+    return os.path.join(_cache_base(os.environ if environ is None else environ), "flags.json")

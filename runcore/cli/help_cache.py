@@ -82,8 +82,6 @@ def _key(environ: "Dict[str, str]") -> "List[Any]":
     from runcore import __version__
 
     env = sorted((k, v) for k, v in environ.items() if k.startswith(ENV_PREFIXES) or k in ENV_NAMES)
-    where = fingerprint.cache_dir(environ)
-    flags = fingerprint.file_state(os.path.join(where, "flags.json")) if where else None
     return [
         FORMAT,
         __version__,
@@ -91,7 +89,7 @@ def _key(environ: "Dict[str, str]") -> "List[Any]":
         terminal_columns(environ),
         env,
         fingerprint.configuration(environ),
-        flags,
+        fingerprint.file_state(fingerprint.flag_index_path(environ)),
         fingerprint.distributions(),
     ]
 

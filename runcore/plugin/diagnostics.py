@@ -27,6 +27,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Set, TypeVar
 
+from runcore.fingerprint import flag_index_path
+
 if TYPE_CHECKING:  # pragma: no cover
     from runcore.cli.plugin_set import PluginSet
     from runcore.plugin.loader import PluginInfo, Policy
@@ -222,11 +224,7 @@ def declared_flags() -> Dict[str, List[str]]:
 
 
 def cache_path(environ: Optional[Dict[str, str]] = None) -> Path:
-    env = os.environ if environ is None else environ
-    base = env.get("RUNCORE_CACHE_DIR") or os.path.join(
-        env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "runcore"
-    )
-    return Path(base) / "flags.json"
+    return Path(flag_index_path(environ))
 
 
 def _read_cache() -> Dict[str, Any]:
