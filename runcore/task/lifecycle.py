@@ -82,9 +82,10 @@ class TaskRun:
         self.terminal: Optional[ttymod.RawTerminal] = None
         self.plan: Optional[IOPlan] = None
         self.copier: Optional[Copier] = None
-        stash = getattr(ctx, "stash", None)
+        #: what the same command's ``create`` handed over (runcore.context's notes)
+        self.stash = getattr(ctx, "stash", None)
         #: the container record (``Containers/Get`` when the same command did not create it)
-        self.record: Any = stash.get(CREATED_RECORD, None) if stash is not None else None
+        self.record: Any = self.stash.get(CREATED_RECORD, None) if self.stash is not None else None
         self.pid = 0
         self.task_exists = False
         self.started = False
@@ -207,8 +208,7 @@ class TaskRun:
     def _create(self, options: Dict[str, Any]) -> int:
         client, pb = self.client, self.client.pb
         rootfs: List[Any] = []
-        stash = getattr(self.ctx, "stash", None)
-        prepared = stash.get(PREPARED_MOUNTS, None) if stash is not None else None
+        prepared = self.stash.get(PREPARED_MOUNTS, None) if self.stash is not None else None
         if prepared is not None and prepared[0] == self.record.snapshot_key:
             rootfs = list(prepared[1])  # what Snapshots/Prepare answered in this command
         elif self.record.snapshot_key:
