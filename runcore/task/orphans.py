@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence, Set
 
 from runcore.errors import ContainerdError, NotFound
 from runcore.task import fifos
@@ -66,8 +66,10 @@ def _lease_snapshots(client: Any, lease_id: str, container_id: str) -> List[Dict
     return out
 
 
-def _held_open(directory: str) -> bool:
-    prefix = directory.rstrip("/") + "/"
+def dirs_held_open(dirs: Sequence[str]) -> Set[str]:
+    """Which of ``dirs`` hold a file some process has open (``/proc/*/fd``)."""
+    held: Set[str] = set()
+    prefixes = [d.rstrip("/") + "/" for d in dirs]
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -77,11 +79,13 @@ def _held_open(directory: str) -> bool:
             continue
         for fd in fds:
             try:
-                if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(prefix):
-                    return True
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
             except OSError:
                 continue
-    return False
+            for d, prefix in zip(dirs, prefixes):
+                if target.startswith(prefix):
+                    held.add(d)
+    return held
 
 
 def orphan_fifo_dirs(container_id: str, root: str = fifos.DEFAULT_FIFO_ROOT) -> List[str]:
@@ -98,7 +102,7 @@ def orphan_fifo_dirs(container_id: str, root: str = fifos.DEFAULT_FIFO_ROOT) -> 
             entries = set(os.listdir(directory))
         except OSError:
             continue
-        if entries and entries <= wanted and not _held_open(directory):
+        if entries and entries <= wanted and not dirs_held_open([directory]):
             out.append(directory)
     return out
 
@@ -148,4 +152,4 @@ def remove(client: Any, item: Leftovers) -> List[str]:
     return problems
 
 
-__all__ = ["CONTAINER_LABEL", "Leftovers", "find", "orphan_fifo_dirs", "remove"]
+__all__ = ["CONTAINER_LABEL", "Leftovers", "dirs_held_open", "find", "orphan_fifo_dirs", "remove"]

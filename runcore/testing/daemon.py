@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+from runcore.task.orphans import dirs_held_open
+
 __all__ = [
     "BINARY_DIRS",
     "Binaries",
@@ -759,28 +761,6 @@ def _dir_entries(path: str) -> Set[str]:
         return set()
 
 
-def _paths_held_open(dirs: Sequence[str]) -> Set[str]:
-    """Which of *dirs* contain a file some process has open."""
-    held: Set[str] = set()
-    prefixes = [d.rstrip("/") + "/" for d in dirs]
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-            except OSError:
-                continue
-            for d, prefix in zip(dirs, prefixes):
-                if target.startswith(prefix):
-                    held.add(d)
-    return held
-
-
 class EventLog:
     """``ctr events`` of one daemon, recorded while a test runs.
 
@@ -913,7 +893,7 @@ def _leaks_once(
                 n for n in new if _fifo_dir_is_ours(os.path.join(DEFAULT_FIFO_ROOT, n), names, dirs)
             ]
         if new:
-            held = _paths_held_open([os.path.join(DEFAULT_FIFO_ROOT, n) for n in new])
+            held = dirs_held_open([os.path.join(DEFAULT_FIFO_ROOT, n) for n in new])
             new = [n for n in new if os.path.join(DEFAULT_FIFO_ROOT, n) not in held]
         if new:
             leaks.append(f"new FIFO dirs in {DEFAULT_FIFO_ROOT}: {new}")
