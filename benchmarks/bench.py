@@ -528,26 +528,25 @@ c.close()
                 lambda i: argv([self.runcore_bin], i, "a"), lambda i: argv(teardown, i, "b"), self.n
             )
             rows.append((f"os._exit at the end ({what})", on, off))
-        env_off = dict(os.environ, RUNCORE_NO_CACHE="1")
-        for what, args in (
-            ("--help", ["--help"]),
-            ("run --rm", ["run", "--rm", image, "{id}", "/bin/true"]),
-        ):
+
+        def switched(name: str, args: List[str], env_off: Dict[str, str], warm: bool) -> None:
+            """``args`` as is and with ``env_off``, alternating ({id}: a fresh id each)."""
+            if warm:
+                measure(self.rc(*args))
             on, off = [], []
             for i in range(self.n):
-                a = [x.replace("{id}", f"y{i}") for x in args]
+                on.append(measure(self.rc(*[x.replace("{id}", f"y{i}") for x in args])))
                 b = [x.replace("{id}", f"z{i}") for x in args]
-                on.append(measure(self.rc(*a)))
                 off.append(measure_env(self.rc(*b), env_off))
-            rows.append((f"plugin cache ({what})", on, off))
-        env_off = dict(os.environ, RUNCORE_HELP_CACHE="0")
+            rows.append((name, on, off))
+
+        no_cache = dict(os.environ, RUNCORE_NO_CACHE="1")
+        switched("plugin cache (--help)", ["--help"], no_cache, warm=False)
+        run_args = ["run", "--rm", image, "{id}", "/bin/true"]
+        switched("plugin cache (run --rm)", run_args, no_cache, warm=False)
+        no_replay = dict(os.environ, RUNCORE_HELP_CACHE="0")
         for args in (["--help"], ["run", "--help"], ["plugins"]):
-            measure(self.rc(*args))
-            on, off = [], []
-            for _ in range(self.n):
-                on.append(measure(self.rc(*args)))
-                off.append(measure_env(self.rc(*args), env_off))
-            rows.append((f"help replay ({' '.join(args)})", on, off))
+            switched(f"help replay ({' '.join(args)})", args, no_replay, warm=True)
         for name, on, off in rows:
             w_on, w_off = med([s.wall for s in on]), med([s.wall for s in off])
             c_on, c_off = med([s.cpu for s in on]), med([s.cpu for s in off])
